@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# ctrace-bpf: build, test, bench.  V=1 shows the commands.
+
+OUTPUT ?= build
+PREFIX ?= /usr/local
+PYTHON_TARGET ?= /usr/bin/python3.11
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+PY_CFLAGS := $(shell python3.11-config --includes 2>/dev/null)
+PY_LIBS := $(shell python3.11-config --embed --ldflags 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	  -I$(OUTPUT) -Ibpf -Iuser $(PY_CFLAGS) -MMD -MP
+LDLIBS += -lbpf -lelf -lz $(PY_LIBS)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
+MAIN_OBJ := $(OUTPUT)/obj/main.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps install uninstall test unit e2e bench demo clean format
+.DELETE_ON_ERROR:
+
+all: $(OUTPUT)/ctrace-bpf
+
+$(OUTPUT) $(OUTPUT)/obj $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUTPUT)/ctrace.bpf.o: bpf/ctrace.bpf.c bpf/ctrace.h $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) \
+		-Ibpf -I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
+
+$(OUTPUT)/ctrace.skel.h: $(OUTPUT)/ctrace.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name ctrace_bpf > $@
+
+# The analyser is our own Python, compiled into the binary as a C string.
+$(OUTPUT)/analysis_py.h: user/analysis.py scripts/embed.sh | $(OUTPUT)
+	$(call msg,EMBED,$@)
+	$(Q)sh scripts/embed.sh analysis_py_src $< > $@
+
+$(OUTPUT)/obj/%.o: user/%.c $(OUTPUT)/ctrace.skel.h $(OUTPUT)/analysis_py.h | $(OUTPUT)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/ctrace-bpf: $(USER_OBJS) $(MAIN_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/sdt_target: tests/sdt_target.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -Wall -Werror $< -o $@ -lpthread
+
+-include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/tests/*.d)
+
+# Every build and test dependency, from Debian's archive.
+DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+	pkg-config libpython3.11-dev python3.11 systemtap-sdt-dev procps
+deps:
+	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root" >&2; exit 1; fi
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEPS)
+
+install: $(OUTPUT)/ctrace-bpf
+	install -D -m 0755 $< $(DESTDIR)$(PREFIX)/sbin/ctrace-bpf
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/ctrace-bpf
+
+unit: $(UNIT_BINS)
+	$(Q)sh tests/run-unit.sh $(UNIT_BINS)
+
+e2e: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target sh tests/run-e2e.sh
+
+# make test installs what it needs first, so a fresh machine passes too.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit e2e
+
+bench: $(OUTPUT)/ctrace-bpf
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf sh scripts/bench.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf sh scripts/demo.sh
+
+format:
+	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(OUTPUT)

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Counting side of ctrace-bpf.  Every handler keys its map by what the probe
+ * hands over (string pointers and a line number) so the hot path never reads
+ * a string; a string is read once, when a new key first shows its pointer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+#include "ctrace.h"
+
+const volatile __u32 mode = 0;
+const volatile struct ctrace_layout layout = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CTRACE_LINE_KEYS);
+	__type(key, struct ctrace_line_key);
+	__type(value, __u64);
+} line_counts SEC(".maps");
+
+/* Probe hits keyed by their arguments: entries (with RESUME kind) or returns. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CTRACE_FUNC_KEYS);
+	__type(key, struct ctrace_func_key);
+	__type(value, __u64);
+} func_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CTRACE_CALL_KEYS);
+	__type(key, struct ctrace_call_key);
+	__type(value, __u64);
+} call_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CTRACE_CALL_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ctrace_call_key);
+	__type(value, struct ctrace_call_names);
+} call_names SEC(".maps");
+
+/* New strings are rare, so this map is allocated as it grows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CTRACE_STR_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ctrace_sref);
+	__type(value, struct ctrace_str);
+} strs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CTRACE_STAT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Scratch for string reads: too big for the 512-byte BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ctrace_str_event);
+} scratch SEC(".maps");
+
+/* The last string this CPU streamed, to skip the strs lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ctrace_sref);
+} last_str SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CTRACE_RINGBUF_BYTES);
+} events SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u64 read_ptr(__u64 addr)
+{
+	__u64 v = 0;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		return 0;
+	return v;
+}
+
+static __always_inline struct ctrace_sref sref_of(__u64 ptr)
+{
+	struct ctrace_sref r = { .ptr = ptr };
+
+	if (ptr)
+		r.tag = read_ptr(ptr - layout.str_tag_back);
+	return r;
+}
+
+/*
+ * Read a string the first time its identity is seen.  With @stream the
+ * string also goes to the ring, ahead of the event that uses it, so the
+ * reader never meets a string it cannot name.
+ */
+static __noinline int note_str(struct ctrace_sref *ref, bool stream)
+{
+	struct ctrace_str_event *ev;
+	__u32 zero = 0;
+	long n;
+
+	if (!ref->ptr || bpf_map_lookup_elem(&strs, ref))
+		return 0;
+	ev = bpf_map_lookup_elem(&scratch, &zero);
+	if (!ev)
+		return 0;
+	n = bpf_probe_read_user_str(ev->s, sizeof(ev->s), (void *)ref->ptr);
+	if (n <= 0)
+		return 0;
+	if (bpf_map_update_elem(&strs, ref, ev->s, BPF_NOEXIST)) {
+		stat_inc(CTRACE_STAT_STR_DROPS);
+		return 0;
+	}
+	if (stream) {
+		ev->type = CTRACE_EV_STR;
+		ev->ref = *ref;
+		if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0))
+			stat_inc(CTRACE_STAT_EVENT_DROPS);
+	}
+	return 0;
+}
+
+static __always_inline void note_str_streamed(struct ctrace_sref *ref)
+{
+	__u32 zero = 0;
+	struct ctrace_sref *last = bpf_map_lookup_elem(&last_str, &zero);
+
+	if (last && last->ptr == ref->ptr && last->tag == ref->tag)
+		return;
+	note_str(ref, true);
+	if (last)
+		*last = *ref;
+}
+
+/* Add one to a counter, or make it; a full map keeps counting known keys. */
+static __always_inline bool count_in(void *map, void *key, __u32 drop_stat)
+{
+	__u64 one = 1, *v;
+
+	v = bpf_map_lookup_elem(map, key);
+	if (v) {
+		__sync_fetch_and_add(v, 1);
+		return false;
+	}
+	if (bpf_map_update_elem(map, key, &one, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(map, key);
+		if (v)
+			__sync_fetch_and_add(v, 1);
+		else
+			stat_inc(drop_stat);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The executing frame: _PyRuntime -> current thread state -> C frame ->
+ * interpreter frame.  The cookie is the probe's link-time address, so the
+ * load bias falls out of the trap address without asking userspace.
+ */
+static __always_inline __u64 current_frame(struct pt_regs *ctx)
+{
+	__u64 bias, tstate, cframe;
+
+	if (!layout.runtime_sym)
+		return 0;
+	bias = (PT_REGS_IP(ctx) - bpf_usdt_cookie(ctx)) & ~0xfffULL;
+	tstate = read_ptr(bias + layout.runtime_sym + layout.tstate_current);
+	if (!tstate)
+		return 0;
+	cframe = read_ptr(tstate + layout.tstate_cframe);
+	if (!cframe)
+		return 0;
+	return read_ptr(cframe + layout.cframe_current);
+}
+
+/* The oparg of the RESUME being traced: how this frame was entered. */
+static __always_inline __u32 resume_kind(struct pt_regs *ctx)
+{
+	__u64 frame = current_frame(ctx), instr;
+	__u16 word = 0;
+
+	if (!frame)
+		goto fault;
+	instr = read_ptr(frame + layout.frame_prev_instr);
+	if (!instr || bpf_probe_read_user(&word, sizeof(word), (void *)instr))
+		goto fault;
+	return word >> 8;
+fault:
+	stat_inc(CTRACE_STAT_FRAME_FAULTS);
+	return 0;
+}
+
+static __always_inline __u32 read_u32(__u64 addr)
+{
+	__u32 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
+	return v;
+}
+
+static __always_inline __u64 str_utf8(__u64 obj)
+{
+	__u8 state = 0;
+
+	if (!obj || bpf_probe_read_user(&state, 1, (void *)(obj + layout.str_state)))
+		return 0;
+	/* state bits: interned:2 kind:3 compact:1 ascii:1 */
+	if ((state & 0x60) == 0x60)
+		return obj + layout.str_ascii_data;
+	return read_ptr(obj + layout.str_utf8);
+}
+
+static __always_inline void code_info(__u64 code, struct ctrace_code *c)
+{
+	if (!code)
+		return;
+	c->file = sref_of(str_utf8(read_ptr(code + layout.code_filename)));
+	c->name = sref_of(str_utf8(read_ptr(code + layout.code_name)));
+	c->firstlineno = read_u32(code + layout.code_firstlineno);
+	note_str(&c->file, false);
+	note_str(&c->name, false);
+}
+
+static __always_inline void stream(__u32 type, struct ctrace_sref *file,
+				   struct ctrace_sref *func, __u32 line,
+				   __u32 kind)
+{
+	struct ctrace_event *ev;
+
+	note_str_streamed(file);
+	if (func)
+		note_str(func, true);
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(CTRACE_STAT_EVENT_DROPS);
+		return;
+	}
+	ev->type = type;
+	ev->tid = (__u32)bpf_get_current_pid_tgid();
+	ev->ts = bpf_ktime_get_ns();
+	ev->file = *file;
+	if (func)
+		ev->func = *func;
+	else
+		ev->func = (struct ctrace_sref){};
+	ev->line = line;
+	ev->kind = kind;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+SEC("usdt")
+int BPF_USDT(on_line, __u64 file, __u64 func, int line)
+{
+	struct ctrace_line_key k = { .file = sref_of(file), .line = line };
+
+	if (mode & CTRACE_COUNT_LINES) {
+		if (count_in(&line_counts, &k, CTRACE_STAT_LINE_DROPS))
+			note_str(&k.file, false);
+	}
+	if (mode & CTRACE_STREAM_LINES)
+		stream(CTRACE_EV_LINE, &k.file, NULL, line, 0);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(on_entry, __u64 file, __u64 func, int line)
+{
+	struct ctrace_func_key k = {
+		.file = sref_of(file), .func = sref_of(func), .line = line,
+		.kind = resume_kind(ctx),
+	};
+
+	if (mode & CTRACE_COUNT_ENTRIES) {
+		if (count_in(&func_counts, &k, CTRACE_STAT_FUNC_DROPS)) {
+			note_str(&k.file, false);
+			note_str(&k.func, false);
+		}
+	}
+	if (mode & CTRACE_STREAM_ENTRIES)
+		stream(CTRACE_EV_CALL, &k.file, &k.func, line, k.kind);
+	return 0;
+}
+
+/* --listfuncs: a function that returned was called. */
+SEC("usdt")
+int BPF_USDT(on_return_func, __u64 file, __u64 func, int line)
+{
+	struct ctrace_func_key k = {
+		.file = sref_of(file), .func = sref_of(func), .line = line,
+	};
+
+	if (count_in(&func_counts, &k, CTRACE_STAT_FUNC_DROPS)) {
+		note_str(&k.file, false);
+		note_str(&k.func, false);
+	}
+	return 0;
+}
+
+/*
+ * --trackcalls: at a return or yield the frame below is the caller or the
+ * resumer, exactly what trace's f_back shows at the matching call.
+ */
+SEC("usdt")
+int BPF_USDT(on_return_call, __u64 file, __u64 func, int line)
+{
+	struct ctrace_call_names names = {};
+	struct ctrace_call_key k = {};
+	__u64 frame = current_frame(ctx), prev;
+
+	if (!frame) {
+		stat_inc(CTRACE_STAT_FRAME_FAULTS);
+		return 0;
+	}
+	k.callee = read_ptr(frame + layout.frame_code);
+	k.callee_first = read_u32(k.callee + layout.code_firstlineno);
+	prev = read_ptr(frame + layout.frame_previous);
+	if (prev) {
+		k.caller = read_ptr(prev + layout.frame_code);
+		k.caller_first = read_u32(k.caller + layout.code_firstlineno);
+	}
+	if (count_in(&call_counts, &k, CTRACE_STAT_CALL_DROPS)) {
+		code_info(k.callee, &names.callee);
+		code_info(k.caller, &names.caller);
+		bpf_map_update_elem(&call_names, &k, &names, BPF_NOEXIST);
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

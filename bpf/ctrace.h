@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The one header shared by the BPF programs and userspace.  Keep it free of
+ * includes: both sides bring their own __u32/__u64.
+ */
+#ifndef CTRACE_H
+#define CTRACE_H
+
+#define CTRACE_STR_MAX 1024
+#define CTRACE_LINE_KEYS (1 << 20)
+#define CTRACE_FUNC_KEYS (1 << 18)
+#define CTRACE_CALL_KEYS (1 << 18)
+#define CTRACE_STR_KEYS (1 << 16)
+#define CTRACE_RINGBUF_BYTES (16 << 20)
+
+/* Indexes into the per-CPU stats array. */
+enum ctrace_stat {
+	CTRACE_STAT_LINE_DROPS,
+	CTRACE_STAT_FUNC_DROPS,
+	CTRACE_STAT_CALL_DROPS,
+	CTRACE_STAT_STR_DROPS,
+	CTRACE_STAT_EVENT_DROPS,
+	CTRACE_STAT_FRAME_FAULTS,
+	CTRACE_STAT_NR,
+};
+
+/* What the programs do; set in .rodata before load. */
+enum ctrace_mode_bits {
+	CTRACE_COUNT_LINES = 1 << 0,	/* line hits into line_counts */
+	CTRACE_STREAM_LINES = 1 << 1,	/* --trace: line events to the ring */
+	CTRACE_COUNT_ENTRIES = 1 << 2,	/* frame starts and resumes, for repairs */
+	CTRACE_STREAM_ENTRIES = 1 << 3,	/* --trace: call events to the ring */
+};
+
+/*
+ * Where CPython keeps what the probe arguments leave out.  Filled from the
+ * version table in userspace; zero runtime_sym means "cannot walk frames".
+ */
+struct ctrace_layout {
+	__u64 runtime_sym;	/* link-time address of _PyRuntime */
+	__u32 tstate_current;	/* _PyRuntime -> current PyThreadState * */
+	__u32 tstate_cframe;	/* PyThreadState -> _PyCFrame * */
+	__u32 cframe_current;	/* _PyCFrame -> _PyInterpreterFrame * */
+	__u32 frame_code;	/* _PyInterpreterFrame -> PyCodeObject * */
+	__u32 frame_previous;	/* _PyInterpreterFrame -> caller frame */
+	__u32 frame_prev_instr;	/* _PyInterpreterFrame -> _Py_CODEUNIT * */
+	__u32 code_filename;
+	__u32 code_name;
+	__u32 code_qualname;
+	__u32 code_firstlineno;
+	__u32 str_state;	/* PyASCIIObject.state */
+	__u32 str_ascii_data;	/* sizeof(PyASCIIObject) */
+	__u32 str_utf8;		/* PyCompactUnicodeObject.utf8 */
+	__u32 str_tag_back;	/* utf8 data - this = the str's length field */
+};
+
+/*
+ * A string as the probe hands it over: its address, and the length stored
+ * just before the data.  A freed string whose address is reused by another
+ * of a different length gets a different identity.
+ */
+struct ctrace_sref {
+	__u64 ptr;
+	__u64 tag;
+};
+
+/* Keys hold the probe's own pointers; strings are resolved once, aside. */
+struct ctrace_line_key {
+	struct ctrace_sref file;
+	__u32 line;
+	__u32 pad;
+};
+
+struct ctrace_func_key {
+	struct ctrace_sref file;
+	struct ctrace_sref func;
+	__u32 line;
+	__u32 kind;	/* RESUME oparg for entries: 0 start, 1 yield, 2 yield from, 3 await */
+};
+
+/* Code objects by address and first line, so a reused address rarely aliases. */
+struct ctrace_call_key {
+	__u64 caller;	/* PyCodeObject *, 0 at the bottom of a stack */
+	__u64 callee;
+	__u32 caller_first;
+	__u32 callee_first;
+};
+
+struct ctrace_code {
+	struct ctrace_sref file;	/* resolved through the strs map */
+	struct ctrace_sref name;
+	__u32 firstlineno;
+	__u32 pad;
+};
+
+/* Both ends of a caller/callee pair, named when the pair was first seen. */
+struct ctrace_call_names {
+	struct ctrace_code caller;
+	struct ctrace_code callee;
+};
+
+struct ctrace_str {
+	char s[CTRACE_STR_MAX];
+};
+
+enum ctrace_event_type {
+	CTRACE_EV_STR = 1,
+	CTRACE_EV_LINE,
+	CTRACE_EV_CALL,
+};
+
+/* Every ring record starts with its type, so the reader can switch on it. */
+struct ctrace_event {
+	__u32 type;
+	__u32 tid;
+	__u64 ts;
+	struct ctrace_sref file;
+	struct ctrace_sref func;
+	__u32 line;
+	__u32 kind;
+};
+
+struct ctrace_str_event {
+	__u32 type;
+	__u32 pad;
+	struct ctrace_sref ref;
+	char s[CTRACE_STR_MAX];
+};
+
+#endif /* CTRACE_H */

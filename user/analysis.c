@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Source analysis through libpython: the target interpreter's own compiler
+ * decides which lines are executable and how code objects are named, exactly
+ * as python -m trace finds them.  The Python side is user/analysis.py,
+ * embedded at build time.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "analysis.h"
+#include "analysis_py.h"
+#include "log.h"
+
+#define ANALYSIS_TIMEOUT_MS 20000
+#define ANALYSIS_MAX_OUT (512u << 20)
+
+static PyObject *serialize_fn;
+
+static int py_start(char *why, size_t why_len)
+{
+	PyObject *code = NULL, *mod = NULL;
+	PyConfig config;
+	PyStatus st;
+
+	if (serialize_fn)
+		return 0;
+	/* isolated: no site, no environment, no signal handlers of its own */
+	PyConfig_InitIsolatedConfig(&config);
+	config.install_signal_handlers = 0;
+	config.write_bytecode = 0;
+	config.site_import = 0;
+	st = Py_InitializeFromConfig(&config);
+	PyConfig_Clear(&config);
+	if (PyStatus_Exception(st)) {
+		snprintf(why, why_len, "cannot start the embedded Python: %s",
+			 st.err_msg ? st.err_msg : "unknown error");
+		return -EINVAL;
+	}
+	code = Py_CompileString(analysis_py_src, "ctrace_analysis.py",
+				Py_file_input);
+	if (code)
+		mod = PyImport_ExecCodeModule("ctrace_analysis", code);
+	if (mod)
+		serialize_fn = PyObject_GetAttrString(mod, "serialize");
+	Py_XDECREF(code);
+	Py_XDECREF(mod);
+	if (!serialize_fn) {
+		PyErr_Print();
+		snprintf(why, why_len, "cannot load the source analyser");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void analysis_shutdown(void)
+{
+	if (!serialize_fn)
+		return;
+	Py_CLEAR(serialize_fn);
+	Py_FinalizeEx();
+}
+
+/* In the child: analyse and write the record to @fd. */
+static void __attribute__((noreturn))
+child_analyse(int fd, const char *data, size_t len, const char *filename)
+{
+	PyObject *res;
+	char *buf;
+	Py_ssize_t n;
+
+	res = PyObject_CallFunction(serialize_fn, "y#s", data, (Py_ssize_t)len,
+				    filename);
+	if (!res || PyBytes_AsStringAndSize(res, &buf, &n))
+		_exit(3);
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			_exit(4);
+		buf += w;
+		n -= w;
+	}
+	_exit(0);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read the child's record with a deadline; the child dies if it overstays. */
+static int collect_child(pid_t pid, int fd, char **out, size_t *out_len,
+			 char *why, size_t why_len)
+{
+	long deadline = now_ms() + ANALYSIS_TIMEOUT_MS;
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+	int status = 0, err = 0;
+
+	if (!buf) {
+		err = -ENOMEM;
+		goto out_kill;
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0) {
+			snprintf(why, why_len, "analysis took over %d s; gave up",
+				 ANALYSIS_TIMEOUT_MS / 1000);
+			err = -ETIMEDOUT;
+			goto out_kill;
+		}
+		if (poll(&pfd, 1, left) < 0 && errno != EINTR) {
+			err = -errno;
+			goto out_kill;
+		}
+		if (len == cap) {
+			char *g = cap >= ANALYSIS_MAX_OUT ? NULL : realloc(buf, cap * 2);
+
+			if (!g) {
+				snprintf(why, why_len, "analysis output too large");
+				err = -E2BIG;
+				goto out_kill;
+			}
+			buf = g;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		snprintf(why, why_len, "the analyser %s",
+			 WIFSIGNALED(status) ? "crashed" : "failed");
+		free(buf);
+		return -EINVAL;
+	}
+	*out = buf;
+	*out_len = len;
+	return 0;
+out_kill:
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	free(buf);
+	if (!why[0])
+		snprintf(why, why_len, "%s", strerror(-err));
+	return err;
+}
+
+int analysis_run(const char *data, size_t len, const char *filename,
+		 struct file_analysis *out, char *why, size_t why_len)
+{
+	char *rec = NULL;
+	size_t rec_len = 0;
+	int pfd[2], err;
+	pid_t pid;
+
+	why[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	err = py_start(why, why_len);
+	if (err)
+		return err;
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		child_analyse(pfd[1], data, len, filename);
+	}
+	close(pfd[1]);
+	err = collect_child(pid, pfd[0], &rec, &rec_len, why, why_len);
+	close(pfd[0]);
+	if (err)
+		return err;
+	err = analysis_parse(rec, rec_len, out);
+	free(rec);
+	if (err)
+		snprintf(why, why_len, "malformed analysis record");
+	return err;
+}
+
+static int parse_longs(const char *s, const char *end, long **out, size_t *n)
+{
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	while (s < end) {
+		char *e;
+		long v = strtol(s, &e, 10);
+
+		if (e == s)
+			break;
+		if (*n == cap) {
+			long *g = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(long));
+
+			if (!g)
+				return -ENOMEM;
+			*out = g;
+		}
+		(*out)[(*n)++] = v;
+		s = e;
+		while (s < end && (*s == ' ' || *s == ','))
+			s++;
+	}
+	return 0;
+}
+
+static int parse_code(const char *s, const char *end, struct code_info *c)
+{
+	char name[512], tname[1024];
+	int missed, used = 0;
+	long first;
+
+	if (end - s > 1 << 24 ||
+	    sscanf(s, "%d %ld %511s %1023s %n", &missed, &first, name, tname,
+		   &used) != 4)
+		return -EINVAL;
+	c->first_line_missed = missed;
+	c->firstlineno = first;
+	c->name = strdup(name);
+	c->trace_name = strdup(tname);
+	if (!c->name || !c->trace_name)
+		return -ENOMEM;
+	return parse_longs(s + used, end, &c->lines, &c->n_lines);
+}
+
+int analysis_parse(const char *buf, size_t len, struct file_analysis *a)
+{
+	const char *p = buf, *end = buf + len;
+	struct source_info *s = &a->src;
+
+	memset(a, 0, sizeof(*a));
+	if (len < 5 || memcmp(p, "CTA1\n", 5))
+		return -EINVAL;
+	p += 5;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		char tag = *p;
+
+		if (!nl || nl - p < 2)
+			goto bad;
+		if (tag == 'E') {
+			s->encoding = strndup(p + 2, nl - p - 2);
+		} else if (tag == 'F') {
+			a->problem = strndup(p + 2, nl - p - 2);
+		} else if (tag == 'N') {
+			size_t n = strtoul(p + 2, NULL, 10);
+
+			if (n > len)
+				goto bad;
+			s->lines = calloc(n + 1, sizeof(*s->lines));
+			if (!s->lines)
+				goto bad;
+			p = nl + 1;
+			for (size_t i = 0; i < n; i++) {
+				char *e;
+				size_t l = strtoul(p, &e, 10);
+
+				if (*e != '\n' || l > (size_t)(end - e - 1))
+					goto bad;
+				s->lines[i] = strndup(e + 1, l);
+				if (!s->lines[i])
+					goto bad;
+				s->n_lines++;
+				p = e + 1 + l;
+			}
+			continue;
+		} else if (tag == 'X') {
+			if (parse_longs(p + 2, nl, &s->executable, &s->n_executable))
+				goto bad;
+		} else if (tag == 'C') {
+			struct code_info *g = realloc(a->codes, (a->n_codes + 1) *
+						      sizeof(*g));
+
+			if (!g)
+				goto bad;
+			a->codes = g;
+			memset(&a->codes[a->n_codes], 0, sizeof(*g));
+			if (parse_code(p + 2, nl, &a->codes[a->n_codes++]))
+				goto bad;
+		}
+		p = nl + 1;
+	}
+	if (!s->encoding)
+		goto bad;
+	return 0;
+bad:
+	file_analysis_free(a);
+	return -EINVAL;
+}
+
+void file_analysis_free(struct file_analysis *a)
+{
+	source_info_free(&a->src);
+	for (size_t i = 0; i < a->n_codes; i++) {
+		free(a->codes[i].name);
+		free(a->codes[i].trace_name);
+		free(a->codes[i].lines);
+	}
+	free(a->codes);
+	free(a->problem);
+	memset(a, 0, sizeof(*a));
+}
+
+static bool has_line(const struct code_info *c, long line)
+{
+	for (size_t i = 0; i < c->n_lines; i++)
+		if (c->lines[i] == line)
+			return true;
+	return false;
+}
+
+const struct code_info *analysis_find(const struct file_analysis *a,
+				      const char *name, long line,
+				      bool exact_first)
+{
+	const struct code_info *best = NULL;
+
+	for (size_t i = 0; i < a->n_codes; i++) {
+		const struct code_info *c = &a->codes[i];
+
+		if (strcmp(c->name, name))
+			continue;
+		if (exact_first ? c->firstlineno != line :
+		    !(has_line(c, line) || c->firstlineno == line))
+			continue;
+		if (!best || c->firstlineno > best->firstlineno)
+			best = c;
+	}
+	return best;
+}

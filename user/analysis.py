@@ -1,0 +1,153 @@
+# Source analysis for ctrace-bpf, run inside the tracer's own embedded
+# interpreter.  It compiles the target's source (never runs it) and answers
+# what python -m trace would compute from the running program: executable
+# lines, the name trace gives each code object, and where the probes of this
+# interpreter see something other than settrace does.
+import ast
+import dis
+import io
+import tokenize
+
+CO_NEWLOCALS = 0x0002
+
+
+def _decode(data):
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    text = data.decode(encoding)
+    if text.startswith('\ufeff'):
+        text = text[1:]
+    return text, encoding
+
+
+def _docstring_lines(text):
+    # trace's rule: a STRING token right after an INDENT (or first in the
+    # file) is a docstring, and every line it spans is not executable.
+    lines = set()
+    prev = tokenize.INDENT
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.STRING and prev == tokenize.INDENT:
+            lines.update(range(tok.start[0], tok.end[0] + 1))
+        prev = tok.type
+    return lines
+
+
+def _decorated_defs(tree):
+    # (first line, name) of functions defined in a class body with decorators:
+    # the class dict holds the decorator's result, so trace's gc walk from the
+    # code never reaches the class and it prints the plain name.
+    found = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for item in node.body:
+            if (isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
+                    and item.decorator_list):
+                first = min([d.lineno for d in item.decorator_list] +
+                            [item.lineno])
+                found.add((first, item.name))
+    return found
+
+
+def _first_line_missed(code):
+    # The line probe fires on a new line only at the first instruction of an
+    # address range whose line differs from the previous instruction's.  At a
+    # frame start "previous" is the RESUME, so a body whose first instruction
+    # sits on the RESUME's own line fires nothing, while settrace does.
+    resume_line = None
+    for ins in dis.get_instructions(code):
+        if resume_line is None:
+            if ins.opname == 'RESUME':
+                resume_line = ins.positions.lineno
+            continue
+        line = ins.positions.lineno
+        if line is None:
+            continue
+        return line == resume_line
+    return False
+
+
+_COMPREHENSIONS = ('<listcomp>', '<setcomp>', '<dictcomp>', '<genexpr>')
+
+
+def _in_class_dict(code, parent):
+    # trace names a function Class.name when the class dict holds it: defs
+    # and lambdas run in a class body, but not comprehensions or the body of
+    # a nested class.
+    return (parent is not None and not parent.co_flags & CO_NEWLOCALS
+            and parent.co_name != '<module>'
+            and code.co_flags & CO_NEWLOCALS
+            and code.co_name not in _COMPREHENSIONS)
+
+
+def _walk(code, parent, decorated, strs, out, executable):
+    lines = set()
+    for _, line in dis.findlinestarts(code):
+        if line is not None and line not in strs:
+            executable.add(line)
+        if line is not None:
+            lines.add(line)
+    name = code.co_name
+    if _in_class_dict(code, parent) and (code.co_firstlineno,
+                                         name) not in decorated:
+        name = '%s.%s' % (parent.co_name, name)
+    out.append((code.co_name, code.co_firstlineno, name,
+                _first_line_missed(code), sorted(lines)))
+    for const in code.co_consts:
+        if isinstance(const, type(code)):
+            _walk(const, code, decorated, strs, out, executable)
+
+
+def analyse(data, filename):
+    """Return (encoding, lines, executable, codes) or raise on bad source.
+
+    lines are the source lines as trace's linecache reads them, encoded back
+    in the file's encoding; codes are (co_name, co_firstlineno, trace_name,
+    first_line_missed, line list) tuples.
+    """
+    text, encoding = _decode(data)
+    code = compile(text, filename, 'exec', dont_inherit=True)
+    strs = _docstring_lines(text)
+    tree = ast.parse(text, filename)
+    codes = []
+    executable = set()
+    _walk(code, None, _decorated_defs(tree), strs, codes, executable)
+    cover_enc = encoding
+    if encoding == 'utf-8-sig':
+        cover_enc = 'utf-8'
+    text_lines = io.StringIO(text, newline=None).readlines()
+    if text_lines and not text_lines[-1].endswith('\n'):
+        text_lines[-1] += '\n'
+    lines = [l.encode(cover_enc, 'surrogateescape') for l in text_lines]
+    return encoding, lines, sorted(executable), codes
+
+
+def _raw_lines(data):
+    lines = data.splitlines(keepends=True)
+    if lines and not lines[-1].endswith(b'\n'):
+        lines[-1] += b'\n'
+    return lines
+
+
+def serialize(data, filename):
+    """analyse() as a byte record the C side parses; never raises."""
+    out = [b'CTA1\n']
+    try:
+        encoding, lines, executable, codes = analyse(data, filename)
+        problem = None
+    except Exception as err:  # bad source must not stop the report
+        encoding, lines, executable, codes = 'utf-8', _raw_lines(data), [], []
+        problem = ('%s: %s' % (type(err).__name__, err)).replace('\n', ' ')
+    out.append(b'E %s\n' % encoding.encode())
+    if problem is not None:
+        out.append(b'F %s\n' % problem.encode('utf-8', 'replace'))
+    out.append(b'N %d\n' % len(lines))
+    for line in lines:
+        out.append(b'%d\n' % len(line))
+        out.append(line)
+    out.append(b'X %s\n' % ' '.join(map(str, executable)).encode())
+    for name, first, trace_name, missed, code_lines in codes:
+        out.append(b'C %d %d %s %s %s\n' % (
+            missed, first, name.encode('utf-8', 'replace'),
+            trace_name.encode('utf-8', 'replace'),
+            ','.join(map(str, code_lines)).encode() or b'-'))
+    return b''.join(out)

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Attaching: choose the probes a mode needs, size the maps for it, load the
+ * BPF object and attach to the target's python:* USDT sites.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "ctrace.skel.h"
+#include "log.h"
+
+static bool need_probe(const struct pyelf *e, int probe, char *why,
+		       size_t why_len, const char *mode)
+{
+	if (e->has_probe[probe])
+		return true;
+	snprintf(why, why_len,
+		 "%s needs the python:%s probe, which '%s' (CPython %d.%d) does not have",
+		 mode, probe_names[probe], e->path, e->major, e->minor);
+	return false;
+}
+
+int plan_make(const struct options *o, const struct py_flavor *fl,
+	      const struct pyelf *e, struct plan *p, char *why, size_t why_len)
+{
+	int n = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (o->trackcalls) {
+		p->calls = true;
+		if (!need_probe(e, PROBE_RETURN, why, why_len, "--trackcalls"))
+			return -ENOTSUP;
+		p->probes[n++] = PROBE_RETURN;
+	} else if (o->listfuncs) {
+		p->funcs = true;
+		if (!need_probe(e, PROBE_RETURN, why, why_len, "--listfuncs"))
+			return -ENOTSUP;
+		p->probes[n++] = PROBE_RETURN;
+	} else {
+		const char *mode = o->trace ? "--trace" : "--count";
+
+		p->count = o->count;
+		p->trace = o->trace;
+		if (!need_probe(e, PROBE_LINE, why, why_len, mode))
+			return -ENOTSUP;
+		p->probes[n++] = PROBE_LINE;
+		/* entries drive the repairs and trace's "--- modulename" lines */
+		if (p->trace || fl->repair_first_line || fl->repair_send_edge) {
+			if (!need_probe(e, PROBE_ENTRY, why, why_len, mode))
+				return -ENOTSUP;
+			p->entries = true;
+			p->probes[n++] = PROBE_ENTRY;
+		}
+	}
+	p->probes[n] = -1;
+	return 0;
+}
+
+int check_kernel(char *why, size_t why_len)
+{
+	if (access("/sys/bus/event_source/devices/uprobe", F_OK)) {
+		snprintf(why, why_len,
+			 "this kernel has no uprobe support (no /sys/bus/event_source/devices/uprobe); it needs CONFIG_UPROBE_EVENTS");
+		return -ENOTSUP;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(why, why_len,
+			 "this kernel exposes no BTF (/sys/kernel/btf/vmlinux); it needs CONFIG_DEBUG_INFO_BTF");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (log_level < 2 && level != LIBBPF_WARN)
+		return 0;
+	if (log_level < 1)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Maps a mode does not use shrink to one entry instead of ~100 MB. */
+static void size_maps(struct ctrace_bpf *s, const struct plan *p)
+{
+	if (!p->count)
+		bpf_map__set_max_entries(s->maps.line_counts, 1);
+	if (!p->funcs && !p->entries)
+		bpf_map__set_max_entries(s->maps.func_counts, 1);
+	if (!p->calls) {
+		bpf_map__set_max_entries(s->maps.call_counts, 1);
+		bpf_map__set_max_entries(s->maps.call_names, 1);
+	}
+	if (!p->trace)
+		bpf_map__set_max_entries(s->maps.events, getpagesize());
+}
+
+static struct bpf_program *program_for(struct ctrace_bpf *s,
+				       const struct plan *p, int probe)
+{
+	switch (probe) {
+	case PROBE_LINE:
+		return s->progs.on_line;
+	case PROBE_ENTRY:
+		return s->progs.on_entry;
+	case PROBE_RETURN:
+		return p->calls ? s->progs.on_return_call : s->progs.on_return_func;
+	}
+	return NULL;
+}
+
+int tracer_attach(struct tracer *tr, const struct plan *p,
+		  const struct py_flavor *fl, const struct target *t,
+		  char *why, size_t why_len)
+{
+	struct ctrace_bpf *s;
+	__u32 mode = 0;
+	int err;
+
+	memset(tr, 0, sizeof(*tr));
+	libbpf_set_print(libbpf_quiet);
+	s = ctrace_bpf__open();
+	if (!s) {
+		err = -errno;
+		snprintf(why, why_len, "cannot open the BPF object: %s", strerror(errno));
+		return err;
+	}
+	tr->skel = s;
+	if (p->count)
+		mode |= CTRACE_COUNT_LINES;
+	if (p->trace)
+		mode |= CTRACE_STREAM_LINES | CTRACE_STREAM_ENTRIES;
+	if (p->entries && p->count)
+		mode |= CTRACE_COUNT_ENTRIES;
+	s->rodata->mode = mode;
+	s->rodata->layout = fl->layout;
+	s->rodata->layout.runtime_sym = t->elf.runtime_sym;
+	size_maps(s, p);
+
+	err = ctrace_bpf__load(s);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			snprintf(why, why_len,
+				 "cannot load BPF programs: permission denied; run as root (or with CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)");
+		else
+			snprintf(why, why_len, "cannot load BPF programs: %s",
+				 strerror(-err));
+		return err;
+	}
+	for (int i = 0; p->probes[i] >= 0; i++) {
+		int probe = p->probes[i];
+		LIBBPF_OPTS(bpf_usdt_opts, uo,
+			    .usdt_cookie = t->elf.probe_pc[probe]);
+		struct bpf_link *l;
+
+		l = bpf_program__attach_usdt(program_for(s, p, probe), t->pid,
+					     t->elf.path, "python",
+					     probe_names[probe], &uo);
+		if (!l) {
+			err = -errno;
+			snprintf(why, why_len,
+				 "cannot attach to python:%s in '%s' (PID %d): %s",
+				 probe_names[probe], t->elf.path, t->pid,
+				 strerror(-err));
+			return err;
+		}
+		tr->links[tr->n_links++] = l;
+		pr_debug("attached python:%s (%d sites)", probe_names[probe],
+			 t->elf.n_sites[probe]);
+	}
+	return 0;
+}
+
+void tracer_detach(struct tracer *tr)
+{
+	for (int i = 0; i < tr->n_links; i++)
+		bpf_link__destroy(tr->links[i]);
+	tr->n_links = 0;
+}
+
+void tracer_destroy(struct tracer *tr)
+{
+	tracer_detach(tr);
+	ctrace_bpf__destroy(tr->skel);
+	tr->skel = NULL;
+}

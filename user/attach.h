@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRACE_ATTACH_H
+#define CTRACE_ATTACH_H
+
+#include <stdbool.h>
+#include "cli.h"
+#include "pyversion.h"
+#include "target.h"
+
+struct ctrace_bpf;
+struct bpf_link;
+struct ring_buffer;
+
+/* What a run needs from the kernel: derived from the modes and the version. */
+struct plan {
+	bool count;		/* line counts (+ entry repairs) */
+	bool trace;		/* --trace stream */
+	bool funcs;		/* --listfuncs */
+	bool calls;		/* --trackcalls */
+	bool entries;		/* function__entry attached */
+	int probes[4];		/* probe ids to attach, -1 terminated */
+};
+
+struct tracer {
+	struct ctrace_bpf *skel;
+	struct bpf_link *links[8];
+	int n_links;
+};
+
+/*
+ * trace's precedence: --trackcalls alone wins, then --listfuncs, then
+ * --trace/--count.  Fails when the interpreter lacks a needed probe.
+ */
+int plan_make(const struct options *o, const struct py_flavor *fl,
+	      const struct pyelf *e, struct plan *p, char *why, size_t why_len);
+/* Open, size, load and attach; the probes are live when it returns 0. */
+int tracer_attach(struct tracer *tr, const struct plan *p,
+		  const struct py_flavor *fl, const struct target *t,
+		  char *why, size_t why_len);
+/* Remove the uprobes: the kernel drops the semaphores with them. */
+void tracer_detach(struct tracer *tr);
+void tracer_destroy(struct tracer *tr);
+/* Refuse early, with the reason, when BPF or uprobes cannot work here. */
+int check_kernel(char *why, size_t why_len);
+
+#endif

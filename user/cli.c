@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "log.h"
+#include "version.h"
+
+static const char usage_text[] =
+"Usage: ctrace-bpf MODE... [MODIFIERS] [FILTERS] -p PID\n"
+"       ctrace-bpf MODE... [MODIFIERS] [FILTERS] -- COMMAND [ARG...]\n"
+"       ctrace-bpf -r -f FILE [-C DIR] [-m] [-s]\n"
+"\n"
+"Trace a CPython process through its USDT probes and print the reports that\n"
+"python -m trace prints, without restarting it or injecting code.\n"
+"\n"
+"Modes (at least one):\n"
+"  -c, --count          count each line's executions; write <module>.cover\n"
+"                       files into the cover directory\n"
+"  -t, --trace          print each line as it runs\n"
+"  -l, --listfuncs      list the functions that ran (not with -c or -t)\n"
+"  -T, --trackcalls     list caller -> callee pairs\n"
+"  -r, --report         report from a counts file (-f) without tracing\n"
+"\n"
+"Modifiers:\n"
+"  -f, --file FILE      accumulate counts in FILE, in python -m trace's pickle\n"
+"                       format: each tool reads what the other wrote\n"
+"  -R, --no-report      do not write .cover files or print reports\n"
+"  -C, --coverdir DIR   where .cover files go (default: the current\n"
+"                       directory, never beside the target's sources);\n"
+"                       names follow trace's --coverdir naming, pkg.mod.cover\n"
+"  -m, --missing        mark executable lines that never ran with '>>>>>>'\n"
+"  -s, --summary        print a per-module summary (with -c or -r)\n"
+"  -g, --timing         prefix traced lines with seconds since attach\n"
+"\n"
+"Filters (may repeat):\n"
+"      --ignore-module MOD[,MOD...]  ignore these modules and submodules\n"
+"      --ignore-dir DIR[:DIR...]     ignore files under these directories\n"
+"\n"
+"Target:\n"
+"  -p, --pid PID        attach to a running process\n"
+"  -- COMMAND [ARG...]  start COMMAND and trace it from its first bytecode\n"
+"  -d, --duration SECS  stop after SECS seconds\n"
+"\n"
+"Other:\n"
+"  -v, --verbose        say more; -vv for debugging\n"
+"  -h, --help           show this help\n"
+"      --version        show the version\n"
+"\n"
+"The trace ends at Ctrl-C (SIGINT) or SIGTERM, when the duration is up, or\n"
+"when the target exits; then the probes detach and the reports are printed.\n"
+"A second Ctrl-C exits at once, without reports.\n"
+"\n"
+"Attached with -p, counting starts at attach: lines and calls that ran before\n"
+"do not count, so code that ran only before attach shows as missed.  Launch\n"
+"mode (-- COMMAND) attaches before the interpreter runs any bytecode.\n"
+"\n"
+"Examples:\n"
+"  ctrace-bpf --count --missing --summary -p 1234\n"
+"      count lines in process 1234 until Ctrl-C; .cover files in .\n"
+"  ctrace-bpf -c -m -s -C cov -- python3.11 app.py\n"
+"      run app.py and write its coverage into cov/\n"
+"  ctrace-bpf --listfuncs -d 10 -p 1234\n"
+"      list the functions process 1234 runs in the next 10 seconds\n"
+"  ctrace-bpf --trackcalls -p 1234\n"
+"      caller -> callee pairs, as python -m trace --trackcalls\n"
+"  ctrace-bpf --trace --timing -- python3.11 app.py\n"
+"      print every line as it runs, with timestamps\n"
+"  ctrace-bpf -c -R -f counts.pkl -p 1234; ctrace-bpf -r -f counts.pkl -m\n"
+"      accumulate counts over runs, then report them\n";
+
+enum {
+	OPT_IGNORE_MODULE = 0x100,
+	OPT_IGNORE_DIR,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "count", no_argument, NULL, 'c' },
+	{ "trace", no_argument, NULL, 't' },
+	{ "listfuncs", no_argument, NULL, 'l' },
+	{ "trackcalls", no_argument, NULL, 'T' },
+	{ "report", no_argument, NULL, 'r' },
+	{ "no-report", no_argument, NULL, 'R' },
+	{ "file", required_argument, NULL, 'f' },
+	{ "coverdir", required_argument, NULL, 'C' },
+	{ "missing", no_argument, NULL, 'm' },
+	{ "summary", no_argument, NULL, 's' },
+	{ "timing", no_argument, NULL, 'g' },
+	{ "ignore-module", required_argument, NULL, OPT_IGNORE_MODULE },
+	{ "ignore-dir", required_argument, NULL, OPT_IGNORE_DIR },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	pr_err("%s (see --help)", msg);
+	return 2;
+}
+
+/* Append the non-empty pieces of @arg split at @sep. */
+static int split_into(char ***list, int *n, const char *arg, char sep)
+{
+	const char *p = arg;
+
+	while (1) {
+		const char *end = strchr(p, sep);
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char **grown;
+
+		/* trace strips module names; dirs are kept as written */
+		while (sep == ',' && len && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (sep == ',' && len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		grown = realloc(*list, (*n + 1) * sizeof(**list));
+		if (!grown)
+			return -ENOMEM;
+		*list = grown;
+		(*list)[*n] = strndup(p, len);
+		if (!(*list)[*n])
+			return -ENOMEM;
+		(*n)++;
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
+static int parse_pid(const char *arg, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v <= 0 || v > INT_MAX)
+		return -1;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+static int parse_duration(const char *arg, double *secs)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > 1e9)
+		return -1;
+	*secs = v;
+	return 0;
+}
+
+/* trace's own rules, in trace's order, with its wording. */
+static int check_modes(const struct options *o)
+{
+	if (o->report && o->no_report)
+		return usage_error("%sargument -R/--no-report: not allowed with argument -r/--report", "");
+	if (o->report) {
+		if (!o->file)
+			return usage_error("%s-r/--report requires -f/--file", "");
+		if (o->pid || o->command)
+			return usage_error("%s-r/--report reads a counts file and takes no target", "");
+		return -1;
+	}
+	if (!o->trace && !o->count && !o->listfuncs && !o->trackcalls)
+		return usage_error("%smust specify one of --trace, --count, --report, --listfuncs, or --trackcalls", "");
+	if (o->listfuncs && (o->count || o->trace))
+		return usage_error("%scannot specify both --listfuncs and (--trace or --count)", "");
+	if (o->summary && !o->count)
+		return usage_error("%s--summary can only be used with --count or --report", "");
+	if (o->pid && o->command)
+		return usage_error("%s-p/--pid and a COMMAND exclude each other", "");
+	if (!o->pid && !o->command)
+		return usage_error("%sa target is required: -p PID or -- COMMAND", "");
+	return -1;
+}
+
+int cli_parse(int argc, char **argv, struct options *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->coverdir = ".";
+	opterr = 0;
+	/* '+' stops at the first non-option, so COMMAND's own flags are left alone */
+	while ((c = getopt_long(argc, argv, "+ctlTrRf:C:msgp:d:vh", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'c': o->count = true; break;
+		case 't': o->trace = true; break;
+		case 'l': o->listfuncs = true; break;
+		case 'T': o->trackcalls = true; break;
+		case 'r': o->report = true; break;
+		case 'R': o->no_report = true; break;
+		case 'm': o->missing = true; break;
+		case 's': o->summary = true; break;
+		case 'g': o->timing = true; break;
+		case 'v': o->verbose++; break;
+		case 'f':
+			if (!*optarg)
+				return usage_error("%sinvalid -f/--file: empty name", "");
+			o->file = optarg;
+			break;
+		case 'C':
+			if (!*optarg)
+				return usage_error("%sinvalid -C/--coverdir: empty name", "");
+			o->coverdir = optarg;
+			break;
+		case OPT_IGNORE_MODULE:
+			if (split_into(&o->ignore_mods, &o->n_ignore_mods, optarg, ','))
+				return usage_error("%sout of memory", "");
+			break;
+		case OPT_IGNORE_DIR:
+			if (split_into(&o->ignore_dirs, &o->n_ignore_dirs, optarg, ':'))
+				return usage_error("%sout of memory", "");
+			break;
+		case 'p':
+			if (parse_pid(optarg, &o->pid))
+				return usage_error("invalid -p/--pid '%s': expected a process ID", optarg);
+			break;
+		case 'd':
+			if (parse_duration(optarg, &o->duration))
+				return usage_error("invalid -d/--duration '%s': expected seconds > 0", optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("ctrace-bpf %s\n", CTRACE_VERSION);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		/* getopt leaves "--" consumed; anything else bare is a mistake */
+		if (strcmp(argv[optind - 1], "--") != 0)
+			return usage_error("unexpected argument '%s': put the command after --", argv[optind]);
+		o->command = &argv[optind];
+	}
+	log_level = o->verbose;
+	return check_modes(o);
+}
+
+void options_free(struct options *o)
+{
+	for (int i = 0; i < o->n_ignore_mods; i++)
+		free(o->ignore_mods[i]);
+	for (int i = 0; i < o->n_ignore_dirs; i++)
+		free(o->ignore_dirs[i]);
+	free(o->ignore_mods);
+	free(o->ignore_dirs);
+}

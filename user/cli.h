@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRACE_CLI_H
+#define CTRACE_CLI_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct options {
+	/* modes, as in python -m trace */
+	bool count, trace, listfuncs, trackcalls, report;
+	/* modifiers */
+	bool no_report, missing, summary, timing;
+	const char *file;
+	const char *coverdir;
+	/* filters, split on ',' and ':' as trace does */
+	char **ignore_mods;
+	int n_ignore_mods;
+	char **ignore_dirs;
+	int n_ignore_dirs;
+	/* target */
+	pid_t pid;
+	char **command;
+	double duration;
+	int verbose;
+};
+
+/*
+ * Parse argv into @o.  Returns -1 when the caller should go on, otherwise the
+ * exit status: 0 after --help or --version, 2 after a usage error (already
+ * reported on stderr).
+ */
+int cli_parse(int argc, char **argv, struct options *o);
+void options_free(struct options *o);
+
+#endif

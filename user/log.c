@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdarg.h>
+#include <stdio.h>
+#include "log.h"
+
+int log_level;
+
+static void vlog(const char *fmt, va_list ap)
+{
+	/* One write per line, so lines from signal paths do not interleave. */
+	char buf[4096];
+	int n = snprintf(buf, sizeof(buf), "ctrace-bpf: ");
+
+	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	fprintf(stderr, "%s\n", buf);
+}
+
+void pr_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(fmt, ap);
+	va_end(ap);
+}
+
+void pr_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_level < 1)
+		return;
+	va_start(ap, fmt);
+	vlog(fmt, ap);
+	va_end(ap);
+}
+
+void pr_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_level < 2)
+		return;
+	va_start(ap, fmt);
+	vlog(fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRACE_LOG_H
+#define CTRACE_LOG_H
+
+#include <stdbool.h>
+
+extern int log_level;	/* 0 errors and notes, 1 -v, 2 -vv */
+
+/* Every diagnostic is one line on stderr that starts "ctrace-bpf: ". */
+void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pr_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

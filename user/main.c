@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ctrace-bpf: python -m trace's reports, counted by BPF programs on
+ * CPython's USDT probes in a running (or freshly launched) process.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "analysis.h"
+#include "attach.h"
+#include "cli.h"
+#include "collect.h"
+#include "ctrace.skel.h"
+#include "log.h"
+#include "pickle.h"
+#include "report.h"
+#include "report_trace.h"
+#include "resolve.h"
+#include "target.h"
+
+static volatile sig_atomic_t stop_requested;
+
+/* The first signal ends the trace cleanly; SA_RESETHAND lets a second kill. */
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal,
+				.sa_flags = SA_RESETHAND };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* --trace's lookups, answered from the resolver's analysis cache */
+static const char *lk_line_text(void *ctx, const char *file, long line)
+{
+	const struct file_analysis *a;
+	const char *why;
+
+	a = resolver_file(ctx, file, &why);
+	if (!a || line < 1 || (size_t)line > a->src.n_lines)
+		return NULL;
+	return a->src.lines[line - 1];
+}
+
+static bool lk_first_missed(void *ctx, const char *file, const char *func,
+			    long line)
+{
+	return resolver_first_line_missed(ctx, file, func, line);
+}
+
+static bool lk_ignored(void *ctx, const char *file)
+{
+	return resolver_ignored(ctx, file);
+}
+
+static int on_ring(void *ctx, void *data, size_t len)
+{
+	return trace_stream_event(ctx, data, len);
+}
+
+/* Wait for the end: a signal, the duration, or the target's exit. */
+static void run_until_done(const struct options *o, struct target *t,
+			   struct ring_buffer *rb)
+{
+	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
+	int pfd = target_pollfd(t);
+
+	while (!stop_requested) {
+		if (deadline && mono_ns() >= deadline)
+			break;
+		if (rb) {
+			ring_buffer__poll(rb, 100);
+		} else {
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+			if (pfd >= 0)
+				poll(&p, 1, 100);
+			else
+				usleep(100 * 1000);
+		}
+		if (target_gone(t))
+			break;
+	}
+}
+
+static void print_ready(const struct target *t)
+{
+	const struct pyelf *e = &t->elf;
+
+	if (t->launched)
+		fprintf(stderr, "Tracing PID %d (%s, CPython %d.%d.%d) from its first bytecode... Ctrl-C to end.\n",
+			t->pid, t->comm, e->major, e->minor, e->micro);
+	else
+		fprintf(stderr, "Tracing PID %d (%s, CPython %d.%d.%d)... Ctrl-C to end.\n",
+			t->pid, t->comm, e->major, e->minor, e->micro);
+	fflush(stderr);
+}
+
+/* The interpreter's sys.path as trace would see it, for .cover names. */
+static const char **sys_path_of(const struct target *t,
+				const struct py_flavor *fl, size_t *n)
+{
+	size_t tail = 0, i = 0;
+	const char **p;
+
+	while (fl && fl->sys_path[tail])
+		tail++;
+	p = calloc(t->n_path_head + tail + 1, sizeof(*p));
+	if (!p)
+		return NULL;
+	for (size_t k = 0; k < t->n_path_head; k++)
+		p[i++] = t->path_head[k];
+	for (size_t k = 0; k < tail; k++)
+		p[i++] = fl->sys_path[k];
+	*n = i;
+	return p;
+}
+
+static int write_reports(const struct options *o, struct results *r,
+			 struct resolver *rs, const struct target *t,
+			 const struct py_flavor *fl)
+{
+	struct source_provider src = resolver_sources(rs);
+	struct count_report_opts co = {
+		.missing = o->missing,
+		.summary = o->summary,
+		.coverdir = o->coverdir,
+	};
+	char why[512];
+	int err = 0;
+
+	if (o->file) {
+		err = pickle_write(o->file, r, why, sizeof(why));
+		if (err)
+			pr_err("cannot save counts to '%s': %s", o->file, why);
+	}
+	if (o->no_report)
+		return err ? 1 : 0;
+	report_funcs(r, stdout);
+	report_calls(r, stdout);
+	co.sys_path = t ? sys_path_of(t, fl, &co.n_sys_path) : NULL;
+	if (r->n_counts && report_counts(r, &src, &co, stdout) < 0)
+		err = -1;
+	free((void *)co.sys_path);
+	fflush(stdout);
+	return err ? 1 : 0;
+}
+
+/* -r: python -m trace --report, from a counts file. */
+static int report_only(const struct options *o)
+{
+	struct results r;
+	struct resolver rs;
+	struct target none = { .root_fd = -1 };
+	char why[512];
+	int err;
+
+	results_init(&r);
+	err = pickle_read(o->file, &r, why, sizeof(why));
+	if (err) {
+		pr_err("cannot read counts file '%s': %s", o->file, why);
+		results_free(&r);
+		return 1;
+	}
+	resolver_init(&rs, NULL, -1, NULL, NULL, 0, NULL, 0);
+	err = write_reports(o, &r, &rs, &none, NULL);
+	resolver_free(&rs);
+	results_free(&r);
+	return err;
+}
+
+static void report_stats(const struct raw_tables *raw, const struct resolver *rs,
+			 uint64_t ring_unnamed)
+{
+	uint64_t drops = raw->stats[CTRACE_STAT_LINE_DROPS] +
+			 raw->stats[CTRACE_STAT_FUNC_DROPS] +
+			 raw->stats[CTRACE_STAT_CALL_DROPS];
+
+	if (drops)
+		pr_err("warning: %llu events were not counted: a BPF map was full",
+		       (unsigned long long)drops);
+	if (raw->stats[CTRACE_STAT_EVENT_DROPS])
+		pr_err("warning: %llu trace events were lost: the ring buffer was full",
+		       (unsigned long long)raw->stats[CTRACE_STAT_EVENT_DROPS]);
+	if (rs->unresolved || ring_unnamed || raw->stats[CTRACE_STAT_STR_DROPS])
+		pr_err("warning: %llu events name a file or function that could not be read from the target",
+		       (unsigned long long)(rs->unresolved + ring_unnamed));
+	if (raw->stats[CTRACE_STAT_FRAME_FAULTS])
+		pr_info("%llu frame reads failed",
+			(unsigned long long)raw->stats[CTRACE_STAT_FRAME_FAULTS]);
+}
+
+static int trace_target(const struct options *o)
+{
+	const struct py_flavor *fl;
+	struct ring_buffer *rb = NULL;
+	struct trace_stream ts;
+	struct trace_lookup lk;
+	struct raw_tables raw = {};
+	struct resolver rs;
+	struct results r;
+	struct tracer tr = {};
+	struct target t;
+	struct plan plan;
+	char why[1024];
+	int err, ret = 1;
+
+	results_init(&r);
+	if (check_kernel(why, sizeof(why))) {
+		pr_err("%s", why);
+		return 1;
+	}
+	if (o->pid)
+		err = target_from_pid(o->pid, &t, why, sizeof(why));
+	else
+		err = target_prepare_launch(o->command, &t, why, sizeof(why));
+	if (err) {
+		pr_err("%s", why);
+		target_close(&t);
+		return 1;
+	}
+	fl = py_flavor_for(&t.elf, why, sizeof(why));
+	if (!fl || plan_make(o, fl, &t.elf, &plan, why, sizeof(why))) {
+		pr_err("%s", why);
+		goto out_abort;
+	}
+	pr_info("target PID %d, '%s', CPython %d.%d.%d", t.pid, t.elf.path,
+		t.elf.major, t.elf.minor, t.elf.micro);
+	resolver_init(&rs, fl, t.root_fd, t.cwd, o->ignore_mods,
+		      o->n_ignore_mods, o->ignore_dirs, o->n_ignore_dirs);
+	lk = (struct trace_lookup){
+		.line_text = lk_line_text,
+		.first_line_missed = lk_first_missed,
+		.ignored = lk_ignored,
+		.repair_send_edge = fl->repair_send_edge,
+		.ctx = &rs,
+	};
+	if (tracer_attach(&tr, &plan, fl, &t, why, sizeof(why))) {
+		pr_err("%s", why);
+		goto out_resolver;
+	}
+	trace_stream_init(&ts, stdout, o->timing, mono_ns(), &lk);
+	if (plan.trace) {
+		rb = ring_buffer__new(bpf_map__fd(tr.skel->maps.events), on_ring,
+				      &ts, NULL);
+		if (!rb) {
+			pr_err("cannot open the ring buffer: %s", strerror(errno));
+			goto out_detach;
+		}
+	}
+	print_ready(&t);
+	if (t.launched && target_release(&t, why, sizeof(why))) {
+		pr_err("%s", why);
+		goto out_detach;
+	}
+	run_until_done(o, &t, rb);
+	/* detach first: the target runs at full speed while we report */
+	tracer_detach(&tr);
+	if (rb)
+		ring_buffer__consume(rb);
+	fflush(stdout);
+	err = collect_all(tr.skel, &raw);
+	if (err) {
+		pr_err("cannot read the BPF maps: %s", strerror(-err));
+		goto out_detach;
+	}
+	if (plan.count)
+		err = resolve_counts(&rs, &raw, &r);
+	else if (plan.funcs)
+		err = resolve_funcs(&rs, &raw, &r);
+	else if (plan.calls)
+		err = resolve_calls(&rs, &raw, &r);
+	if (err) {
+		pr_err("out of memory resolving names");
+		goto out_detach;
+	}
+	report_stats(&raw, &rs, ts.unnamed);
+	if (o->file) {
+		struct results old;
+		char pwhy[512];
+
+		/* trace merges the existing file before writing it back */
+		results_init(&old);
+		err = pickle_read(o->file, &old, pwhy, sizeof(pwhy));
+		if (!err)
+			results_merge(&r, &old);
+		else if (err != -ENOENT)
+			pr_err("note: skipping counts file '%s': %s", o->file, pwhy);
+		results_free(&old);
+	}
+	ret = write_reports(o, &r, &rs, &t, fl);
+	if (!ret && t.launched && t.reaped && WIFEXITED(t.exit_status))
+		ret = WEXITSTATUS(t.exit_status);
+out_detach:
+	trace_stream_free(&ts);
+	ring_buffer__free(rb);
+	tracer_destroy(&tr);
+	raw_tables_free(&raw);
+out_resolver:
+	resolver_free(&rs);
+out_abort:
+	if (t.launched && !t.reaped)
+		target_abort(&t);
+	target_close(&t);
+	results_free(&r);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	int ret;
+
+	/* line-buffered, so a pipe reader sees --trace lines as they happen */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ret = cli_parse(argc, argv, &o);
+	if (ret >= 0) {
+		options_free(&o);
+		return ret;
+	}
+	install_signals();
+	if (o.report)
+		ret = report_only(&o);
+	else
+		ret = trace_target(&o);
+	analysis_shutdown();
+	options_free(&o);
+	return ret;
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Reading a Python ELF: its python:* USDT notes, _PyRuntime, and the version
+ * from the Py_Version constant (3.11+) or the library's file name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "pyelf.h"
+
+const char *const probe_names[PROBE_NR] = {
+	[PROBE_LINE] = "line",
+	[PROBE_ENTRY] = "function__entry",
+	[PROBE_RETURN] = "function__return",
+	[PROBE_GC_START] = "gc__start",
+	[PROBE_GC_DONE] = "gc__done",
+	[PROBE_IMPORT_START] = "import__find__load__start",
+	[PROBE_IMPORT_DONE] = "import__find__load__done",
+	[PROBE_AUDIT] = "audit",
+};
+
+#define NT_STAPSDT 3
+
+static void note_probe(struct pyelf *e, const char *name, uint64_t pc)
+{
+	for (int i = 0; i < PROBE_NR; i++) {
+		if (strcmp(name, probe_names[i]))
+			continue;
+		if (!e->has_probe[i])
+			e->probe_pc[i] = pc;
+		e->has_probe[i] = true;
+		e->n_sites[i]++;
+	}
+}
+
+/* stapsdt note: pc, base, semaphore, then "provider\0name\0args\0". */
+static void read_notes(Elf_Scn *scn, uint64_t base_addr,
+		       struct pyelf *e)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	if (!data)
+		return;
+	while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+		const char *desc = (const char *)data->d_buf + desc_off;
+		const char *prov, *pname;
+		uint64_t pc, base;
+
+		if (nh.n_type != NT_STAPSDT || nh.n_descsz < 24 + 4 ||
+		    strcmp((const char *)data->d_buf + name_off, "stapsdt"))
+			continue;
+		memcpy(&pc, desc, 8);
+		memcpy(&base, desc + 8, 8);
+		prov = desc + 24;
+		if (memchr(prov, 0, nh.n_descsz - 24) == NULL)
+			continue;
+		pname = prov + strlen(prov) + 1;
+		if (pname >= desc + nh.n_descsz ||
+		    !memchr(pname, 0, desc + nh.n_descsz - pname))
+			continue;
+		if (strcmp(prov, "python"))
+			continue;
+		/* prelink may have moved the binary: adjust as libbpf does */
+		if (base_addr && base)
+			pc += base_addr - base;
+		note_probe(e, pname, pc);
+	}
+}
+
+static uint64_t read_u64_at(Elf *elf, uint64_t vaddr, bool *ok)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	uint64_t v = 0;
+
+	*ok = false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		if (vaddr < sh.sh_addr || vaddr + 8 > sh.sh_addr + sh.sh_size)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || vaddr - sh.sh_addr + 8 > d->d_size)
+			return 0;
+		memcpy(&v, (char *)d->d_buf + (vaddr - sh.sh_addr), 8);
+		*ok = true;
+		return v;
+	}
+	return 0;
+}
+
+static void read_symbols(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh,
+			 struct pyelf *e, uint64_t *py_version)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	size_t n = sh->sh_entsize ? sh->sh_size / sh->sh_entsize : 0;
+
+	for (size_t i = 0; d && i < n; i++) {
+		GElf_Sym sym;
+		const char *name;
+
+		if (!gelf_getsym(d, i, &sym) || sym.st_shndx == SHN_UNDEF)
+			continue;
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!name)
+			continue;
+		if (!strcmp(name, "_PyRuntime"))
+			e->runtime_sym = sym.st_value;
+		else if (!strcmp(name, "Py_Version"))
+			*py_version = sym.st_value;
+		else if (!strncmp(name, "Py_Initialize", 13))
+			e->is_python = true;
+	}
+}
+
+/* libpython3.9.so.1.0 or python3.9: the fallback when Py_Version is absent. */
+static void version_from_name(const char *path, struct pyelf *e)
+{
+	const char *base = strrchr(path, '/');
+	const char *p;
+	int maj, min;
+
+	base = base ? base + 1 : path;
+	p = strstr(base, "python");
+	if (p && sscanf(p, "python%d.%d", &maj, &min) == 2) {
+		e->major = maj;
+		e->minor = min;
+	}
+}
+
+int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len)
+{
+	uint64_t py_version_addr = 0, base_addr = 0;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+	Elf *elf;
+	int fd, err = 0;
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		snprintf(why, why_len, "libelf is unusable");
+		return -EINVAL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, why_len, "cannot open '%s': %s", path, strerror(errno));
+		return err;
+	}
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx)) {
+		snprintf(why, why_len, "'%s' is not an ELF file", path);
+		err = -ENOEXEC;
+		goto out;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, ".stapsdt.base"))
+			base_addr = sh.sh_addr;
+		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
+			read_symbols(elf, scn, &sh, e, &py_version_addr);
+	}
+	scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, ".note.stapsdt"))
+			read_notes(scn, base_addr, e);
+	}
+	for (int i = 0; i < PROBE_NR; i++)
+		if (e->has_probe[i])
+			e->is_python = true;
+	if (py_version_addr) {
+		bool ok;
+		uint64_t v = read_u64_at(elf, py_version_addr, &ok);
+
+		/* 0xMMmmuuRS: major, minor, micro, release level and serial */
+		if (ok) {
+			e->major = (v >> 24) & 0xff;
+			e->minor = (v >> 16) & 0xff;
+			e->micro = (v >> 8) & 0xff;
+		}
+	}
+	if (!e->major)
+		version_from_name(path, e);
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return err;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRACE_PYELF_H
+#define CTRACE_PYELF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum py_probe {
+	PROBE_LINE,
+	PROBE_ENTRY,
+	PROBE_RETURN,
+	PROBE_GC_START,
+	PROBE_GC_DONE,
+	PROBE_IMPORT_START,
+	PROBE_IMPORT_DONE,
+	PROBE_AUDIT,
+	PROBE_NR,
+};
+
+extern const char *const probe_names[PROBE_NR];
+
+/* What a CPython ELF (executable or libpython) says about itself. */
+struct pyelf {
+	char path[4096];	/* as we open it, e.g. /proc/PID/root/usr/bin/... */
+	bool has_probe[PROBE_NR];
+	uint64_t probe_pc[PROBE_NR];	/* link-time address of the first site */
+	int n_sites[PROBE_NR];
+	uint64_t runtime_sym;	/* _PyRuntime, 0 if absent */
+	int major, minor, micro;	/* 0 when unknown */
+	bool is_python;		/* has Py_* symbols or python probes */
+};
+
+/* Reads only the file: nothing of the target is ever run. */
+int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdio.h>
+#include <string.h>
+#include "pyversion.h"
+
+static const char *const sys_path_311[] = {
+	"/usr/lib/python311.zip",
+	"/usr/lib/python3.11",
+	"/usr/lib/python3.11/lib-dynload",
+	"/usr/local/lib/python3.11/dist-packages",
+	"/usr/lib/python3/dist-packages",
+	NULL,
+};
+
+/*
+ * Offsets from CPython 3.11's Include/internal headers on x86-64;
+ * tests/unit/test_layout.c checks them against the installed headers.
+ */
+static const struct py_flavor flavors[] = {
+	{
+		.major = 3, .minor = 11,
+		.layout = {
+			.tstate_current = 576,	/* _PyRuntimeState.gilstate.tstate_current */
+			.tstate_cframe = 56,
+			.cframe_current = 8,
+			.frame_code = 32,
+			.frame_previous = 48,
+			.frame_prev_instr = 56,
+			.code_filename = 112,
+			.code_name = 120,
+			.code_qualname = 128,
+			.code_firstlineno = 72,
+			.str_state = 32,
+			.str_ascii_data = 48,
+			.str_utf8 = 56,
+			.str_tag_back = 48 - 16,	/* PyASCIIObject.length */
+		},
+		.entry_needs_line = true,
+		.repair_first_line = true,
+		.repair_send_edge = true,
+		.sys_path = sys_path_311,
+		.stdlib = "/usr/lib/python3.11",
+	},
+};
+
+const struct py_flavor *py_flavor_for(const struct pyelf *e, char *why,
+				      size_t why_len)
+{
+	for (size_t i = 0; i < sizeof(flavors) / sizeof(flavors[0]); i++)
+		if (flavors[i].major == e->major && flavors[i].minor == e->minor)
+			return &flavors[i];
+	if (e->major)
+		snprintf(why, why_len,
+			 "CPython %d.%d is not supported yet (supported: 3.11)",
+			 e->major, e->minor);
+	else
+		snprintf(why, why_len,
+			 "cannot tell the CPython version of '%s'", e->path);
+	return NULL;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Everything that differs between CPython versions lives behind this header:
+ * struct layouts for walking frames, which probes fire when, and which
+ * probe-versus-settrace differences must be repaired.
+ */
+#ifndef CTRACE_PYVERSION_H
+#define CTRACE_PYVERSION_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "ctrace.h"
+#include "pyelf.h"
+
+struct py_flavor {
+	int major, minor;
+	struct ctrace_layout layout;	/* runtime_sym filled from the ELF */
+	/* 3.11: function__entry fires only down the tracing dispatch path */
+	bool entry_needs_line;
+	/*
+	 * 3.11: no line event for a frame's first line when it is the RESUME's
+	 * line; count it from the frame-start entries instead.
+	 */
+	bool repair_first_line;
+	/* 3.11: the probe fires on SEND's backward edge, settrace does not */
+	bool repair_send_edge;
+	/* sys.path after the script's directory, for .cover names */
+	const char *const *sys_path;
+	const char *stdlib;	/* trace's $prefix for --ignore-dir */
+};
+
+/* NULL when this version is not supported; @why says what to do. */
+const struct py_flavor *py_flavor_for(const struct pyelf *e, char *why,
+				      size_t why_len);
+
+#endif

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * From raw probe keys to python -m trace's tables, repairing on the way the
+ * places where this interpreter's probes and settrace disagree.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "resolve.h"
+#include "source.h"
+
+struct resolved_file {
+	char *file;
+	int err;
+	char why[256];
+	struct file_analysis a;
+};
+
+static char *norm_dir(const char *d, const char *stdlib)
+{
+	char buf[4096];
+	const char *pre = strstr(d, "$exec_prefix") ? "$exec_prefix" :
+			  strstr(d, "$prefix") ? "$prefix" : NULL;
+	size_t len;
+
+	if (pre) {
+		const char *at = strstr(d, pre);
+
+		snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(at - d), d, stdlib,
+			 at + strlen(pre));
+	} else {
+		snprintf(buf, sizeof(buf), "%s", d);
+	}
+	len = strlen(buf);
+	while (len > 1 && buf[len - 1] == '/')
+		buf[--len] = '\0';
+	return strdup(buf);
+}
+
+void resolver_init(struct resolver *rs, const struct py_flavor *fl,
+		   int root_fd, const char *cwd, char *const *mods,
+		   size_t n_mods, char *const *dirs, size_t n_dirs)
+{
+	memset(rs, 0, sizeof(*rs));
+	rs->fl = fl;
+	rs->root_fd = root_fd;
+	rs->cwd = cwd;
+	rs->ignore_mods = mods;
+	rs->n_ignore_mods = n_mods;
+	rs->ignore_dirs = calloc(n_dirs + 1, sizeof(char *));
+	for (size_t i = 0; rs->ignore_dirs && i < n_dirs; i++) {
+		rs->ignore_dirs[i] = norm_dir(dirs[i], fl ? fl->stdlib : "/usr/lib");
+		if (rs->ignore_dirs[i])
+			rs->n_ignore_dirs++;
+	}
+}
+
+void resolver_free(struct resolver *rs)
+{
+	for (size_t i = 0; i < rs->n_files; i++) {
+		free(rs->files[i].file);
+		file_analysis_free(&rs->files[i].a);
+	}
+	free(rs->files);
+	for (size_t i = 0; i < rs->n_ignore_dirs; i++)
+		free(rs->ignore_dirs[i]);
+	free(rs->ignore_dirs);
+	memset(rs, 0, sizeof(*rs));
+}
+
+const struct file_analysis *resolver_file(struct resolver *rs, const char *file,
+					  const char **why)
+{
+	struct resolved_file *f;
+	char *data = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < rs->n_files; i++) {
+		if (strcmp(rs->files[i].file, file))
+			continue;
+		f = &rs->files[i];
+		goto found;
+	}
+	if (rs->n_files == rs->cap_files) {
+		size_t cap = rs->cap_files ? rs->cap_files * 2 : 32;
+		struct resolved_file *g = realloc(rs->files, cap * sizeof(*g));
+
+		if (!g) {
+			*why = "out of memory";
+			return NULL;
+		}
+		rs->files = g;
+		rs->cap_files = cap;
+	}
+	f = &rs->files[rs->n_files++];
+	memset(f, 0, sizeof(*f));
+	f->file = strdup(file);
+	if (file[0] == '<' || !f->file) {
+		f->err = -ENOENT;
+		snprintf(f->why, sizeof(f->why), "not a file");
+		goto found;
+	}
+	f->err = source_read(rs->root_fd, rs->cwd, file, &data, &len, f->why,
+			     sizeof(f->why));
+	if (!f->err) {
+		pr_debug("analysing '%s' (%zu bytes)", file, len);
+		f->err = analysis_run(data, len, file, &f->a, f->why,
+				      sizeof(f->why));
+		free(data);
+	}
+	if (!f->err && f->a.problem)
+		pr_err("note: '%s' does not compile (%s): no executable lines or method names for it",
+		       file, f->a.problem);
+found:
+	if (f->err) {
+		*why = f->why;
+		return NULL;
+	}
+	return &f->a;
+}
+
+bool resolver_ignored(const struct resolver *rs, const char *file)
+{
+	char *mod = trace_modname(file);
+	bool ign = trace_ignored(file, mod, rs->ignore_mods, rs->n_ignore_mods,
+				 rs->ignore_dirs, rs->n_ignore_dirs);
+
+	free(mod);
+	return ign;
+}
+
+static const struct code_info *find_code(struct resolver *rs, const char *file,
+					 const char *func, long line,
+					 bool exact_first)
+{
+	const struct file_analysis *a;
+	const struct code_info *c;
+	const char *why;
+
+	a = resolver_file(rs, file, &why);
+	if (!a)
+		return NULL;
+	c = analysis_find(a, func, line, exact_first);
+	/* a module's RESUME sits on line 0, before its first statement */
+	if (!c && !strcmp(func, "<module>"))
+		c = analysis_find(a, func, 0, false);
+	if (!c && exact_first)
+		c = analysis_find(a, func, line, false);
+	return c;
+}
+
+const char *resolver_func_name(struct resolver *rs, const char *file,
+			       const char *func, long line, bool exact_first)
+{
+	const struct code_info *c = find_code(rs, file, func, line, exact_first);
+
+	return c ? c->trace_name : func;
+}
+
+bool resolver_first_line_missed(struct resolver *rs, const char *file,
+				const char *func, long line)
+{
+	const struct code_info *c;
+
+	if (!rs->fl || !rs->fl->repair_first_line)
+		return false;
+	c = find_code(rs, file, func, line, true);
+	return c && c->first_line_missed && c->firstlineno == line;
+}
+
+static int cmp_count_key(const void *a, const void *b)
+{
+	const struct count_entry *x = a, *y = b;
+	int c = strcmp(x->file, y->file);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+int resolve_counts(struct resolver *rs, const struct raw_tables *raw,
+		   struct results *r)
+{
+	for (size_t i = 0; i < raw->n_lines; i++) {
+		const char *file = raw_str(raw, raw->lines[i].k.file);
+
+		if (!file) {
+			rs->unresolved += raw->lines[i].n;
+			continue;
+		}
+		if (resolver_ignored(rs, file))
+			continue;
+		if (results_add_count(r, file, raw->lines[i].k.line,
+				      raw->lines[i].n))
+			return -ENOMEM;
+	}
+	/* frame starts whose first line the probe never reported */
+	for (size_t i = 0; i < raw->n_funcs; i++) {
+		const struct func_row *f = &raw->funcs[i];
+		const char *file = raw_str(raw, f->k.file);
+		const char *func = raw_str(raw, f->k.func);
+
+		if (f->k.kind != 0 || !file || !func || resolver_ignored(rs, file))
+			continue;
+		if (resolver_first_line_missed(rs, file, func, f->k.line) &&
+		    results_add_count(r, file, f->k.line, f->n))
+			return -ENOMEM;
+	}
+	results_normalize(r);
+	if (!rs->fl || !rs->fl->repair_send_edge)
+		return 0;
+	/* resumes into yield from / await: one backward edge each, unseen by settrace */
+	for (size_t i = 0; i < raw->n_funcs; i++) {
+		const struct func_row *f = &raw->funcs[i];
+		struct count_entry key, *e;
+
+		if (f->k.kind < 2)
+			continue;
+		key.file = raw_str(raw, f->k.file);
+		key.line = f->k.line;
+		if (!key.file)
+			continue;
+		e = bsearch(&key, r->counts, r->n_counts, sizeof(*r->counts),
+			    cmp_count_key);
+		if (e)
+			e->count = e->count > f->n ? e->count - f->n : 1;
+	}
+	return 0;
+}
+
+int resolve_funcs(struct resolver *rs, const struct raw_tables *raw,
+		  struct results *r)
+{
+	for (size_t i = 0; i < raw->n_funcs; i++) {
+		const struct func_row *f = &raw->funcs[i];
+		struct func_name n;
+		char *mod;
+		int err;
+
+		n.file = raw_str(raw, f->k.file);
+		n.func = raw_str(raw, f->k.func);
+		if (!n.file || !n.func) {
+			rs->unresolved += f->n;
+			continue;
+		}
+		n.func = resolver_func_name(rs, n.file, n.func, f->k.line, false);
+		mod = n.file[0] ? trace_modname(n.file) : NULL;
+		n.mod = mod;
+		err = results_add_func(r, &n);
+		free(mod);
+		if (err)
+			return err;
+	}
+	results_normalize(r);
+	return 0;
+}
+
+/* Name one end of a pair the way trace names a frame's code. */
+static bool code_name(struct resolver *rs, const struct raw_tables *raw,
+		      const struct ctrace_code *c, struct func_name *n,
+		      char **mod)
+{
+	n->file = raw_str(raw, c->file);
+	n->func = raw_str(raw, c->name);
+	if (!n->file || !n->func)
+		return false;
+	n->func = resolver_func_name(rs, n->file, n->func, c->firstlineno, true);
+	*mod = n->file[0] ? trace_modname(n->file) : NULL;
+	n->mod = *mod;
+	return true;
+}
+
+int resolve_calls(struct resolver *rs, const struct raw_tables *raw,
+		  struct results *r)
+{
+	for (size_t i = 0; i < raw->n_calls; i++) {
+		const struct call_row *c = &raw->calls[i];
+		const struct ctrace_call_names *nm = &raw->call_names[i];
+		struct func_name a, b;
+		char *ma = NULL, *mb = NULL;
+		int err = 0;
+
+		/* the bottom frame: trace's own runctx is its caller there */
+		if (!c->k.caller)
+			continue;
+		if (code_name(rs, raw, &nm->caller, &a, &ma) &&
+		    code_name(rs, raw, &nm->callee, &b, &mb))
+			err = results_add_call(r, &a, &b);
+		else
+			rs->unresolved += c->n;
+		free(ma);
+		free(mb);
+		if (err)
+			return err;
+	}
+	results_normalize(r);
+	return 0;
+}
+
+static int provide(void *ctx, const char *file, bool want_executable,
+		   struct source_info *out, char *why, size_t why_len)
+{
+	const struct file_analysis *a;
+	const char *reason;
+
+	(void)want_executable;
+	a = resolver_file(ctx, file, &reason);
+	if (!a) {
+		snprintf(why, why_len, "%s", reason);
+		return -ENOENT;
+	}
+	/* a shallow copy the report must not free: see report_counts() */
+	memset(out, 0, sizeof(*out));
+	out->lines = a->src.lines;
+	out->n_lines = a->src.n_lines;
+	out->encoding = a->src.encoding;
+	if (want_executable) {
+		out->executable = a->src.executable;
+		out->n_executable = a->src.n_executable;
+	}
+	return 0;
+}
+
+struct source_provider resolver_sources(struct resolver *rs)
+{
+	struct source_provider p = { .get = provide, .ctx = rs };
+
+	return p;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRACE_RESOLVE_H
+#define CTRACE_RESOLVE_H
+
+#include <stdbool.h>
+#include "analysis.h"
+#include "collect.h"
+#include "pyversion.h"
+#include "report.h"
+#include "results.h"
+
+/*
+ * Turning probe keys into trace's names.  Source files are read (inside the
+ * target's root) and analysed once each, then shared by every report.
+ */
+struct resolver {
+	const struct py_flavor *fl;
+	int root_fd;
+	const char *cwd;
+	char *const *ignore_mods;
+	size_t n_ignore_mods;
+	char **ignore_dirs;	/* normalized as trace does */
+	size_t n_ignore_dirs;
+	struct resolved_file *files;
+	size_t n_files, cap_files;
+	size_t unresolved;	/* keys whose strings were never read */
+};
+
+void resolver_init(struct resolver *rs, const struct py_flavor *fl,
+		   int root_fd, const char *cwd, char *const *mods,
+		   size_t n_mods, char *const *dirs, size_t n_dirs);
+void resolver_free(struct resolver *rs);
+/* The analysis of @file, or NULL with @why when it cannot be read. */
+const struct file_analysis *resolver_file(struct resolver *rs, const char *file,
+					  const char **why);
+/* trace's --ignore-module/--ignore-dir verdict for a file. */
+bool resolver_ignored(const struct resolver *rs, const char *file);
+/* The name trace gives the code @func that holds @line in @file. */
+const char *resolver_func_name(struct resolver *rs, const char *file,
+			       const char *func, long line, bool exact_first);
+/* Would the line probe skip the first line of this fresh frame? */
+bool resolver_first_line_missed(struct resolver *rs, const char *file,
+				const char *func, long line);
+
+int resolve_counts(struct resolver *rs, const struct raw_tables *raw,
+		   struct results *r);
+int resolve_funcs(struct resolver *rs, const struct raw_tables *raw,
+		  struct results *r);
+int resolve_calls(struct resolver *rs, const struct raw_tables *raw,
+		  struct results *r);
+/* A source provider for report_counts() backed by the resolver's cache. */
+struct source_provider resolver_sources(struct resolver *rs);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRACE_TARGET_H
+#define CTRACE_TARGET_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include "pyelf.h"
+
+struct target {
+	pid_t pid;
+	bool launched;
+	char comm[64];
+	struct pyelf elf;	/* the ELF that carries the python probes */
+	int root_fd;		/* O_PATH of the target's root, for sources */
+	char cwd[PATH_MAX];	/* the target's cwd, as seen inside its root */
+	/* sys.path entries before the interpreter's own: script dir, PYTHONPATH */
+	char **path_head;
+	size_t n_path_head;
+	/* launch mode */
+	int go_fd, exec_err_fd, pidfd;
+	bool reaped;
+	int exit_status;
+};
+
+/* Find the Python ELF of a running process and check its probes exist. */
+int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len);
+/*
+ * Fork the command, stopped before exec, so probes can be attached to the
+ * child's PID before its interpreter runs a single bytecode.
+ */
+int target_prepare_launch(char **argv, struct target *t, char *why,
+			  size_t why_len);
+/* Let the child exec; fails if exec did. */
+int target_release(struct target *t, char *why, size_t why_len);
+/* Tell a launched child to die before exec (attach failed). */
+void target_abort(struct target *t);
+/* True once the target is gone; a launched child is reaped. */
+bool target_gone(struct target *t);
+/* fd to poll for the target's exit, or -1 */
+int target_pollfd(const struct target *t);
+void target_close(struct target *t);
+
+#endif

@@ -1,0 +1,1 @@
+#define CTRACE_VERSION "0.1.0"
