@@ -1,0 +1,88 @@
+"""Extract the parts of python -m trace reports that concern one directory.
+
+Both tools' outputs go through the same extraction, so the comparison is of
+trace's own output against ours, never against a hand-written expectation.
+
+    compare.py funcs|pairs|summary|trace REPORT DIR [MAIN_MODULE]
+"""
+import re
+import sys
+
+
+def funcs(text, root):
+    return [l for l in text.splitlines()
+            if l.startswith('filename: ' + root)]
+
+
+def pairs(text, root):
+    out, pfile, cfile = [], None, None
+    for line in text.splitlines():
+        m = re.match(r'^\*\*\* (.*) \*\*\*$', line)
+        if m:
+            pfile = cfile = m.group(1)
+            continue
+        m = re.match(r'^  --> (.*)$', line)
+        if m:
+            cfile = m.group(1)
+            continue
+        m = re.match(r'^    (.*) -> (.*)$', line)
+        if m and pfile.startswith(root) and cfile.startswith(root):
+            out.append('%s %s -> %s %s' % (pfile, m.group(1), cfile,
+                                           m.group(2)))
+    return sorted(out)
+
+
+def summary(text, root):
+    return [l for l in text.splitlines()
+            if re.match(r'^ *\d+ +\d+% ', l) and l.endswith('(%s' % root)
+            or ('   (' + root) in l]
+
+
+def trace(text, root, start=None):
+    # Records are " --- modulename: M, funcname: F" and "[T ]base(N): text";
+    # a line whose source trace could not read runs into the next record.
+    mods, bases = set(), set()
+    import os
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            # every package has one: the name alone cannot say whose it is
+            if f.endswith('.py') and f != '__init__.py':
+                bases.add(f)
+                mods.add(f[:-3])
+    # "<frozen ...>(N): " has no source text, so the next record follows it
+    # on the same line.
+    rec = re.compile(r'( --- modulename: [^\n]*\n|'
+                     r'(?:\d+\.\d\d )?<[^>\n]*>\(\d+\): |'
+                     r'(?:\d+\.\d\d )?[^\s()]+\(\d+\): '
+                     r'(?:(?! --- modulename: )[^\n])*'
+                     r'(?:\n|$|(?= --- modulename: )))')
+    out = []
+    records = rec.findall(text)
+    if start:
+        # what ran before the main module (interpreter start-up) is not ours
+        first = ' --- modulename: %s, funcname: <module>\n' % start
+        records = records[records.index(first):] if first in records else []
+    for r in records:
+        m = re.match(r' --- modulename: (.*?), funcname', r)
+        if m and m.group(1) in mods:
+            out.append(r.rstrip('\n'))
+            continue
+        m = re.match(r'(?:(\d+\.\d\d) )?([^\s()]+)\((\d+)\): (.*)', r)
+        if m and m.group(2) in bases:
+            stamp = 'T ' if m.group(1) else ''
+            out.append('%s%s(%s): %s' % (stamp, m.group(2), m.group(3),
+                                         m.group(4).rstrip('\n')))
+    return out
+
+
+def main():
+    kind, path, root = sys.argv[1:4]
+    extra = sys.argv[4:]
+    with open(path, encoding='utf-8', errors='surrogateescape') as f:
+        text = f.read()
+    for line in globals()[kind](text, root, *extra):
+        print(line)
+
+
+if __name__ == '__main__':
+    main()

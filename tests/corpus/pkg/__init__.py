@@ -1,0 +1,2 @@
+"""A package of several modules."""
+VERSION = (1, 0)
