@@ -95,7 +95,7 @@ unit: $(UNIT_BINS)
 
 e2e: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
-		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target sh tests/run-e2e.sh
+		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target bash tests/run-e2e.sh
 
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps

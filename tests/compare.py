@@ -4,6 +4,7 @@ Both tools' outputs go through the same extraction, so the comparison is of
 trace's own output against ours, never against a hand-written expectation.
 
     compare.py funcs|pairs|summary|trace REPORT DIR [MAIN_MODULE]
+    compare.py pidcheck OURS_COVERDIR - FULL_COVERDIR BEFORE_COVERDIR
 """
 import re
 import sys
@@ -75,9 +76,46 @@ def trace(text, root, start=None):
     return out
 
 
+def _cover_counts(path):
+    counts = {}
+    with open(path, encoding='utf-8', errors='surrogateescape') as f:
+        for n, line in enumerate(f, 1):
+            m = re.match(r'^ *(\d+): ', line)
+            if m:
+                counts[n] = int(m.group(1))
+    return counts
+
+
+def pidcheck(ours, root, full, before):
+    """Attached mid-run, each line counts what trace counts for the whole
+    run less what trace counts for the part before attach."""
+    import os
+    out = []
+    for name in sorted(os.listdir(full)):
+        if not name.endswith('.cover'):
+            continue
+        fc = _cover_counts(os.path.join(full, name))
+        bp = os.path.join(before, name)
+        bc = _cover_counts(bp) if os.path.exists(bp) else {}
+        op = os.path.join(ours, name)
+        oc = _cover_counts(op) if os.path.exists(op) else {}
+        for line in sorted(set(fc) | set(oc)):
+            want = fc.get(line, 0) - bc.get(line, 0)
+            got = oc.get(line, 0)
+            if want != got:
+                out.append('%s:%d: ctrace-bpf %d, trace %d - %d' % (
+                    name, line, got, fc.get(line, 0), bc.get(line, 0)))
+    return out
+
+
 def main():
     kind, path, root = sys.argv[1:4]
     extra = sys.argv[4:]
+    if kind == 'pidcheck':
+        lines = pidcheck(path, root, *extra)
+        for line in lines:
+            print(line)
+        sys.exit(1 if lines else 0)
     with open(path, encoding='utf-8', errors='surrogateescape') as f:
         text = f.read()
     for line in globals()[kind](text, root, *extra):

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,4 +207,85 @@ out:
 		elf_end(elf);
 	close(fd);
 	return err;
+}
+
+/* The runpath entries of @dyn, with $ORIGIN expanded, into @dirs. */
+static int runpath_dirs(const char *rp, const char *exe, char dirs[][PATH_MAX + 8],
+			int max)
+{
+	char origin[4096];
+	const char *slash = strrchr(exe, '/');
+	int n = 0;
+
+	snprintf(origin, sizeof(origin), "%.*s", slash ? (int)(slash - exe) : 1,
+		 slash ? exe : ".");
+	while (rp && *rp && n < max) {
+		const char *end = strchr(rp, ':');
+		size_t len = end ? (size_t)(end - rp) : strlen(rp);
+
+		if (len >= 7 && !strncmp(rp, "$ORIGIN", 7))
+			snprintf(dirs[n++], PATH_MAX + 8, "%s%.*s", origin, (int)len - 7, rp + 7);
+		else if (len)
+			snprintf(dirs[n++], PATH_MAX + 8, "%.*s", (int)len, rp);
+		rp = end ? end + 1 : NULL;
+	}
+	return n;
+}
+
+int pyelf_find_libpython(const char *exe, char *out, size_t out_len)
+{
+	static const char *const std_dirs[] = {
+		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+		"/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+		"/usr/local/lib", "/usr/lib", "/lib",
+	};
+	char needed[256] = "", runpath[4096] = "", dirs[8][PATH_MAX + 8];
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int fd, n_dirs;
+	Elf *elf;
+
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC)
+			continue;
+		d = elf_getdata(scn, NULL);
+		for (size_t i = 0; d && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+			const char *s;
+
+			if (!gelf_getdyn(d, i, &dyn))
+				break;
+			if (dyn.d_tag != DT_NEEDED && dyn.d_tag != DT_RUNPATH &&
+			    dyn.d_tag != DT_RPATH)
+				continue;
+			s = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
+			if (!s)
+				continue;
+			if (dyn.d_tag == DT_NEEDED && !strncmp(s, "libpython", 9))
+				snprintf(needed, sizeof(needed), "%s", s);
+			else if (dyn.d_tag != DT_NEEDED)
+				snprintf(runpath, sizeof(runpath), "%s", s);
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	if (!needed[0] || strchr(needed, '/'))
+		return -ENOENT;
+	n_dirs = runpath_dirs(runpath, exe, dirs, 8);
+	for (int i = 0; i < n_dirs + (int)(sizeof(std_dirs) / sizeof(*std_dirs)); i++) {
+		const char *dir = i < n_dirs ? dirs[i] : std_dirs[i - n_dirs];
+
+		snprintf(out, out_len, "%s/%s", dir, needed);
+		if (!access(out, R_OK))
+			return 0;
+	}
+	return -ENOENT;
 }

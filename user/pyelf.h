@@ -3,6 +3,7 @@
 #define CTRACE_PYELF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum py_probe {
@@ -32,5 +33,11 @@ struct pyelf {
 
 /* Reads only the file: nothing of the target is ever run. */
 int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len);
+
+/*
+ * The libpython an executable links to (DT_NEEDED, searched along its
+ * RUNPATH and the standard directories), for interpreters built shared.
+ */
+int pyelf_find_libpython(const char *exe, char *out, size_t out_len);
 
 #endif

@@ -290,6 +290,15 @@ int target_prepare_launch(char **argv, struct target *t, char *why,
 	if (err)
 		return err;
 	snprintf(t->comm, sizeof(t->comm), "%s", strrchr(exe, '/') + 1);
+	if (!t->elf.has_probe[PROBE_LINE] && !t->elf.has_probe[PROBE_RETURN]) {
+		struct pyelf lib;
+		char libpath[PATH_MAX];
+
+		/* built --enable-shared: the interpreter lives in libpython */
+		if (!pyelf_find_libpython(exe, libpath, sizeof(libpath)) &&
+		    !pyelf_read(libpath, &lib, why, why_len) && lib.is_python)
+			t->elf = lib;
+	}
 	if (!t->elf.is_python) {
 		snprintf(why, why_len, "'%s' is not a Python interpreter", exe);
 		return -ENOEXEC;
@@ -298,7 +307,7 @@ int target_prepare_launch(char **argv, struct target *t, char *why,
 	    !t->elf.has_probe[PROBE_RETURN]) {
 		snprintf(why, why_len,
 			 "'%s' was built without --with-dtrace: it has no python:line, python:function__entry or python:function__return probes",
-			 exe);
+			 t->elf.path);
 		return -ENOEXEC;
 	}
 	if (!getcwd(t->cwd, sizeof(t->cwd)))

@@ -1,0 +1,2 @@
+# Reference for pidtarget.py: what ran before the tracer attached.
+import prog
