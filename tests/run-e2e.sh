@@ -87,7 +87,7 @@ echo "# exact counts from 4 threads at once"
 # 40029 seen for the same run), so the reference here is the arithmetic.
 "$CTRACE" -c -m -s -C "$W/c3" -- "$PYTHON" "$CORPUS/stress.py" > "$W/c3.out" 2>&1
 N=10007 T=4
-grep -E '^ +[0-9]+: ' "$W/c3/stress.cover" | sed 's/^ *//' > "$W/c3.got"
+grep -E '^ *[0-9]+: ' "$W/c3/stress.cover" | sed 's/^ *//' > "$W/c3.got"
 printf '%s\n' "1: import threading" "$((T * N + 1)): def tick(): return 1" \
 	"1: def body(n):" "$T:     total = 0" "$((T * (N + 1))):     for _ in range(n):" \
 	"$((T * N)):         total += tick()" "$T:     return total" \
