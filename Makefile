@@ -91,7 +91,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/ctrace-bpf
 
 unit: $(UNIT_BINS)
-	$(Q)sh tests/run-unit.sh $(UNIT_BINS)
+	$(Q)PYTHON=$(PYTHON_TARGET) bash tests/run-unit.sh $(UNIT_BINS)
 
 e2e: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

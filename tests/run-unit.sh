@@ -1,0 +1,119 @@
+#!/bin/bash
+# Unit tests of the formatters, the pickle codec and the analyser, without
+# privileges.  The reference is CPython's Lib/trace.py, run now on the same
+# inputs.
+set -u
+PYTHON=${PYTHON:-/usr/bin/python3.11}
+T=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+CORPUS=$HERE/corpus
+W=$(mktemp -d /tmp/ctrace-unit.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+PASS=0 FAIL=0
+
+same() { # NAME OURS REFERENCE
+	if [ "$2" == "$3" ]; then
+		echo "ok - $1"
+		PASS=$((PASS + 1))
+	else
+		echo "not ok - $1"
+		printf '#   ours:  %s\n#   trace: %s\n' "$2" "$3"
+		FAIL=$((FAIL + 1))
+	fi
+}
+
+same_files() { # NAME A B
+	if diff -r "$2" "$3" > "$W/diff" 2>&1; then
+		echo "ok - $1"
+		PASS=$((PASS + 1))
+	else
+		echo "not ok - $1"
+		sed 's/^/#   /' "$W/diff" | head -30
+		FAIL=$((FAIL + 1))
+	fi
+}
+
+echo "# _fullmodname and _modname"
+for case in "/a/b/pkg/mod.py|/a/b" "/a/b/pkg/mod.py|/a|/a/b" "/x/y.py|/a" \
+	"/a/b/.hidden.py|/a/b" "/a/b/c.tar.gz|/a" "/a/b/pkg/__init__.py|/a/b/" \
+	"/usr/lib/python3.11/os.py|/usr/lib/python3.11|/usr/lib" "rel/x.py|"; do
+	IFS='|' read -r -a parts <<< "$case"
+	p=${parts[0]}
+	ours=$("$T" fullmodname "${parts[@]}")
+	ref=$("$PYTHON" -c 'import sys, trace; p = sys.argv[1]; sys.path[:] = sys.argv[2:]; print(trace._fullmodname(p))' "${parts[@]}")
+	same "fullmodname $case" "$ours" "$ref"
+	ours=$("$T" modname "$p")
+	ref=$("$PYTHON" -c 'import sys, trace; print(trace._modname(sys.argv[1]))' "$p")
+	same "modname $p" "$ours" "$ref"
+done
+
+echo "# tab expansion"
+for s in $'a\tb' $'\tx' $'12345678\ty' $'é\tz' $'ab\t\tc\td'; do
+	same "expandtabs $(printf %q "$s")" "$("$T" expand "$s")" \
+		"$("$PYTHON" -c 'import sys; print(sys.argv[1].expandtabs(8))' "$s")"
+done
+
+echo "# pickle: trace's file in, ours out, trace reads it back equal"
+cd "$CORPUS" || exit 1
+"$PYTHON" -m trace -c -T -R -f "$W/t.pkl" prog.py > /dev/null
+"$PYTHON" -m trace -l -R -f "$W/t.pkl" prog.py > /dev/null
+# -R alone never writes in trace; a report pass saves the file
+"$PYTHON" -m trace -c -f "$W/t.pkl" -C "$W/junk" prog.py > /dev/null
+"$PYTHON" -m trace -l -f "$W/l.pkl" prog.py > /dev/null
+"$PYTHON" -m trace -T -f "$W/c.pkl" prog.py > /dev/null
+cd "$W" || exit 1
+for f in t l c; do
+	"$T" repickle "$W/$f.pkl" "$W/$f.ours.pkl"
+	same "pickle round trip ($f)" "$("$PYTHON" -c '
+import pickle, sys
+a = pickle.load(open(sys.argv[1], "rb")); b = pickle.load(open(sys.argv[2], "rb"))
+print("equal" if a == b else "differ")' "$W/$f.pkl" "$W/$f.ours.pkl")" "equal"
+done
+
+echo "# --listfuncs and --trackcalls formatting"
+for f in l c; do
+	"$T" calls "$W/$f.pkl" > "$W/$f.ours.txt"
+	"$PYTHON" -c '
+import sys, trace
+trace.CoverageResults(infile=sys.argv[1]).write_results(show_missing=False, summary=False, coverdir=sys.argv[2])' \
+		"$W/$f.pkl" "$W/junk2" > "$W/$f.ref.txt"
+	same_files "report from $f.pkl" "$W/$f.ours.txt" "$W/$f.ref.txt"
+done
+
+echo "# .cover files and summary from the same counts"
+SP=$CORPUS
+cd "$CORPUS" || exit 1	# trace recorded prog.py by its relative name
+"$T" counts "$W/t.pkl" "$W/ours" missing summary "$SP" > "$W/sum.ours" 2> "$W/err"
+"$PYTHON" -c '
+import sys, trace
+sys.path[:] = [sys.argv[3]]
+trace.CoverageResults(infile=sys.argv[1]).write_results(show_missing=True, summary=True, coverdir=sys.argv[2])' \
+	"$W/t.pkl" "$W/ref" "$SP" > "$W/sum.ref" 2> "$W/ref.err" || cat "$W/ref.err"
+grep -E '^lines   cov%|^ *[0-9]+ +[0-9]+%   ' "$W/sum.ref" > "$W/sum.ref2"
+cd "$W" || exit 1
+same_files "summary rows" "$W/sum.ours" "$W/sum.ref2"
+same_files "cover files" "$W/ours" "$W/ref"
+
+echo "# hostile pickles are refused, never run"
+"$PYTHON" -c '
+import os, pickle, sys
+d = sys.argv[1]
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("touch " + d + "/pwned",))
+pickle.dump(({}, {}, Evil()), open(d + "/evil.pkl", "wb"), 1)
+open(d + "/trunc.pkl", "wb").write(open(d + "/t.pkl", "rb").read()[:100])
+open(d + "/empty.pkl", "wb").write(b"")
+open(d + "/junk.pkl", "wb").write(bytes(range(256)) * 4)
+pickle.dump([1, 2], open(d + "/list.pkl", "wb"), 1)
+' "$W"
+for f in evil trunc empty junk list; do
+	same "$f.pkl refused" "$("$T" parse "$W/$f.pkl")" "rejected"
+done
+[ ! -e "$W/pwned" ]
+same "a hostile pickle ran nothing" "$?" "0"
+"$PYTHON" -c 'import pickle, sys; pickle.dump(({("f.py", 1): 2}, {}, {}), open(sys.argv[1], "wb"), 4)' "$W/p4.pkl"
+same "protocol 4 pickle accepted" "$("$T" parse "$W/p4.pkl")" "accepted"
+
+echo "$PASS passed, $FAIL failed"
+[ $FAIL = 0 ]
