@@ -272,6 +272,7 @@ int BPF_USDT(on_line, __u64 file, __u64 func, int line)
 {
 	struct ctrace_line_key k = { .file = sref_of(file), .line = line };
 
+	stat_inc(CTRACE_STAT_HITS_LINE);
 	if (mode & CTRACE_COUNT_LINES) {
 		if (count_in(&line_counts, &k, CTRACE_STAT_LINE_DROPS))
 			note_str(&k.file, false);
@@ -289,6 +290,7 @@ int BPF_USDT(on_entry, __u64 file, __u64 func, int line)
 		.kind = resume_kind(ctx),
 	};
 
+	stat_inc(CTRACE_STAT_HITS_ENTRY);
 	if (mode & CTRACE_COUNT_ENTRIES) {
 		if (count_in(&func_counts, &k, CTRACE_STAT_FUNC_DROPS)) {
 			note_str(&k.file, false);
@@ -308,6 +310,7 @@ int BPF_USDT(on_return_func, __u64 file, __u64 func, int line)
 		.file = sref_of(file), .func = sref_of(func), .line = line,
 	};
 
+	stat_inc(CTRACE_STAT_HITS_RETURN);
 	if (count_in(&func_counts, &k, CTRACE_STAT_FUNC_DROPS)) {
 		note_str(&k.file, false);
 		note_str(&k.func, false);
@@ -326,6 +329,7 @@ int BPF_USDT(on_return_call, __u64 file, __u64 func, int line)
 	struct ctrace_call_key k = {};
 	__u64 frame = current_frame(ctx), prev;
 
+	stat_inc(CTRACE_STAT_HITS_RETURN);
 	if (!frame) {
 		stat_inc(CTRACE_STAT_FRAME_FAULTS);
 		return 0;

@@ -207,6 +207,10 @@ static void report_stats(const struct raw_tables *raw, const struct resolver *rs
 	if (rs->unresolved || ring_unnamed || raw->stats[CTRACE_STAT_STR_DROPS])
 		pr_err("warning: %llu events name a file or function that could not be read from the target",
 		       (unsigned long long)(rs->unresolved + ring_unnamed));
+	pr_info("probe hits: %llu line, %llu function__entry, %llu function__return",
+		(unsigned long long)raw->stats[CTRACE_STAT_HITS_LINE],
+		(unsigned long long)raw->stats[CTRACE_STAT_HITS_ENTRY],
+		(unsigned long long)raw->stats[CTRACE_STAT_HITS_RETURN]);
 	if (raw->stats[CTRACE_STAT_FRAME_FAULTS])
 		pr_info("%llu frame reads failed",
 			(unsigned long long)raw->stats[CTRACE_STAT_FRAME_FAULTS]);

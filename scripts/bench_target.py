@@ -1,0 +1,46 @@
+"""Workloads for `make bench`.
+
+    bench_target.py serve         read "WORKLOAD N" lines, answer seconds
+    bench_target.py once WORKLOAD N   run once, print seconds (under trace)
+"""
+import sys
+import time
+
+
+def line_heavy(n):
+    x = 0
+    for i in range(n):
+        x += i
+    return x
+
+
+def leaf(i):
+    return i
+
+
+def call_heavy(n):
+    for i in range(n):
+        leaf(i)
+
+
+WORKLOADS = {'line': line_heavy, 'call': call_heavy}
+
+
+def timed(name, n):
+    start = time.perf_counter()
+    WORKLOADS[name](n)
+    return time.perf_counter() - start
+
+
+def main():
+    if sys.argv[1] == 'once':
+        print('%.6f' % timed(sys.argv[2], int(sys.argv[3])), flush=True)
+        return
+    print('ready', flush=True)
+    for line in sys.stdin:
+        name, n = line.split()
+        print('%.6f' % timed(name, int(n)), flush=True)
+
+
+if __name__ == '__main__':
+    main()
