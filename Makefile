@@ -78,7 +78,8 @@ $(OUTPUT)/tests/sdt_target: tests/sdt_target.c | $(OUTPUT)/tests
 
 # Every build and test dependency, from Debian's archive.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-	pkg-config libpython3.11-dev python3.11 systemtap-sdt-dev procps
+	pkg-config libpython3.11-dev python3.11-dev python3.11 systemtap-sdt-dev \
+	binutils util-linux procps
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root" >&2; exit 1; fi
 	apt-get update

@@ -28,13 +28,39 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_ready FILE: the "Tracing" line says the probes are live
-wait_ready() {
+# wait_for WORD FILE: until the target prints WORD (10 s at most)
+wait_for() {
 	for _ in $(seq 200); do
-		grep -q '^Tracing' "$1" 2>/dev/null && return 0
+		grep -q "$1" "$2" 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1
+}
+
+# wait_ready FILE: the "Tracing" line says the probes are live
+wait_ready() { wait_for '^Tracing' "$1"; }
+
+# run_attached FD OUT: let the target on fifo FD run its workload while
+# traced, then end the trace with Ctrl-C; returns the tracer's status
+run_attached() {
+	echo go >&"$1"
+	wait_for done "$2"
+	kill -INT $CT
+	wait $CT
+}
+
+# attach_failed NAME ERRFILE: the tracer never said "Tracing"
+attach_failed() {
+	not_ok "$1" "$2"
+	kill $CT 2>/dev/null
+}
+
+# stop_bg FD: tell the background target on fifo FD to finish, and reap it
+stop_bg() {
+	echo bye >&"$1"
+	eval "exec $1>&-"
+	wait $BG 2>/dev/null
+	BG=
 }
 
 # Each side's covers for the corpus's own files must be byte-identical.
@@ -106,23 +132,16 @@ exec 7> "$W/sdt.in"
 "$CTRACE" -c -C "$W/c4" -p $BG > "$W/c4.out" 2> "$W/c4.err" &
 CT=$!
 if wait_ready "$W/c4.err"; then
-	echo go >&7
-	for _ in $(seq 200); do grep -q done "$W/sdt.out" && break; sleep 0.05; done
-	kill -INT $CT
-	wait $CT
+	run_attached 7 "$W/sdt.out"
 	rc=$?
 	printf '%s\n' '400012: a = 1' '400012: b = 2' '400012: c = 3' > "$W/c4.want"
 	diff "$W/c4/fake.cover" "$W/c4.want" > "$W/c4.diff" 2>&1
 	check "4 threads x 100003 hits counted exactly" "$W/c4.diff"
 	[ $rc = 0 ] && ok "Ctrl-C ends the trace with exit 0" || not_ok "Ctrl-C exit 0 (got $rc)" "$W/c4.err"
 else
-	not_ok "attach to the C target" "$W/c4.err"
-	kill $CT 2>/dev/null
+	attach_failed "attach to the C target" "$W/c4.err"
 fi
-echo bye >&7
-exec 7>&-
-wait $BG 2>/dev/null
-BG=
+stop_bg 7
 
 echo "# --listfuncs and --trackcalls"
 "$CTRACE" -l -- "$PYTHON" "$CORPUS/prog.py" > "$W/l.out" 2> "$W/l.err"
@@ -164,14 +183,11 @@ mkfifo "$W/pid.in"
 (cd "$CORPUS" && exec "$PYTHON" pidtarget.py < "$W/pid.in" > "$W/pid.out") &
 BG=$!
 exec 8> "$W/pid.in"
-for _ in $(seq 200); do grep -q ready "$W/pid.out" && break; sleep 0.05; done
+wait_for ready "$W/pid.out"
 "$CTRACE" -c -m -s -C "$W/p" -p $BG > "$W/p.out" 2> "$W/p.err" &
 CT=$!
 if wait_ready "$W/p.err"; then
-	echo go >&8
-	for _ in $(seq 400); do grep -q done "$W/pid.out" && break; sleep 0.05; done
-	kill -INT $CT
-	wait $CT
+	run_attached 8 "$W/pid.out"
 	"$PYTHON" -m trace -c -C "$W/pfull" "$CORPUS/full.py" > /dev/null
 	"$PYTHON" -m trace -c -C "$W/pbefore" "$CORPUS/importonly.py" > /dev/null
 	rm -f "$W/pfull/full.cover" "$W/pbefore/importonly.cover"
@@ -183,13 +199,9 @@ if wait_ready "$W/p.err"; then
 	grep -q '>>>>>> class Counter' "$W/p/prog.cover" && ok "code that ran before attach shows as missed" ||
 		not_ok "code before attach shows as missed" "$W/p/prog.cover"
 else
-	not_ok "attach by PID" "$W/p.err"
-	kill $CT 2>/dev/null
+	attach_failed "attach by PID" "$W/p.err"
 fi
-echo bye >&8
-exec 8>&-
-wait $BG 2>/dev/null
-BG=
+stop_bg 8
 
 echo "# --file: trace's pickle format, both ways"
 "$CTRACE" -c -R -f "$W/ours.pkl" -- "$PYTHON" "$CORPUS/prog.py" > /dev/null 2>&1
@@ -242,7 +254,7 @@ cc -O1 -o "$W/python3.11" "$HERE/fake_python.c" 2>> "$W/cc.err"
 expect_fail "Python without probes (launch)" 1 "without --with-dtrace" "$CTRACE" -c -- "$W/python3.11"
 "$W/python3.11" > "$W/fake.out" &
 FAKE=$!
-for _ in $(seq 100); do grep -q ready "$W/fake.out" && break; sleep 0.05; done
+wait_for ready "$W/fake.out"
 expect_fail "Python without probes (PID)" 1 "without --with-dtrace" "$CTRACE" -c -p $FAKE
 kill $FAKE
 PYENV_PY=$(ls -d "$HOME"/.pyenv/versions/3.1*/bin/python3 2>/dev/null | head -1)
@@ -279,7 +291,7 @@ printf 'import sys\nsys.path.insert(0, "%s")\ntry:\n    import bad\nexcept Synta
 echo "# semaphores back to zero after detach"
 "$PYTHON" -c 'import time; print("ready", flush=True); time.sleep(60)' > "$W/sem.out" &
 BG=$!
-for _ in $(seq 100); do grep -q ready "$W/sem.out" && break; sleep 0.05; done
+wait_for ready "$W/sem.out"
 sem_sum() {
 	"$PYTHON" - "$1" "$PYTHON" <<'PY'
 import re, subprocess, sys
