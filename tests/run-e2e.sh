@@ -108,6 +108,17 @@ echo "# --count without --missing"
 "$PYTHON" -m trace -c -C "$W/t2" "$CORPUS/prog.py" > /dev/null
 compare_covers "covers without --missing identical" "$W/c2" "$W/t2"
 
+echo "# filters, with trace's semantics"
+"$CTRACE" -c -s -C "$W/cf" --ignore-module shapes,util --ignore-dir '$prefix' -- "$PYTHON" "$CORPUS/prog.py" > "$W/cf.out" 2>&1
+"$PYTHON" -m trace -c -s -C "$W/tf" --ignore-module shapes,util --ignore-dir '$prefix' "$CORPUS/prog.py" > "$W/tf.out"
+$CMP summary "$W/cf.out" "$CORPUS" > "$W/cf.sum"
+$CMP summary "$W/tf.out" "$CORPUS" > "$W/tf.sum"
+diff "$W/cf.sum" "$W/tf.sum" > "$W/f.diff"
+grep -q shapes "$W/cf.sum" && echo "shapes was not ignored" >> "$W/f.diff"
+grep -q 'python3.11/threading' "$W/cf.out" && echo "the stdlib was not ignored" >> "$W/f.diff"
+check "--ignore-module and --ignore-dir: same rows as trace" "$W/f.diff"
+compare_covers "covers with filters identical" "$W/cf" "$W/tf"
+
 echo "# exact counts from 4 threads at once"
 # trace itself loses line events when threads switch on 3.11 (38050 and
 # 40029 seen for the same run), so the reference here is the arithmetic.
@@ -140,6 +151,25 @@ if wait_ready "$W/c4.err"; then
 	[ $rc = 0 ] && ok "Ctrl-C ends the trace with exit 0" || not_ok "Ctrl-C exit 0 (got $rc)" "$W/c4.err"
 else
 	attach_failed "attach to the C target" "$W/c4.err"
+fi
+stop_bg 7
+
+echo "# a full map keeps counting known keys and says what it dropped"
+mkfifo "$W/big.in"
+"$SDT_TARGET" "$W/fake.py" 1 2 1100000 < "$W/big.in" > "$W/big.out" &
+BG=$!
+exec 7> "$W/big.in"
+"$CTRACE" -c -R -v -p $BG > /dev/null 2> "$W/big.err" &
+CT=$!
+if wait_ready "$W/big.err"; then
+	run_attached 7 "$W/big.out"
+	# 1100000 lines twice: 2^20 keys fit, the other 51424 lines miss twice
+	grep -q '^ctrace-bpf: warning: 102848 events were not counted: a BPF map was full$' "$W/big.err" &&
+		grep -q 'probe hits: 2200000 line' "$W/big.err" &&
+		ok "1M distinct lines fit; the 102848 dropped events are reported" ||
+		not_ok "1M distinct lines and the drop count" "$W/big.err"
+else
+	attach_failed "attach for the full-map test" "$W/big.err"
 fi
 stop_bg 7
 

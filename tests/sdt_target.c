@@ -4,8 +4,9 @@
  * fires python:line probes shaped like the real ones a known number of
  * times, from several threads at once, so counts can be checked exactly.
  *
- *   sdt_target FILE THREADS HITS   fire line 1..3 of FILE, HITS times each
- *                                  per thread, after a line on stdin
+ *   sdt_target FILE THREADS HITS [LINES]
+ *       fire lines 1..LINES (default 3) of FILE, HITS times each per
+ *       thread, after a line on stdin
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ unsigned short python_line_semaphore __attribute__((section(".probes")));
 unsigned short python_function__entry_semaphore __attribute__((section(".probes")));
 
 static const char *file;
-static long hits;
+static long hits, lines = 3;
 
 static void *fire(void *arg)
 {
@@ -31,7 +32,7 @@ static void *fire(void *arg)
 	/* keep the argument in a register: libbpf parses no %rip operands */
 	__asm__ volatile("" : "+r"(f));
 	for (long i = 0; i < hits; i++) {
-		for (int line = 1; line <= 3; line++)
+		for (long line = 1; line <= lines; line++)
 			if (python_line_semaphore)
 				STAP_PROBE3(python, line, f, "work", line);
 		if (python_function__entry_semaphore)
@@ -46,8 +47,10 @@ int main(int argc, char **argv)
 	int nthreads;
 	char buf[16];
 
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return 2;
+	if (argc == 5)
+		lines = atol(argv[4]);
 	file = argv[1];
 	nthreads = atoi(argv[2]);
 	hits = atol(argv[3]);

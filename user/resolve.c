@@ -24,6 +24,17 @@ static char *norm_dir(const char *d, const char *stdlib)
 			  strstr(d, "$prefix") ? "$prefix" : NULL;
 	size_t len;
 
+	/* trace expands ~ first, then $prefix and $exec_prefix */
+	if (d[0] == '~' && (d[1] == '/' || !d[1]) && getenv("HOME")) {
+		snprintf(buf, sizeof(buf), "%s%s", getenv("HOME"), d + 1);
+		d = strdup(buf);
+		if (!d)
+			return NULL;
+		char *r = norm_dir(d, stdlib);
+
+		free((void *)d);
+		return r;
+	}
 	if (pre) {
 		const char *at = strstr(d, pre);
 

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,6 +398,12 @@ bool target_gone(struct target *t)
 		if (!t->reaped && waitpid(t->pid, &t->exit_status, WNOHANG) == t->pid)
 			t->reaped = true;
 		return t->reaped;
+	}
+	/* a zombie still answers kill(); its pidfd turns readable at exit */
+	if (t->pidfd >= 0) {
+		struct pollfd p = { .fd = t->pidfd, .events = POLLIN };
+
+		return poll(&p, 1, 0) > 0;
 	}
 	return kill(t->pid, 0) && errno == ESRCH;
 }
