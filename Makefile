@@ -10,8 +10,10 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-PY_CFLAGS := $(shell python3.11-config --includes 2>/dev/null)
-PY_LIBS := $(shell python3.11-config --embed --ldflags 2>/dev/null)
+# Debian's own python3.11, never a pyenv shim earlier on PATH
+PYCONFIG ?= /usr/bin/python3.11-config
+PY_CFLAGS := $(shell $(PYCONFIG) --includes 2>/dev/null)
+PY_LIBS := $(shell $(PYCONFIG) --embed --ldflags 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
@@ -94,9 +96,10 @@ uninstall:
 unit: $(UNIT_BINS)
 	$(Q)PYTHON=$(PYTHON_TARGET) bash tests/run-unit.sh $(UNIT_BINS)
 
-e2e: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target
+e2e: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target $(OUTPUT)/tests/embed
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
-		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target bash tests/run-e2e.sh
+		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target \
+		EMBED=$(CURDIR)/$(OUTPUT)/tests/embed bash tests/run-e2e.sh
 
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps
@@ -115,3 +118,7 @@ format:
 
 clean:
 	rm -rf $(OUTPUT)
+
+$(OUTPUT)/tests/embed: tests/embed.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -Wall -Werror $(PY_CFLAGS) $< -o $@ $(PY_LIBS)

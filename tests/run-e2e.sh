@@ -7,6 +7,7 @@ set -u
 PYTHON=${PYTHON:-/usr/bin/python3.11}
 CTRACE=${CTRACE:?}
 SDT_TARGET=${SDT_TARGET:?}
+EMBED=${EMBED:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
 CORPUS=$HERE/corpus
 CMP="$PYTHON $HERE/compare.py"
@@ -232,6 +233,30 @@ else
 	attach_failed "attach by PID" "$W/p.err"
 fi
 stop_bg 8
+
+echo "# probes in a shared libpython: a C program embedding libpython3.11.so"
+"$CTRACE" -c -m -s -C "$W/e1" -- "$EMBED" "$CORPUS/prog.py" > "$W/e1.out" 2> "$W/e1.err"
+$CMP summary "$W/e1.out" "$CORPUS" > "$W/e1.sum"
+grep -q 'libpython3.11.so' "$W/e1.err" || echo "the probes were not found in libpython" >> "$W/e1.sum"
+diff "$W/e1.sum" "$W/t1.sum" > "$W/e1.diff"
+check "embedded, launch mode: summary rows identical to trace's" "$W/e1.diff"
+compare_covers "embedded, launch mode: covers identical" "$W/e1" "$W/t1"
+mkfifo "$W/emb.in"
+"$EMBED" "$CORPUS/prog.py" wait < "$W/emb.in" > "$W/emb.out" &
+BG=$!
+exec 7> "$W/emb.in"
+wait_for ready "$W/emb.out"
+"$CTRACE" -l -p $BG > "$W/e2.out" 2> "$W/e2.err" &
+CT=$!
+if wait_ready "$W/e2.err"; then
+	run_attached 7 "$W/emb.out"
+	$CMP funcs "$W/e2.out" "$CORPUS" > "$W/e2.f"
+	diff "$W/e2.f" "$W/lt.f" > "$W/e2.diff"
+	check "embedded, by PID: listfuncs identical to trace's" "$W/e2.diff"
+else
+	attach_failed "attach to the embedding program" "$W/e2.err"
+fi
+stop_bg 7
 
 echo "# --file: trace's pickle format, both ways"
 "$CTRACE" -c -R -f "$W/ours.pkl" -- "$PYTHON" "$CORPUS/prog.py" > /dev/null 2>&1

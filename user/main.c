@@ -109,12 +109,16 @@ static void print_ready(const struct target *t)
 {
 	const struct pyelf *e = &t->elf;
 
-	if (t->launched)
-		fprintf(stderr, "Tracing PID %d (%s, CPython %d.%d.%d) from its first bytecode... Ctrl-C to end.\n",
-			t->pid, t->comm, e->major, e->minor, e->micro);
-	else
-		fprintf(stderr, "Tracing PID %d (%s, CPython %d.%d.%d)... Ctrl-C to end.\n",
-			t->pid, t->comm, e->major, e->minor, e->micro);
+	const char *base = strrchr(e->path, '/');
+	char where[4200] = "";
+
+	/* name the library when the probes are not in the executable */
+	base = base ? base + 1 : e->path;
+	if (strncmp(base, t->comm, strlen(t->comm)))
+		snprintf(where, sizeof(where), " in %s", base);
+	fprintf(stderr, "Tracing PID %d (%s, CPython %d.%d.%d%s)%s... Ctrl-C to end.\n",
+		t->pid, t->comm, e->major, e->minor, e->micro, where,
+		t->launched ? " from its first bytecode" : "");
 	fflush(stderr);
 }
 
