@@ -312,6 +312,12 @@ FAKE=$!
 wait_for ready "$W/fake.out"
 expect_fail "Python without probes (PID)" 1 "without --with-dtrace" "$CTRACE" -c -p $FAKE
 kill $FAKE
+cc -O1 -DPY_VERSION_HEX=0x030d01f0 -DPROBES=1 -o "$W/python3.13" "$HERE/fake_python.c"
+expect_fail "3.12-3.14: removed probes named" 1 "CPython 3.13 .* has no function__entry, function__return or line probes: CPython removed them in 3.12.* gc, import and audit" \
+	"$CTRACE" -l -- "$W/python3.13"
+cc -O1 -DPY_VERSION_HEX=0x030f02f0 -DPROBES=2 -o "$W/python3.15" "$HERE/fake_python.c"
+expect_fail "3.15: --count refused for want of line" 1 "count needs the python:line probe, which CPython 3.15" "$CTRACE" -c -- "$W/python3.15"
+expect_fail "3.15: --trace refused for want of line" 1 "trace needs the python:line probe, which CPython 3.15" "$CTRACE" -t -- "$W/python3.15"
 PYENV_PY=$(ls -d "$HOME"/.pyenv/versions/3.1*/bin/python3 2>/dev/null | head -1)
 if [ -n "$PYENV_PY" ]; then
 	expect_fail "pyenv build without probes" 1 "without --with-dtrace" "$CTRACE" -c -- "$PYENV_PY" -c pass

@@ -17,9 +17,7 @@ static bool need_probe(const struct pyelf *e, int probe, char *why,
 {
 	if (e->has_probe[probe])
 		return true;
-	snprintf(why, why_len,
-		 "%s needs the python:%s probe, which '%s' (CPython %d.%d) does not have",
-		 mode, probe_names[probe], e->path, e->major, e->minor);
+	py_explain_missing(e, probe, mode, why, why_len);
 	return false;
 }
 
@@ -48,7 +46,7 @@ int plan_make(const struct options *o, const struct py_flavor *fl,
 			return -ENOTSUP;
 		p->probes[n++] = PROBE_LINE;
 		/* entries drive the repairs and trace's "--- modulename" lines */
-		if (p->trace || fl->repair_first_line || fl->repair_send_edge) {
+		if (p->trace || !fl || fl->repair_first_line || fl->repair_send_edge) {
 			if (!need_probe(e, PROBE_ENTRY, why, why_len, mode))
 				return -ENOTSUP;
 			p->entries = true;

@@ -249,8 +249,10 @@ static int trace_target(const struct options *o)
 		target_close(&t);
 		return 1;
 	}
+	/* a missing probe is the clearer refusal, so it is checked first */
 	fl = py_flavor_for(&t.elf, why, sizeof(why));
-	if (!fl || plan_make(o, fl, &t.elf, &plan, why, sizeof(why))) {
+	if (plan_make(o, fl, &t.elf, &plan, why, sizeof(why)) ||
+	    !py_flavor_for(&t.elf, why, sizeof(why))) {
 		pr_err("%s", why);
 		goto out_abort;
 	}

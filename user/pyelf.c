@@ -289,3 +289,11 @@ int pyelf_find_libpython(const char *exe, char *out, size_t out_len)
 	}
 	return -ENOENT;
 }
+
+bool pyelf_any_probe(const struct pyelf *e)
+{
+	for (int i = 0; i < PROBE_NR; i++)
+		if (e->has_probe[i])
+			return true;
+	return false;
+}

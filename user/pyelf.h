@@ -34,6 +34,8 @@ struct pyelf {
 /* Reads only the file: nothing of the target is ever run. */
 int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len);
 
+bool pyelf_any_probe(const struct pyelf *e);
+
 /*
  * The libpython an executable links to (DT_NEEDED, searched along its
  * RUNPATH and the standard directories), for interpreters built shared.

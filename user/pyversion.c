@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "pyversion.h"
@@ -42,6 +43,37 @@ static const struct py_flavor flavors[] = {
 		.stdlib = "/usr/lib/python3.11",
 	},
 };
+
+int py_explain_missing(const struct pyelf *e, int probe, const char *mode,
+		       char *why, size_t why_len)
+{
+	const char *lib = strrchr(e->path, '/');
+	bool others = false;
+
+	lib = lib ? lib + 1 : e->path;
+	for (int i = PROBE_GC_START; i < PROBE_NR; i++)
+		others |= e->has_probe[i];
+	if (e->major == 3 && e->minor >= 12 && e->minor <= 14 &&
+	    !e->has_probe[PROBE_ENTRY] && !e->has_probe[PROBE_RETURN] &&
+	    !e->has_probe[PROBE_LINE])
+		return snprintf(why, why_len,
+				"%s needs python:%s, but CPython %d.%d ('%s') has no function__entry, function__return or line probes: CPython removed them in 3.12 (PEP 669); it still offers %s",
+				mode, probe_names[probe], e->major, e->minor, lib,
+				others ? "the gc, import and audit probes (gc__start, gc__done, import__find__load__start, import__find__load__done, audit)" :
+					 "no probes at all");
+	if (!others && !e->has_probe[PROBE_ENTRY] && !e->has_probe[PROBE_RETURN] &&
+	    !e->has_probe[PROBE_LINE])
+		return snprintf(why, why_len,
+				"'%s' was built without --with-dtrace: it has no python:line, python:function__entry or python:function__return probes",
+				e->path);
+	if (probe == PROBE_LINE && e->major == 3 && e->minor >= 15)
+		return snprintf(why, why_len,
+				"%s needs the python:line probe, which CPython %d.%d ('%s') does not have: 3.15 restored only function__entry and function__return",
+				mode, e->major, e->minor, lib);
+	return snprintf(why, why_len,
+			"%s needs the python:%s probe, which '%s' (CPython %d.%d) does not have",
+			mode, probe_names[probe], e->path, e->major, e->minor);
+}
 
 const struct py_flavor *py_flavor_for(const struct pyelf *e, char *why,
 				      size_t why_len)

@@ -33,4 +33,8 @@ struct py_flavor {
 const struct py_flavor *py_flavor_for(const struct pyelf *e, char *why,
 				      size_t why_len);
 
+/* Why @mode cannot run on @e for want of @probe, in one line. */
+int py_explain_missing(const struct pyelf *e, int probe, const char *mode,
+		       char *why, size_t why_len);
+
 #endif

@@ -172,8 +172,7 @@ static int find_python_elf(pid_t pid, struct target *t, char *why, size_t why_le
 		if (!e.is_python)
 			continue;
 		seen_python = true;
-		if (e.has_probe[PROBE_LINE] || e.has_probe[PROBE_ENTRY] ||
-		    e.has_probe[PROBE_RETURN] || e.has_probe[PROBE_GC_START]) {
+		if (pyelf_any_probe(&e)) {
 			t->elf = e;
 			fclose(f);
 			return 0;
@@ -291,7 +290,7 @@ int target_prepare_launch(char **argv, struct target *t, char *why,
 	if (err)
 		return err;
 	snprintf(t->comm, sizeof(t->comm), "%s", strrchr(exe, '/') + 1);
-	if (!t->elf.has_probe[PROBE_LINE] && !t->elf.has_probe[PROBE_RETURN]) {
+	if (!pyelf_any_probe(&t->elf)) {
 		struct pyelf lib;
 		char libpath[PATH_MAX];
 
@@ -304,8 +303,7 @@ int target_prepare_launch(char **argv, struct target *t, char *why,
 		snprintf(why, why_len, "'%s' is not a Python interpreter", exe);
 		return -ENOEXEC;
 	}
-	if (!t->elf.has_probe[PROBE_LINE] && !t->elf.has_probe[PROBE_ENTRY] &&
-	    !t->elf.has_probe[PROBE_RETURN]) {
+	if (!pyelf_any_probe(&t->elf)) {
 		snprintf(why, why_len,
 			 "'%s' was built without --with-dtrace: it has no python:line, python:function__entry or python:function__return probes",
 			 t->elf.path);
