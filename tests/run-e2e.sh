@@ -234,6 +234,21 @@ else
 fi
 stop_bg 8
 
+echo "# launch mode through wrappers: env, sh -c, chroot"
+PYDIR=$(dirname "$PYTHON")
+for wrap in "env PATH=$PYDIR $(basename "$PYTHON")" "sh -c" "chroot /" "env"; do
+	case $wrap in
+	"sh -c") "$CTRACE" -l -- sh -c "cd / && \"$PYTHON\" \"$CORPUS/prog.py\" && echo shell-went-on" > "$W/w.out" 2> "$W/w.err" ;;
+	"env PATH="*) "$CTRACE" -l -- $wrap "$CORPUS/prog.py" > "$W/w.out" 2> "$W/w.err" ;;
+	*) "$CTRACE" -l -- $wrap "$PYTHON" "$CORPUS/prog.py" > "$W/w.out" 2> "$W/w.err" ;;
+	esac
+	$CMP funcs "$W/w.out" "$CORPUS" > "$W/w.f"
+	diff "$W/w.f" "$W/lt.f" > "$W/w.diff"
+	[ "$wrap" = "sh -c" ] && ! grep -q shell-went-on "$W/w.out" && echo "the shell did not go on" >> "$W/w.diff"
+	cat "$W/w.err" >> "$W/w.diff.err"
+	check "through $wrap: listfuncs identical to trace's" "$W/w.diff"
+done
+
 echo "# probes in a shared libpython: a C program embedding libpython3.11.so"
 "$CTRACE" -c -m -s -C "$W/e1" -- "$EMBED" "$CORPUS/prog.py" > "$W/e1.out" 2> "$W/e1.err"
 $CMP summary "$W/e1.out" "$CORPUS" > "$W/e1.sum"
@@ -330,7 +345,7 @@ else
 	skip "not root" "setpriv missing"
 fi
 expect_fail "command not found" 1 "cannot run" "$CTRACE" -c -- /nonexistent/python3.11
-expect_fail "not a Python command" 1 "not a Python interpreter" "$CTRACE" -c -- /bin/true
+expect_fail "a command that never runs Python" 1 "exited without running a Python interpreter" "$CTRACE" -c -- /bin/true
 mkdir -p "$W/v/pkg"
 cp "$CORPUS/vanish.py" "$W/v/"
 cp "$CORPUS"/pkg/*.py "$W/v/pkg/"

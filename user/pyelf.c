@@ -232,7 +232,8 @@ static int runpath_dirs(const char *rp, const char *exe, char dirs[][PATH_MAX + 
 	return n;
 }
 
-int pyelf_find_libpython(const char *exe, char *out, size_t out_len)
+int pyelf_find_libpython(const char *root, const char *exe, char *out,
+			 size_t out_len)
 {
 	static const char *const std_dirs[] = {
 		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
@@ -245,7 +246,10 @@ int pyelf_find_libpython(const char *exe, char *out, size_t out_len)
 	int fd, n_dirs;
 	Elf *elf;
 
-	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	char exe_path[PATH_MAX * 2];
+
+	snprintf(exe_path, sizeof(exe_path), "%s%s", root, exe);
+	fd = open(exe_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	elf_version(EV_CURRENT);
@@ -283,7 +287,7 @@ int pyelf_find_libpython(const char *exe, char *out, size_t out_len)
 	for (int i = 0; i < n_dirs + (int)(sizeof(std_dirs) / sizeof(*std_dirs)); i++) {
 		const char *dir = i < n_dirs ? dirs[i] : std_dirs[i - n_dirs];
 
-		snprintf(out, out_len, "%s/%s", dir, needed);
+		snprintf(out, out_len, "%s%s/%s", root, dir, needed);
 		if (!access(out, R_OK))
 			return 0;
 	}

@@ -39,7 +39,9 @@ bool pyelf_any_probe(const struct pyelf *e);
 /*
  * The libpython an executable links to (DT_NEEDED, searched along its
  * RUNPATH and the standard directories), for interpreters built shared.
+ * @exe is the path inside @root ("" for ours); @out includes @root.
  */
-int pyelf_find_libpython(const char *exe, char *out, size_t out_len);
+int pyelf_find_libpython(const char *root, const char *exe, char *out,
+			 size_t out_len);
 
 #endif

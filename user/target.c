@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -208,14 +209,14 @@ static void read_comm(pid_t pid, char *comm, size_t len)
 static void target_init(struct target *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->root_fd = t->go_fd = t->exec_err_fd = t->pidfd = -1;
+	t->root_fd = t->pidfd = -1;
 }
+
+static void snapshot(struct target *t, pid_t pid);
 
 int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
 {
-	char path[64], **argv = NULL, **env = NULL, *abuf = NULL, *ebuf = NULL;
-	int argc = 0, envc = 0, err;
-	ssize_t n;
+	int err;
 
 	target_init(t);
 	t->pid = pid;
@@ -227,6 +228,49 @@ int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
 	err = find_python_elf(pid, t, why, why_len);
 	if (err)
 		return err;
+	snapshot(t, pid);
+	return 0;
+}
+
+/* The Python ELF a process runs: its executable, or the libpython it needs. */
+static bool python_elf_of(pid_t pid, struct pyelf *out)
+{
+	char exe[64], inroot[PATH_MAX - 64], lib[PATH_MAX * 2], rootp[32];
+	char why[512];
+	struct pyelf e;
+	ssize_t n;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	if (pyelf_read(exe, &e, why, sizeof(why)))
+		return false;
+	n = readlink(exe, inroot, sizeof(inroot) - 1);
+	if (n <= 0)
+		return false;
+	inroot[n] = '\0';
+	snprintf(rootp, sizeof(rootp), "/proc/%d/root", pid);
+	if (pyelf_any_probe(&e) || e.is_python) {
+		/* the name the process knows it by, seen through its root */
+		snprintf(e.path, sizeof(e.path), "%s%s", rootp, inroot);
+		*out = e;
+		return true;
+	}
+	/* built --enable-shared: find libpython as the process will, in its root */
+	if (pyelf_find_libpython(rootp, inroot, lib, sizeof(lib)) ||
+	    pyelf_read(lib, &e, why, sizeof(why)) || !e.is_python)
+		return false;
+	*out = e;
+	return true;
+}
+
+/* Everything the reports need from the process, read while it is stopped. */
+static void snapshot(struct target *t, pid_t pid)
+{
+	char path[64], **argv = NULL, **env = NULL, *abuf = NULL, *ebuf = NULL;
+	int argc = 0, envc = 0;
+	ssize_t n;
+
+	t->pid = pid;
+	read_comm(pid, t->comm, sizeof(t->comm));
 	snprintf(path, sizeof(path), "/proc/%d/root", pid);
 	t->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
@@ -243,79 +287,123 @@ int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
 	free(abuf);
 	free(env);
 	free(ebuf);
-	return 0;
 }
 
-/* execvp's search, done up front so the ELF can be read before exec. */
-static int resolve_command(const char *cmd, char *out, size_t len)
+/* The processes we follow from the command to the interpreter. */
+struct tracees {
+	pid_t *pids;
+	int n, cap;
+};
+
+static void tracee_add(struct tracees *tr, pid_t pid)
 {
-	const char *path = getenv("PATH");
+	for (int i = 0; i < tr->n; i++)
+		if (tr->pids[i] == pid)
+			return;
+	if (tr->n == tr->cap) {
+		int cap = tr->cap ? tr->cap * 2 : 16;
+		pid_t *g = realloc(tr->pids, cap * sizeof(*g));
 
-	if (strchr(cmd, '/')) {
-		if (!realpath(cmd, out))
-			return -errno;
-		return 0;
+		if (!g)
+			return;
+		tr->pids = g;
+		tr->cap = cap;
 	}
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	while (*path) {
-		const char *end = strchr(path, ':');
-		size_t dl = end ? (size_t)(end - path) : strlen(path);
-		char cand[PATH_MAX];
+	tr->pids[tr->n++] = pid;
+}
 
-		snprintf(cand, sizeof(cand), "%.*s/%s", (int)dl, dl ? path : ".", cmd);
-		if (!access(cand, X_OK) && realpath(cand, out))
+static void tracee_del(struct tracees *tr, pid_t pid)
+{
+	for (int i = 0; i < tr->n; i++)
+		if (tr->pids[i] == pid)
+			tr->pids[i] = tr->pids[--tr->n];
+}
+
+/* Let go of every follower but @keep, which stays stopped at its exec. */
+static void release_others(struct tracees *tr, pid_t keep)
+{
+	for (int i = 0; i < tr->n; i++) {
+		pid_t pid = tr->pids[i];
+		int st;
+
+		if (pid == keep)
+			continue;
+		if (ptrace(PTRACE_INTERRUPT, pid, 0, 0))
+			continue;
+		if (waitpid(pid, &st, __WALL) == pid && WIFSTOPPED(st))
+			ptrace(PTRACE_DETACH, pid, 0, 0);
+	}
+	tr->n = 0;
+}
+
+/*
+ * Follow the command through env, sh -c, chroot and the like, by its execs
+ * and forks, until a process execs a Python.  That process is left stopped
+ * right after its exec, before its interpreter has run anything.
+ */
+static int follow_to_python(struct target *t, pid_t child, char *why,
+			    size_t why_len)
+{
+	struct tracees tr = { .n = 0 };
+	int st, err;
+
+	tracee_add(&tr, child);
+	while (tr.n) {
+		pid_t pid = waitpid(-1, &st, __WALL);
+		int sig = 0, event;
+
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			tracee_del(&tr, pid);
+			if (pid == child) {
+				t->reaped = true;
+				t->exit_status = st;
+			}
+			continue;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		tracee_add(&tr, pid);
+		event = st >> 16;
+		if (event == PTRACE_EVENT_EXEC && python_elf_of(pid, &t->elf)) {
+			release_others(&tr, pid);
+			free(tr.pids);
+			snapshot(t, pid);
+			t->stopped = pid;
 			return 0;
-		path = end ? end + 1 : "";
+		}
+		if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK ||
+		    event == PTRACE_EVENT_CLONE) {
+			unsigned long newpid;
+
+			if (!ptrace(PTRACE_GETEVENTMSG, pid, 0, &newpid))
+				tracee_add(&tr, (pid_t)newpid);
+		} else if (!event && WSTOPSIG(st) != SIGTRAP) {
+			sig = WSTOPSIG(st);	/* a real signal: deliver it */
+		}
+		ptrace(PTRACE_CONT, pid, 0, sig);
 	}
-	(void)len;
-	return -ENOENT;
+	release_others(&tr, 0);
+	free(tr.pids);
+	snprintf(why, why_len, "'%s' exited without running a Python interpreter",
+		 t->comm);
+	err = -ESRCH;
+	return err;
 }
 
 int target_prepare_launch(char **argv, struct target *t, char *why,
 			  size_t why_len)
 {
-	int go[2], ex[2], argc = 0, err;
-	char exe[PATH_MAX];
+	int go[2], ex[2], err, child_errno = 0;
 	pid_t pid;
 
 	target_init(t);
 	t->launched = true;
-	err = resolve_command(argv[0], exe, sizeof(exe));
-	if (err) {
-		snprintf(why, why_len, "cannot run '%s': %s", argv[0], strerror(-err));
-		return err;
-	}
-	err = pyelf_read(exe, &t->elf, why, why_len);
-	if (err)
-		return err;
-	snprintf(t->comm, sizeof(t->comm), "%s", strrchr(exe, '/') + 1);
-	if (!pyelf_any_probe(&t->elf)) {
-		struct pyelf lib;
-		char libpath[PATH_MAX];
-
-		/* built --enable-shared: the interpreter lives in libpython */
-		if (!pyelf_find_libpython(exe, libpath, sizeof(libpath)) &&
-		    !pyelf_read(libpath, &lib, why, why_len) && lib.is_python)
-			t->elf = lib;
-	}
-	if (!t->elf.is_python) {
-		snprintf(why, why_len, "'%s' is not a Python interpreter", exe);
-		return -ENOEXEC;
-	}
-	if (!pyelf_any_probe(&t->elf)) {
-		snprintf(why, why_len,
-			 "'%s' was built without --with-dtrace: it has no python:line, python:function__entry or python:function__return probes",
-			 t->elf.path);
-		return -ENOEXEC;
-	}
-	if (!getcwd(t->cwd, sizeof(t->cwd)))
-		t->cwd[0] = '\0';
-	t->root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	while (argv[argc])
-		argc++;
-	derive_sys_path(t, argv, argc, getenv("PYTHONPATH"));
-
+	snprintf(t->comm, sizeof(t->comm), "%s", argv[0]);
 	if (pipe2(go, O_CLOEXEC))
 		return -errno;
 	if (pipe2(ex, O_CLOEXEC)) {
@@ -340,7 +428,7 @@ int target_prepare_launch(char **argv, struct target *t, char *why,
 		/* EOF instead of "go" means the tracer gave up */
 		if (read(go[0], &c, 1) != 1)
 			_exit(127);
-		execv(exe, argv);
+		execvp(argv[0], argv);
 		err = errno;
 		if (write(ex[1], &err, sizeof(err)) < 0)
 			_exit(127);
@@ -348,61 +436,78 @@ int target_prepare_launch(char **argv, struct target *t, char *why,
 	}
 	close(go[0]);
 	close(ex[1]);
-	t->pid = pid;
-	t->go_fd = go[1];
-	t->exec_err_fd = ex[0];
-	t->pidfd = syscall(SYS_pidfd_open, pid, 0);
-	return 0;
+	t->child = pid;
+	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK |
+		   PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE)) {
+		err = -errno;
+		snprintf(why, why_len, "cannot follow '%s' (ptrace): %s", argv[0],
+			 strerror(errno));
+		close(go[1]);
+		close(ex[0]);
+		waitpid(pid, NULL, 0);
+		return err;
+	}
+	if (write(go[1], "g", 1) != 1)
+		err = -EIO;
+	close(go[1]);
+	err = follow_to_python(t, pid, why, why_len);
+	if (err && read(ex[0], &child_errno, sizeof(child_errno)) == sizeof(child_errno)) {
+		snprintf(why, why_len, "cannot run '%s': %s", argv[0],
+			 strerror(child_errno));
+		err = -child_errno;
+	}
+	close(ex[0]);
+	return err;
 }
 
 int target_release(struct target *t, char *why, size_t why_len)
 {
-	int child_errno = 0;
-	ssize_t n;
-
-	if (write(t->go_fd, "g", 1) != 1) {
-		snprintf(why, why_len, "cannot start the command: %s", strerror(errno));
-		return -EIO;
+	if (t->stopped && ptrace(PTRACE_DETACH, t->stopped, 0, 0)) {
+		snprintf(why, why_len, "cannot resume PID %d: %s", t->stopped,
+			 strerror(errno));
+		return -errno;
 	}
-	close(t->go_fd);
-	t->go_fd = -1;
-	n = read(t->exec_err_fd, &child_errno, sizeof(child_errno));
-	close(t->exec_err_fd);
-	t->exec_err_fd = -1;
-	if (n == sizeof(child_errno)) {
-		snprintf(why, why_len, "cannot run '%s': %s", t->elf.path,
-			 strerror(child_errno));
-		target_gone(t);
-		return -child_errno;
-	}
+	t->stopped = 0;
 	return 0;
 }
 
 void target_abort(struct target *t)
 {
-	if (t->go_fd >= 0) {
-		close(t->go_fd);
-		t->go_fd = -1;
+	/* the command never ran Python under our probes: do not run it at all */
+	if (t->stopped) {
+		int st;
+
+		kill(t->stopped, SIGKILL);
+		/* a traced zombie waits for its tracer before its parent sees it */
+		while (waitpid(t->stopped, &st, __WALL) == t->stopped &&
+		       !WIFEXITED(st) && !WIFSIGNALED(st))
+			;
+		if (t->stopped == t->child) {
+			t->reaped = true;
+			t->exit_status = st;
+		}
+		t->stopped = 0;
 	}
-	if (t->launched && !t->reaped) {
-		waitpid(t->pid, &t->exit_status, 0);
+	if (t->launched && t->child && !t->reaped) {
+		waitpid(t->child, &t->exit_status, 0);
 		t->reaped = true;
 	}
 }
 
 bool target_gone(struct target *t)
 {
-	if (t->launched) {
-		if (!t->reaped && waitpid(t->pid, &t->exit_status, WNOHANG) == t->pid)
-			t->reaped = true;
-		return t->reaped;
-	}
+	/* our own child is reaped for its exit status */
+	if (t->launched && t->child && !t->reaped &&
+	    waitpid(t->child, &t->exit_status, WNOHANG) == t->child)
+		t->reaped = true;
 	/* a zombie still answers kill(); its pidfd turns readable at exit */
 	if (t->pidfd >= 0) {
 		struct pollfd p = { .fd = t->pidfd, .events = POLLIN };
 
 		return poll(&p, 1, 0) > 0;
 	}
+	if (t->launched && t->pid == t->child)
+		return t->reaped;
 	return kill(t->pid, 0) && errno == ESRCH;
 }
 
@@ -413,10 +518,6 @@ int target_pollfd(const struct target *t)
 
 void target_close(struct target *t)
 {
-	if (t->go_fd >= 0)
-		close(t->go_fd);
-	if (t->exec_err_fd >= 0)
-		close(t->exec_err_fd);
 	if (t->root_fd >= 0)
 		close(t->root_fd);
 	if (t->pidfd >= 0)
@@ -424,7 +525,7 @@ void target_close(struct target *t)
 	for (size_t i = 0; i < t->n_path_head; i++)
 		free(t->path_head[i]);
 	free(t->path_head);
-	t->go_fd = t->exec_err_fd = t->root_fd = t->pidfd = -1;
+	t->root_fd = t->pidfd = -1;
 	t->path_head = NULL;
 	t->n_path_head = 0;
 }

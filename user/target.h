@@ -17,8 +17,10 @@ struct target {
 	/* sys.path entries before the interpreter's own: script dir, PYTHONPATH */
 	char **path_head;
 	size_t n_path_head;
+	int pidfd;
 	/* launch mode */
-	int go_fd, exec_err_fd, pidfd;
+	pid_t child;		/* what we forked: env, sh, chroot or python */
+	pid_t stopped;		/* the Python, held at its exec until attached */
 	bool reaped;
 	int exit_status;
 };
@@ -26,14 +28,15 @@ struct target {
 /* Find the Python ELF of a running process and check its probes exist. */
 int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len);
 /*
- * Fork the command, stopped before exec, so probes can be attached to the
- * child's PID before its interpreter runs a single bytecode.
+ * Start the command and follow it (through env, sh -c, chroot...) until a
+ * process execs a Python; that process is held right after its exec, so the
+ * probes go on before its interpreter runs a single bytecode.
  */
 int target_prepare_launch(char **argv, struct target *t, char *why,
 			  size_t why_len);
-/* Let the child exec; fails if exec did. */
+/* Let the held Python run. */
 int target_release(struct target *t, char *why, size_t why_len);
-/* Tell a launched child to die before exec (attach failed). */
+/* Attach failed: kill the held Python, reap the child. */
 void target_abort(struct target *t);
 /* True once the target is gone; a launched child is reaped. */
 bool target_gone(struct target *t);
