@@ -124,7 +124,7 @@ static void read_symbols(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh,
 }
 
 /* libpython3.9.so.1.0 or python3.9: the fallback when Py_Version is absent. */
-static void version_from_name(const char *path, struct pyelf *e)
+void pyelf_version_from_name(const char *path, struct pyelf *e)
 {
 	const char *base = strrchr(path, '/');
 	const char *p;
@@ -201,7 +201,7 @@ int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len)
 		}
 	}
 	if (!e->major)
-		version_from_name(path, e);
+		pyelf_version_from_name(path, e);
 out:
 	if (elf)
 		elf_end(elf);
@@ -232,8 +232,8 @@ static int runpath_dirs(const char *rp, const char *exe, char dirs[][PATH_MAX + 
 	return n;
 }
 
-int pyelf_find_libpython(const char *root, const char *exe, char *out,
-			 size_t out_len)
+int pyelf_find_libpython(const char *root, const char *exe, const char *name,
+			 char *out, size_t out_len)
 {
 	static const char *const std_dirs[] = {
 		"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
@@ -246,10 +246,7 @@ int pyelf_find_libpython(const char *root, const char *exe, char *out,
 	int fd, n_dirs;
 	Elf *elf;
 
-	char exe_path[PATH_MAX * 2];
-
-	snprintf(exe_path, sizeof(exe_path), "%s%s", root, exe);
-	fd = open(exe_path, O_RDONLY | O_CLOEXEC);
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	elf_version(EV_CURRENT);
@@ -283,11 +280,12 @@ int pyelf_find_libpython(const char *root, const char *exe, char *out,
 	close(fd);
 	if (!needed[0] || strchr(needed, '/'))
 		return -ENOENT;
-	n_dirs = runpath_dirs(runpath, exe, dirs, 8);
+	n_dirs = runpath_dirs(runpath, name, dirs, 8);
 	for (int i = 0; i < n_dirs + (int)(sizeof(std_dirs) / sizeof(*std_dirs)); i++) {
+		/* $ORIGIN is already in our view; the standard dirs are the root's */
 		const char *dir = i < n_dirs ? dirs[i] : std_dirs[i - n_dirs];
 
-		snprintf(out, out_len, "%s%s/%s", root, dir, needed);
+		snprintf(out, out_len, "%s%s/%s", i < n_dirs ? "" : root, dir, needed);
 		if (!access(out, R_OK))
 			return 0;
 	}

@@ -39,9 +39,12 @@ bool pyelf_any_probe(const struct pyelf *e);
 /*
  * The libpython an executable links to (DT_NEEDED, searched along its
  * RUNPATH and the standard directories), for interpreters built shared.
- * @exe is the path inside @root ("" for ours); @out includes @root.
+ * @exe is opened to read it, @name is its name in our view (for $ORIGIN),
+ * and the standard directories are searched inside @root.
  */
-int pyelf_find_libpython(const char *root, const char *exe, char *out,
-			 size_t out_len);
+int pyelf_find_libpython(const char *root, const char *exe, const char *name,
+			 char *out, size_t out_len);
+/* The version in a name such as python3.9 or libpython3.9.so.1.0. */
+void pyelf_version_from_name(const char *path, struct pyelf *e);
 
 #endif

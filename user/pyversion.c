@@ -13,6 +13,15 @@ static const char *const sys_path_311[] = {
 	NULL,
 };
 
+static const char *const sys_path_39[] = {
+	"/usr/lib/python39.zip",
+	"/usr/lib/python3.9",
+	"/usr/lib/python3.9/lib-dynload",
+	"/usr/local/lib/python3.9/dist-packages",
+	"/usr/lib/python3/dist-packages",
+	NULL,
+};
+
 /*
  * Offsets from CPython 3.11's Include/internal headers on x86-64;
  * tests/unit/test_layout.c checks them against the installed headers.
@@ -41,6 +50,17 @@ static const struct py_flavor flavors[] = {
 		.repair_send_edge = true,
 		.sys_path = sys_path_311,
 		.stdlib = "/usr/lib/python3.11",
+	},
+	{
+		/*
+		 * 3.9: every probe fires on its own and the line probe agrees
+		 * with settrace; no frame walking yet, so no --trackcalls.
+		 */
+		.major = 3, .minor = 9,
+		.layout = { .str_tag_back = 48 - 16 },
+		.no_frames = true,
+		.sys_path = sys_path_39,
+		.stdlib = "/usr/lib/python3.9",
 	},
 };
 

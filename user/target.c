@@ -232,30 +232,36 @@ int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
 	return 0;
 }
 
-/* The Python ELF a process runs: its executable, or the libpython it needs. */
+/*
+ * The Python ELF a process runs: its executable, or the libpython it needs.
+ * /proc/PID/exe opens the right file whatever root or namespace the process
+ * has; the name it links to is ours, used for display and the version.
+ */
 static bool python_elf_of(pid_t pid, struct pyelf *out)
 {
-	char exe[64], inroot[PATH_MAX - 64], lib[PATH_MAX * 2], rootp[32];
+	char exe[64], name[PATH_MAX - 64], lib[PATH_MAX * 2], rootp[32];
 	char why[512];
 	struct pyelf e;
+	struct stat a, b;
 	ssize_t n;
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
-	if (pyelf_read(exe, &e, why, sizeof(why)))
-		return false;
-	n = readlink(exe, inroot, sizeof(inroot) - 1);
-	if (n <= 0)
-		return false;
-	inroot[n] = '\0';
 	snprintf(rootp, sizeof(rootp), "/proc/%d/root", pid);
+	n = readlink(exe, name, sizeof(name) - 1);
+	if (n <= 0 || pyelf_read(exe, &e, why, sizeof(why)))
+		return false;
+	name[n] = '\0';
+	if (!e.major)
+		pyelf_version_from_name(name, &e);
 	if (pyelf_any_probe(&e) || e.is_python) {
-		/* the name the process knows it by, seen through its root */
-		snprintf(e.path, sizeof(e.path), "%s%s", rootp, inroot);
+		if (!stat(name, &a) && !stat(exe, &b) && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			snprintf(e.path, sizeof(e.path), "%s", name);
 		*out = e;
 		return true;
 	}
 	/* built --enable-shared: find libpython as the process will, in its root */
-	if (pyelf_find_libpython(rootp, inroot, lib, sizeof(lib)) ||
+	if (pyelf_find_libpython(rootp, exe, name, lib, sizeof(lib)) ||
 	    pyelf_read(lib, &e, why, sizeof(why)) || !e.is_python)
 		return false;
 	*out = e;
