@@ -187,17 +187,21 @@ static __always_inline __u64 current_frame(struct pt_regs *ctx)
 	if (!tstate)
 		return 0;
 	cframe = read_ptr(tstate + layout.tstate_cframe);
-	if (!cframe)
-		return 0;
+	if (!cframe || layout.frame_direct)
+		return cframe;
 	return read_ptr(cframe + layout.cframe_current);
 }
 
 /* The oparg of the RESUME being traced: how this frame was entered. */
 static __always_inline __u32 resume_kind(struct pt_regs *ctx)
 {
-	__u64 frame = current_frame(ctx), instr;
+	__u64 frame, instr;
 	__u16 word = 0;
 
+	/* only 3.11's RESUME tells a start from a resume */
+	if (!layout.frame_prev_instr)
+		return 0;
+	frame = current_frame(ctx);
 	if (!frame)
 		goto fault;
 	instr = read_ptr(frame + layout.frame_prev_instr);

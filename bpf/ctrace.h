@@ -55,6 +55,7 @@ struct ctrace_layout {
 	__u32 str_ascii_data;	/* sizeof(PyASCIIObject) */
 	__u32 str_utf8;		/* PyCompactUnicodeObject.utf8 */
 	__u32 str_tag_back;	/* utf8 data - this = the str's length field */
+	__u32 frame_direct;	/* <= 3.10: tstate_cframe is tstate->frame itself */
 };
 
 /*

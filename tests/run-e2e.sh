@@ -12,74 +12,12 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CORPUS=$HERE/corpus
 CMP="$PYTHON $HERE/compare.py"
 W=$(mktemp -d /tmp/ctrace-e2e.XXXXXX)
-PASS=0 FAIL=0 SKIP=0
-
-ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
-skip() { echo "skip - $1: $2"; SKIP=$((SKIP + 1)); }
-not_ok() {
-	echo "not ok - $1"
-	FAIL=$((FAIL + 1))
-	if [ -n "${2:-}" ] && [ -f "$2" ]; then sed 's/^/#   /' "$2" | head -40; fi
-}
-# check NAME FILE: pass when FILE (a diff) is empty
-check() { if [ -s "$2" ]; then not_ok "$1" "$2"; else ok "$1"; fi; }
+. "$HERE/lib.sh"
 cleanup() {
 	[ -n "${BG:-}" ] && kill $BG 2>/dev/null
 	rm -rf "$W"
 }
 trap cleanup EXIT
-
-# wait_for WORD FILE: until the target prints WORD (10 s at most)
-wait_for() {
-	for _ in $(seq 200); do
-		grep -q "$1" "$2" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# wait_ready FILE: the "Tracing" line says the probes are live
-wait_ready() { wait_for '^Tracing' "$1"; }
-
-# run_attached FD OUT: let the target on fifo FD run its workload while
-# traced, then end the trace with Ctrl-C; returns the tracer's status
-run_attached() {
-	echo go >&"$1"
-	wait_for done "$2"
-	kill -INT $CT
-	wait $CT
-}
-
-# attach_failed NAME ERRFILE: the tracer never said "Tracing"
-attach_failed() {
-	not_ok "$1" "$2"
-	kill $CT 2>/dev/null
-}
-
-# stop_bg FD: tell the background target on fifo FD to finish, and reap it
-stop_bg() {
-	echo bye >&"$1"
-	eval "exec $1>&-"
-	wait $BG 2>/dev/null
-	BG=
-}
-
-# Each side's covers for the corpus's own files must be byte-identical.
-compare_covers() { # NAME OURS_DIR TRACE_DIR
-	: > "$W/cover.diff"
-	for f in "$3"/*.cover; do
-		b=$(basename "$f")
-		case $b in prog.cover|pkg.*|stress.cover|serial.cover) ;;
-		*) continue ;;
-		esac
-		if [ ! -f "$2/$b" ]; then
-			echo "missing $b" >> "$W/cover.diff"
-		else
-			diff "$2/$b" "$f" >> "$W/cover.diff"
-		fi
-	done
-	check "$1" "$W/cover.diff"
-}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "run-e2e.sh: needs root for BPF" >&2
@@ -137,40 +75,25 @@ check "4 threads x 10007 calls counted exactly" "$W/c3.diff"
 
 echo "# exact counts from a C target firing the probes"
 printf 'a = 1\nb = 2\nc = 3\n' > "$W/fake.py"
-mkfifo "$W/sdt.in"
-"$SDT_TARGET" "$W/fake.py" 4 100003 < "$W/sdt.in" > "$W/sdt.out" &
-BG=$!
-exec 7> "$W/sdt.in"
-"$CTRACE" -c -C "$W/c4" -p $BG > "$W/c4.out" 2> "$W/c4.err" &
-CT=$!
-if wait_ready "$W/c4.err"; then
-	run_attached 7 "$W/sdt.out"
-	rc=$?
+hold sdt "$SDT_TARGET" "$W/fake.py" 4 100003
+trace_held sdt "$W/c4.out" -c -C "$W/c4"
+rc=$?
+if [ $rc != 255 ]; then
 	printf '%s\n' '400012: a = 1' '400012: b = 2' '400012: c = 3' > "$W/c4.want"
 	diff "$W/c4/fake.cover" "$W/c4.want" > "$W/c4.diff" 2>&1
 	check "4 threads x 100003 hits counted exactly" "$W/c4.diff"
-	[ $rc = 0 ] && ok "Ctrl-C ends the trace with exit 0" || not_ok "Ctrl-C exit 0 (got $rc)" "$W/c4.err"
-else
-	attach_failed "attach to the C target" "$W/c4.err"
+	[ $rc = 0 ] && ok "Ctrl-C ends the trace with exit 0" || not_ok "Ctrl-C exit 0 (got $rc)" "$W/sdt.err"
 fi
 stop_bg 7
 
 echo "# a full map keeps counting known keys and says what it dropped"
-mkfifo "$W/big.in"
-"$SDT_TARGET" "$W/fake.py" 1 2 1100000 < "$W/big.in" > "$W/big.out" &
-BG=$!
-exec 7> "$W/big.in"
-"$CTRACE" -c -R -v -p $BG > /dev/null 2> "$W/big.err" &
-CT=$!
-if wait_ready "$W/big.err"; then
-	run_attached 7 "$W/big.out"
+hold big "$SDT_TARGET" "$W/fake.py" 1 2 1100000
+if trace_held big /dev/null -c -R -v; then
 	# 1100000 lines twice: 2^20 keys fit, the other 51424 lines miss twice
 	grep -q '^ctrace-bpf: warning: 102848 events were not counted: a BPF map was full$' "$W/big.err" &&
 		grep -q 'probe hits: 2200000 line' "$W/big.err" &&
 		ok "1M distinct lines fit; the 102848 dropped events are reported" ||
 		not_ok "1M distinct lines and the drop count" "$W/big.err"
-else
-	attach_failed "attach for the full-map test" "$W/big.err"
 fi
 stop_bg 7
 
@@ -256,20 +179,11 @@ grep -q 'libpython3.11.so' "$W/e1.err" || echo "the probes were not found in lib
 diff "$W/e1.sum" "$W/t1.sum" > "$W/e1.diff"
 check "embedded, launch mode: summary rows identical to trace's" "$W/e1.diff"
 compare_covers "embedded, launch mode: covers identical" "$W/e1" "$W/t1"
-mkfifo "$W/emb.in"
-"$EMBED" "$CORPUS/prog.py" wait < "$W/emb.in" > "$W/emb.out" &
-BG=$!
-exec 7> "$W/emb.in"
-wait_for ready "$W/emb.out"
-"$CTRACE" -l -p $BG > "$W/e2.out" 2> "$W/e2.err" &
-CT=$!
-if wait_ready "$W/e2.err"; then
-	run_attached 7 "$W/emb.out"
+hold emb "$EMBED" "$CORPUS/prog.py" wait
+if trace_held emb "$W/e2.out" -l; then
 	$CMP funcs "$W/e2.out" "$CORPUS" > "$W/e2.f"
 	diff "$W/e2.f" "$W/lt.f" > "$W/e2.diff"
 	check "embedded, by PID: listfuncs identical to trace's" "$W/e2.diff"
-else
-	attach_failed "attach to the embedding program" "$W/e2.err"
 fi
 stop_bg 7
 
@@ -405,5 +319,4 @@ else
 	not_ok "semaphores back to zero" "$W/sem.diff"
 fi
 
-echo "$PASS passed, $FAIL failed, $SKIP skipped"
-[ $FAIL = 0 ]
+finish

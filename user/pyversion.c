@@ -54,11 +54,23 @@ static const struct py_flavor flavors[] = {
 	{
 		/*
 		 * 3.9: every probe fires on its own and the line probe agrees
-		 * with settrace; no frame walking yet, so no --trackcalls.
+		 * with settrace.  Offsets from Debian 11's libpython3.9-dev.
 		 */
 		.major = 3, .minor = 9,
-		.layout = { .str_tag_back = 48 - 16 },
-		.no_frames = true,
+		.layout = {
+			.tstate_current = 568,
+			.tstate_cframe = 24,	/* PyThreadState.frame */
+			.frame_direct = 1,
+			.frame_code = 32,	/* PyFrameObject.f_code */
+			.frame_previous = 24,	/* PyFrameObject.f_back */
+			.code_filename = 104,
+			.code_name = 112,
+			.code_firstlineno = 40,
+			.str_state = 32,
+			.str_ascii_data = 48,
+			.str_utf8 = 56,
+			.str_tag_back = 48 - 16,
+		},
 		.sys_path = sys_path_39,
 		.stdlib = "/usr/lib/python3.9",
 	},

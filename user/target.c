@@ -144,9 +144,18 @@ static const char *env_get(char **env, int n, const char *name)
  * The ELF that carries the probes: the executable, or a libpython mapped
  * into it when the interpreter is embedded.
  */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	return !stat(a, &x) && !stat(b, &y) && x.st_ino == y.st_ino &&
+	       x.st_dev == y.st_dev;
+}
+
 static int find_python_elf(pid_t pid, struct target *t, char *why, size_t why_len)
 {
 	char maps[64], line[PATH_MAX + 256], path[PATH_MAX + 64];
+	char prev[PATH_MAX] = "";
 	struct pyelf e;
 	bool seen_python = false;
 	FILE *f;
@@ -158,18 +167,31 @@ static int find_python_elf(pid_t pid, struct target *t, char *why, size_t why_le
 		return -errno;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char perms[8], *file = strchr(line, '/');
-		char prev[PATH_MAX] = "";
+		char perms[8], range[64], *file = strchr(line, '/');
 
-		if (!file || sscanf(line, "%*s %7s", perms) != 1 || perms[2] != 'x')
+		if (!file || sscanf(line, "%63s %7s", range, perms) != 2 ||
+		    perms[2] != 'x')
 			continue;
 		file[strcspn(file, "\n")] = '\0';
 		if (strstr(file, " (deleted)") || !strcmp(prev, file))
 			continue;
 		snprintf(prev, sizeof(prev), "%s", file);
-		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, file);
+		/*
+		 * maps names files in our view of the filesystem, which a
+		 * chroot or another mount namespace can make wrong; map_files
+		 * opens the very file that is mapped.
+		 */
+		unsigned long lo, hi;
+
+		if (sscanf(range, "%lx-%lx", &lo, &hi) != 2)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", pid, lo, hi);
+		if (same_file(file, path))
+			snprintf(path, sizeof(path), "%s", file);
 		if (pyelf_read(path, &e, why, why_len))
 			continue;
+		if (!e.major)
+			pyelf_version_from_name(file, &e);
 		if (!e.is_python)
 			continue;
 		seen_python = true;
@@ -242,7 +264,6 @@ static bool python_elf_of(pid_t pid, struct pyelf *out)
 	char exe[64], name[PATH_MAX - 64], lib[PATH_MAX * 2], rootp[32];
 	char why[512];
 	struct pyelf e;
-	struct stat a, b;
 	ssize_t n;
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
@@ -254,8 +275,7 @@ static bool python_elf_of(pid_t pid, struct pyelf *out)
 	if (!e.major)
 		pyelf_version_from_name(name, &e);
 	if (pyelf_any_probe(&e) || e.is_python) {
-		if (!stat(name, &a) && !stat(exe, &b) && a.st_ino == b.st_ino &&
-		    a.st_dev == b.st_dev)
+		if (same_file(name, exe))
 			snprintf(e.path, sizeof(e.path), "%s", name);
 		*out = e;
 		return true;

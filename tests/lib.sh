@@ -1,0 +1,96 @@
+# Shared by the test scripts: TAP-like results and waiting on targets.
+# Expects W (a scratch directory), CMP and CORPUS to be set by the caller.
+PASS=0 FAIL=0 SKIP=0
+
+ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
+skip() { echo "skip - $1: $2"; SKIP=$((SKIP + 1)); }
+not_ok() {
+	echo "not ok - $1"
+	FAIL=$((FAIL + 1))
+	if [ -n "${2:-}" ] && [ -f "$2" ]; then sed 's/^/#   /' "$2" | head -40; fi
+}
+# check NAME FILE: pass when FILE (a diff) is empty
+check() { if [ -s "$2" ]; then not_ok "$1" "$2"; else ok "$1"; fi; }
+# wait_for WORD FILE: until the target prints WORD (10 s at most)
+wait_for() {
+	for _ in $(seq 200); do
+		grep -q "$1" "$2" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_ready FILE: the "Tracing" line says the probes are live
+wait_ready() { wait_for '^Tracing' "$1"; }
+
+# run_attached FD OUT: let the target on fifo FD run its workload while
+# traced, then end the trace with Ctrl-C; returns the tracer's status
+run_attached() {
+	echo go >&"$1"
+	wait_for done "$2"
+	kill -INT $CT
+	wait $CT
+}
+
+# attach_failed NAME ERRFILE: the tracer never said "Tracing"
+attach_failed() {
+	not_ok "$1" "$2"
+	kill $CT 2>/dev/null
+}
+
+# stop_bg FD: tell the background target on fifo FD to finish, and reap it
+stop_bg() {
+	echo bye >&"$1"
+	eval "exec $1>&-"
+	wait $BG 2>/dev/null
+	BG=
+}
+
+# Each side's covers for the corpus's own files must be byte-identical.
+compare_covers() { # NAME OURS_DIR TRACE_DIR
+	: > "$W/cover.diff"
+	for f in "$3"/*.cover; do
+		b=$(basename "$f")
+		case $b in prog.cover|pkg.*|stress.cover|serial.cover) ;;
+		*) continue ;;
+		esac
+		if [ ! -f "$2/$b" ]; then
+			echo "missing $b" >> "$W/cover.diff"
+		else
+			diff "$2/$b" "$f" >> "$W/cover.diff"
+		fi
+	done
+	check "$1" "$W/cover.diff"
+}
+
+finish() {
+	echo "$PASS passed, $FAIL failed, $SKIP skipped"
+	[ $FAIL = 0 ]
+}
+
+# hold TAG CMD...: start a target that prints "ready" then waits for a line
+# on its stdin (fd 7 here), as BG
+hold() {
+	local tag=$1
+	shift
+	mkfifo "$W/$tag.in"
+	"$@" < "$W/$tag.in" > "$W/$tag.out" &
+	BG=$!
+	exec 7> "$W/$tag.in"
+	wait_for ready "$W/$tag.out"
+}
+
+# trace_held TAG OUT ARGS...: attach ctrace-bpf ARGS to the held target, let
+# it run, end with Ctrl-C; the tracer's status, or 255 if it never attached
+trace_held() {
+	local tag=$1 out=$2
+	shift 2
+	"$CTRACE" "$@" -p $BG > "$out" 2> "$W/$tag.err" &
+	CT=$!
+	if wait_ready "$W/$tag.err"; then
+		run_attached 7 "$W/$tag.out"
+		return $?
+	fi
+	attach_failed "attach to the $tag target" "$W/$tag.err"
+	return 255
+}
