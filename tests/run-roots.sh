@@ -86,15 +86,26 @@ if make_root bullseye python3.9; then
 	stop_bg 7
 fi
 
+# refused_on ROOT PY: modes needing function or line probes, refused with why
+refused_on() {
+	"$CTRACE" -l -- chroot "$1" "$2" -c pass > /dev/null 2> "$W/$2.err"
+	rc=$?
+	[ $rc = 1 ] && [ "$(wc -l < "$W/$2.err")" = 1 ] &&
+		grep -q "^ctrace-bpf: --listfuncs needs python:function__return, but CPython ${2#python} .* has no function__entry, function__return or line probes: CPython removed them in 3.12 (PEP 669); it still offers the gc, import and audit probes" "$W/$2.err" &&
+		ok "${2#python}: refused, naming the removed probes and what is left" ||
+		not_ok "${2#python}: refused with the reason" "$W/$2.err"
+}
+
+echo "# CPython 3.13 (Debian 13) in a chroot"
+if make_root trixie python3.13; then
+	refused_on "$ROOTS/trixie" python3.13
+fi
+
 echo "# CPython 3.14 and 3.15 (Debian unstable) in a chroot"
 if make_root sid python3.14,python3.15; then
 	R=$ROOTS/sid
-	"$CTRACE" -l -- chroot "$R" python3.14 -c pass > /dev/null 2> "$W/14.err"
-	rc=$?
-	[ $rc = 1 ] && [ "$(wc -l < "$W/14.err")" = 1 ] &&
-		grep -q '^ctrace-bpf: --listfuncs needs python:function__return, but CPython 3.14 .* has no function__entry, function__return or line probes: CPython removed them in 3.12 (PEP 669); it still offers the gc, import and audit probes' "$W/14.err" &&
-		ok "3.14: refused, naming the removed probes and what is left" ||
-		not_ok "3.14: refused with the reason" "$W/14.err"
+	refused_on "$R" python3.14
+	same_as_trace "$R" python3.15 -l funcs "3.15: --listfuncs identical (function__return alone)"
 	for mode in -c -t; do
 		"$CTRACE" $mode -- chroot "$R" python3.15 -c pass > /dev/null 2> "$W/15.err"
 		rc=$?

@@ -29,6 +29,12 @@ int plan_make(const struct options *o, const struct py_flavor *fl,
 	memset(p, 0, sizeof(*p));
 	if (o->trackcalls) {
 		p->calls = true;
+		if (fl && fl->no_frames) {
+			snprintf(why, why_len,
+				 "--trackcalls is not supported yet on CPython %d.%d",
+				 e->major, e->minor);
+			return -ENOTSUP;
+		}
 
 		if (!need_probe(e, PROBE_RETURN, why, why_len, "--trackcalls"))
 			return -ENOTSUP;

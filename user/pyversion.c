@@ -13,6 +13,15 @@ static const char *const sys_path_311[] = {
 	NULL,
 };
 
+static const char *const sys_path_315[] = {
+	"/usr/lib/python315.zip",
+	"/usr/lib/python3.15",
+	"/usr/lib/python3.15/lib-dynload",
+	"/usr/local/lib/python3.15/dist-packages",
+	"/usr/lib/python3/dist-packages",
+	NULL,
+};
+
 static const char *const sys_path_39[] = {
 	"/usr/lib/python39.zip",
 	"/usr/lib/python3.9",
@@ -73,6 +82,18 @@ static const struct py_flavor flavors[] = {
 		},
 		.sys_path = sys_path_39,
 		.stdlib = "/usr/lib/python3.9",
+	},
+	{
+		/*
+		 * 3.15: function__entry and function__return are back, line is
+		 * not.  Strings lost wstr in 3.12: data right after state.
+		 * Frames are not walked yet, so no --trackcalls.
+		 */
+		.major = 3, .minor = 15,
+		.layout = { .str_tag_back = 40 - 16 },
+		.no_frames = true,
+		.sys_path = sys_path_315,
+		.stdlib = "/usr/lib/python3.15",
 	},
 };
 

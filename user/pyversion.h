@@ -24,6 +24,8 @@ struct py_flavor {
 	bool repair_first_line;
 	/* 3.11: the probe fires on SEND's backward edge, settrace does not */
 	bool repair_send_edge;
+	/* no frame layout known: --trackcalls cannot find callers */
+	bool no_frames;
 
 	/* sys.path after the script's directory, for .cover names */
 	const char *const *sys_path;
