@@ -176,20 +176,66 @@ static __always_inline bool count_in(void *map, void *key, __u32 drop_stat)
  * interpreter frame.  The cookie is the probe's link-time address, so the
  * load bias falls out of the trap address without asking userspace.
  */
+#define MAX_THREADS 64
+
+/* 3.12+: this thread's state, found by its native id in the thread list. */
+static __always_inline __u64 tstate_by_tid(__u64 runtime)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 interp, ts;
+
+	interp = read_ptr(runtime + layout.interp_head);
+	if (!interp)
+		return 0;
+	ts = read_ptr(interp + layout.interp_threads);
+	for (int i = 0; i < MAX_THREADS && ts; i++) {
+		if ((__u32)read_ptr(ts + layout.tstate_native_id) == tid)
+			return ts;
+		ts = read_ptr(ts + layout.tstate_next);
+	}
+	return 0;
+}
+
 static __always_inline __u64 current_frame(struct pt_regs *ctx)
 {
-	__u64 bias, tstate, cframe;
+	__u64 bias, tstate, cframe, runtime;
 
 	if (!layout.runtime_sym)
 		return 0;
 	bias = (PT_REGS_IP(ctx) - bpf_usdt_cookie(ctx)) & ~0xfffULL;
-	tstate = read_ptr(bias + layout.runtime_sym + layout.tstate_current);
+	runtime = bias + layout.runtime_sym;
+	if (layout.interp_head) {
+		tstate = tstate_by_tid(runtime);
+		return tstate ? read_ptr(tstate + layout.tstate_frame) : 0;
+	}
+	tstate = read_ptr(runtime + layout.tstate_current);
 	if (!tstate)
 		return 0;
 	cframe = read_ptr(tstate + layout.tstate_cframe);
 	if (!cframe || layout.frame_direct)
 		return cframe;
 	return read_ptr(cframe + layout.cframe_current);
+}
+
+static __always_inline __u64 frame_code(__u64 frame)
+{
+	return read_ptr(frame + layout.frame_code) & ~(__u64)layout.code_tag_bits;
+}
+
+/* The frame below @frame that runs Python code: entry shims are skipped. */
+static __always_inline __u64 caller_frame(__u64 frame)
+{
+	__u64 prev = read_ptr(frame + layout.frame_previous);
+
+	for (int i = 0; i < 4 && prev && layout.frame_owner; i++) {
+		__u8 owner = 0;
+
+		bpf_probe_read_user(&owner, 1, (void *)(prev + layout.frame_owner));
+		if (owner < layout.owner_cstack)
+			break;
+		prev = read_ptr(prev + layout.frame_previous);
+	}
+	return prev;
 }
 
 /* The oparg of the RESUME being traced: how this frame was entered. */
@@ -338,11 +384,11 @@ int BPF_USDT(on_return_call, __u64 file, __u64 func, int line)
 		stat_inc(CTRACE_STAT_FRAME_FAULTS);
 		return 0;
 	}
-	k.callee = read_ptr(frame + layout.frame_code);
+	k.callee = frame_code(frame);
 	k.callee_first = read_u32(k.callee + layout.code_firstlineno);
-	prev = read_ptr(frame + layout.frame_previous);
+	prev = caller_frame(frame);
 	if (prev) {
-		k.caller = read_ptr(prev + layout.frame_code);
+		k.caller = frame_code(prev);
 		k.caller_first = read_u32(k.caller + layout.code_firstlineno);
 	}
 	if (count_in(&call_counts, &k, CTRACE_STAT_CALL_DROPS)) {

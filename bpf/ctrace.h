@@ -56,6 +56,18 @@ struct ctrace_layout {
 	__u32 str_utf8;		/* PyCompactUnicodeObject.utf8 */
 	__u32 str_tag_back;	/* utf8 data - this = the str's length field */
 	__u32 frame_direct;	/* <= 3.10: tstate_cframe is tstate->frame itself */
+	/*
+	 * 3.12+: no current thread state in _PyRuntime; walk the main
+	 * interpreter's threads for the one whose native id is ours.
+	 */
+	__u32 interp_head;	/* _PyRuntime -> first PyInterpreterState */
+	__u32 interp_threads;	/* PyInterpreterState -> first PyThreadState */
+	__u32 tstate_next;
+	__u32 tstate_native_id;
+	__u32 tstate_frame;	/* PyThreadState -> current _PyInterpreterFrame */
+	__u32 frame_owner;	/* _PyInterpreterFrame.owner, 0 if unused */
+	__u32 owner_cstack;	/* owners from here on are entry shims, not code */
+	__u32 code_tag_bits;	/* f_executable is a tagged _PyStackRef */
 };
 
 /*

@@ -106,6 +106,7 @@ if make_root sid python3.14,python3.15; then
 	R=$ROOTS/sid
 	refused_on "$R" python3.14
 	same_as_trace "$R" python3.15 -l funcs "3.15: --listfuncs identical (function__return alone)"
+	same_as_trace "$R" python3.15 -T pairs "3.15: --trackcalls identical (frames from _Py_DebugOffsets)"
 	for mode in -c -t; do
 		"$CTRACE" $mode -- chroot "$R" python3.15 -c pass > /dev/null 2> "$W/15.err"
 		rc=$?

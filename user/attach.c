@@ -29,12 +29,7 @@ int plan_make(const struct options *o, const struct py_flavor *fl,
 	memset(p, 0, sizeof(*p));
 	if (o->trackcalls) {
 		p->calls = true;
-		if (fl && fl->no_frames) {
-			snprintf(why, why_len,
-				 "--trackcalls is not supported yet on CPython %d.%d",
-				 e->major, e->minor);
-			return -ENOTSUP;
-		}
+
 
 		if (!need_probe(e, PROBE_RETURN, why, why_len, "--trackcalls"))
 			return -ENOTSUP;
@@ -142,8 +137,10 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 	if (p->entries && p->count)
 		mode |= CTRACE_COUNT_ENTRIES;
 	s->rodata->mode = mode;
-	s->rodata->layout = fl->layout;
-	s->rodata->layout.runtime_sym = t->elf.runtime_sym;
+	err = py_layout(fl, &t->elf, (struct ctrace_layout *)&s->rodata->layout,
+			why, why_len);
+	if (err && p->calls)
+		return err;	/* callers need frames; other modes do without */
 	size_maps(s, p);
 
 	err = ctrace_bpf__load(s);

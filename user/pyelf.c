@@ -200,6 +200,14 @@ int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len)
 			e->micro = (v >> 8) & 0xff;
 		}
 	}
+	if (e->runtime_sym) {
+		bool ok = true;
+
+		/* debuggers find the layout here without headers: so do we */
+		for (int i = 0; ok && i < 80; i++)
+			e->debug_offsets[i] = read_u64_at(elf, e->runtime_sym + 8 * i, &ok);
+		e->has_debug_offsets = ok && !memcmp(e->debug_offsets, "xdebugpy", 8);
+	}
 	if (!e->major)
 		pyelf_version_from_name(path, e);
 out:

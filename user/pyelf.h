@@ -29,6 +29,9 @@ struct pyelf {
 	uint64_t runtime_sym;	/* _PyRuntime, 0 if absent */
 	int major, minor, micro;	/* 0 when unknown */
 	bool is_python;		/* has Py_* symbols or python probes */
+	/* 3.13+: _Py_DebugOffsets, the start of _PyRuntime's initial data */
+	uint64_t debug_offsets[80];
+	bool has_debug_offsets;
 };
 
 /* Reads only the file: nothing of the target is ever run. */

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "pyversion.h"
@@ -29,6 +31,21 @@ static const char *const sys_path_39[] = {
 	"/usr/local/lib/python3.9/dist-packages",
 	"/usr/lib/python3/dist-packages",
 	NULL,
+};
+
+/* 3.15's _Py_DebugOffsets, counted in u64 words from its cookie. */
+static const struct debug_index debug_315 = {
+	.interp_head = 5,	/* runtime_state.interpreters_head */
+	.interp_threads = 9,	/* interpreter_state.threads_head */
+	.tstate_next = 24,
+	.tstate_frame = 26,	/* thread_state.current_frame */
+	.tstate_native_id = 31,	/* after base_frame, last_profiled_frame, ... */
+	.frame_previous = 40,
+	.frame_code = 41,	/* interpreter_frame.executable */
+	.frame_owner = 44,
+	.code_filename = 48,
+	.code_name = 49,
+	.code_firstlineno = 52,
 };
 
 /*
@@ -87,15 +104,55 @@ static const struct py_flavor flavors[] = {
 		/*
 		 * 3.15: function__entry and function__return are back, line is
 		 * not.  Strings lost wstr in 3.12: data right after state.
-		 * Frames are not walked yet, so no --trackcalls.
+		 * Frames are walked with the binary's own _Py_DebugOffsets.
 		 */
 		.major = 3, .minor = 15,
-		.layout = { .str_tag_back = 40 - 16 },
-		.no_frames = true,
+		.layout = {
+			.str_state = 32,
+			.str_ascii_data = 40,
+			.str_utf8 = 48,
+			.str_tag_back = 40 - 16,
+			/* FRAME_OWNED_BY_INTERPRETER and _CSTACK: entry shims */
+			.owner_cstack = 3,
+			.code_tag_bits = 7,
+		},
+		.debug = &debug_315,
 		.sys_path = sys_path_315,
 		.stdlib = "/usr/lib/python3.15",
 	},
 };
+
+int py_layout(const struct py_flavor *fl, const struct pyelf *e,
+	      struct ctrace_layout *out, char *why, size_t why_len)
+{
+	const struct debug_index *d = fl->debug;
+	const uint64_t *w = e->debug_offsets;
+	uint64_t want = (uint64_t)e->major << 24 | (uint64_t)e->minor << 16;
+
+	*out = fl->layout;
+	out->runtime_sym = e->runtime_sym;
+	if (!d)
+		return 0;
+	if (!e->has_debug_offsets || (w[1] & 0xffff0000) != want) {
+		snprintf(why, why_len,
+			 "'%s' has no _Py_DebugOffsets for CPython %d.%d in _PyRuntime",
+			 e->path, e->major, e->minor);
+		out->runtime_sym = 0;
+		return -EINVAL;
+	}
+	out->interp_head = w[d->interp_head];
+	out->interp_threads = w[d->interp_threads];
+	out->tstate_next = w[d->tstate_next];
+	out->tstate_frame = w[d->tstate_frame];
+	out->tstate_native_id = w[d->tstate_native_id];
+	out->frame_previous = w[d->frame_previous];
+	out->frame_code = w[d->frame_code];
+	out->frame_owner = w[d->frame_owner];
+	out->code_filename = w[d->code_filename];
+	out->code_name = w[d->code_name];
+	out->code_firstlineno = w[d->code_firstlineno];
+	return 0;
+}
 
 int py_explain_missing(const struct pyelf *e, int probe, const char *mode,
 		       char *why, size_t why_len)

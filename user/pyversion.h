@@ -12,6 +12,13 @@
 #include "ctrace.h"
 #include "pyelf.h"
 
+/* Where each needed offset sits in one version's _Py_DebugOffsets. */
+struct debug_index {
+	int interp_head, interp_threads, tstate_next, tstate_frame,
+	    tstate_native_id, frame_previous, frame_code, frame_owner,
+	    code_filename, code_name, code_firstlineno;
+};
+
 struct py_flavor {
 	int major, minor;
 	struct ctrace_layout layout;	/* runtime_sym filled from the ELF */
@@ -24,8 +31,8 @@ struct py_flavor {
 	bool repair_first_line;
 	/* 3.11: the probe fires on SEND's backward edge, settrace does not */
 	bool repair_send_edge;
-	/* no frame layout known: --trackcalls cannot find callers */
-	bool no_frames;
+	/* frame layout from _Py_DebugOffsets: indexes of its u64 fields */
+	const struct debug_index *debug;
 
 	/* sys.path after the script's directory, for .cover names */
 	const char *const *sys_path;
@@ -35,6 +42,10 @@ struct py_flavor {
 /* NULL when this version is not supported; @why says what to do. */
 const struct py_flavor *py_flavor_for(const struct pyelf *e, char *why,
 				      size_t why_len);
+
+/* The layout for @e: the table's, completed from the binary's own offsets. */
+int py_layout(const struct py_flavor *fl, const struct pyelf *e,
+	      struct ctrace_layout *out, char *why, size_t why_len);
 
 /* Why @mode cannot run on @e for want of @probe, in one line. */
 int py_explain_missing(const struct pyelf *e, int probe, const char *mode,
