@@ -110,14 +110,15 @@ static void print_ready(const struct target *t)
 	const struct pyelf *e = &t->elf;
 
 	const char *base = strrchr(e->path, '/');
-	char where[4200] = "";
+	char where[4200] = "", ver[32];
 
 	/* name the library when the probes are not in the executable */
 	base = base ? base + 1 : e->path;
 	if (strncmp(base, t->comm, strlen(t->comm)))
 		snprintf(where, sizeof(where), " in %s", base);
-	fprintf(stderr, "Tracing PID %d (%s, CPython %d.%d.%d%s)%s... Ctrl-C to end.\n",
-		t->pid, t->comm, e->major, e->minor, e->micro, where,
+	pyelf_version_str(e, ver, sizeof(ver));
+	fprintf(stderr, "Tracing PID %d (%s, CPython %s%s)%s... Ctrl-C to end.\n",
+		t->pid, t->comm, ver, where,
 		t->launched ? " from its first bytecode" : "");
 	fflush(stderr);
 }
@@ -256,8 +257,8 @@ static int trace_target(const struct options *o)
 		pr_err("%s", why);
 		goto out_abort;
 	}
-	pr_info("target PID %d, '%s', CPython %d.%d.%d", t.pid, t.elf.path,
-		t.elf.major, t.elf.minor, t.elf.micro);
+	pyelf_version_str(&t.elf, why, sizeof(why));
+	pr_info("target PID %d, '%s', CPython %s", t.pid, t.elf.path, why);
 	resolver_init(&rs, fl, t.root_fd, t.cwd, o->ignore_mods,
 		      o->n_ignore_mods, o->ignore_dirs, o->n_ignore_dirs);
 	lk = (struct trace_lookup){

@@ -198,6 +198,7 @@ int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len)
 			e->major = (v >> 24) & 0xff;
 			e->minor = (v >> 16) & 0xff;
 			e->micro = (v >> 8) & 0xff;
+			e->has_micro = true;
 		}
 	}
 	if (e->runtime_sym) {
@@ -306,4 +307,12 @@ bool pyelf_any_probe(const struct pyelf *e)
 		if (e->has_probe[i])
 			return true;
 	return false;
+}
+
+void pyelf_version_str(const struct pyelf *e, char *buf, size_t len)
+{
+	if (e->has_micro)
+		snprintf(buf, len, "%d.%d.%d", e->major, e->minor, e->micro);
+	else
+		snprintf(buf, len, "%d.%d", e->major, e->minor);
 }

@@ -28,6 +28,7 @@ struct pyelf {
 	int n_sites[PROBE_NR];
 	uint64_t runtime_sym;	/* _PyRuntime, 0 if absent */
 	int major, minor, micro;	/* 0 when unknown */
+	bool has_micro;		/* false when only the file name told */
 	bool is_python;		/* has Py_* symbols or python probes */
 	/* 3.13+: _Py_DebugOffsets, the start of _PyRuntime's initial data */
 	uint64_t debug_offsets[80];
@@ -47,6 +48,9 @@ bool pyelf_any_probe(const struct pyelf *e);
  */
 int pyelf_find_libpython(const char *root, const char *exe, const char *name,
 			 char *out, size_t out_len);
+/* "3.11.2", or "3.9" when the binary does not say its micro version. */
+void pyelf_version_str(const struct pyelf *e, char *buf, size_t len);
+
 /* The version in a name such as python3.9 or libpython3.9.so.1.0. */
 void pyelf_version_from_name(const char *path, struct pyelf *e);
 
