@@ -55,6 +55,20 @@ $(OUTPUT)/ctrace.skel.h: $(OUTPUT)/ctrace.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name ctrace_bpf > $@
 
+$(OUTPUT)/floor.bpf.o: bpf/floor.bpf.c $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) \
+		-Ibpf -I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
+
+$(OUTPUT)/floor.skel.h: $(OUTPUT)/floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+
+# make bench's floor: an empty program on the same probes
+$(OUTPUT)/floor: scripts/floor.c $(OUTPUT)/floor.skel.h $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -o $@
+
 # The analyser is our own Python, compiled into the binary as a C string.
 $(OUTPUT)/analysis_py.h: user/analysis.py scripts/embed.sh | $(OUTPUT)
 	$(call msg,EMBED,$@)
@@ -111,8 +125,11 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit e2e roots
 
-bench: $(OUTPUT)/ctrace-bpf
-	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf sh scripts/bench.sh
+bench: $(OUTPUT)/ctrace-bpf $(OUTPUT)/floor $(OUTPUT)/tests/sdt_target
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		FLOOR=$(CURDIR)/$(OUTPUT)/floor ROOTS=$(CURDIR)/$(OUTPUT)/roots \
+		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target \
+		sh scripts/bench.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

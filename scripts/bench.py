@@ -1,30 +1,60 @@
-"""make bench: the cost of ctrace-bpf on a live process, as ratios.
+"""make bench: what ctrace-bpf costs a live process, as ratios.
 
-One target process runs rounds of a workload: plain, then with ctrace-bpf
-attached by PID in each mode, then plain again after detach.  The same
-workloads also run under python -m trace.  Medians of ROUNDS rounds.
+For each case one target process runs rounds of a workload, side by side:
+plain, under the floor (an empty BPF program on the same probes: the trap
+alone), under ctrace-bpf attached by PID, and plain again after detach.
+Medians of ROUNDS rounds.  "added" is ctrace-bpf's cost over plain divided
+by the floor's: 1.00 means nothing on top of the kernel's trap.  The same
+workload also runs under that interpreter's python -m trace.
 """
 import os
 import re
+import resource
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 PYTHON = os.environ.get('PYTHON', '/usr/bin/python3.11')
 CTRACE = os.environ['CTRACE']
+FLOOR = os.environ['FLOOR']
+ROOTS = os.environ.get('ROOTS', '')
+SDT = os.environ.get('SDT_TARGET', '')
 HERE = os.path.dirname(os.path.abspath(__file__))
-TARGET = os.path.join(HERE, 'bench_target.py')
 ROUNDS = int(os.environ.get('ROUNDS', '5'))
-SIZES = {'line': 2000000, 'call': 500000}
-MODES = [('count', '--count'), ('listfuncs', '--listfuncs'),
-         ('trackcalls', '--trackcalls'), ('trace', '--trace')]
+SIZES = {'line': 1000000, 'call': 300000}
+IN_ROOT = '/tmp/ctrace-bench'
+
+# interpreter, ctrace-bpf mode, floor probes, workload, limit on "added"
+CASES = [
+    ('3.11', '--count', ['line'], 'line', 1.20),
+    ('3.11', '--listfuncs', ['function__return'], 'call', None),
+    ('3.11', '--trackcalls', ['function__return'], 'call', None),
+    ('3.15', '--listfuncs', ['function__entry'], 'call', 1.20),
+    ('3.15', '--trackcalls', ['function__entry', 'function__return'],
+     'call', 1.20),
+]
+
+
+def interpreter(ver):
+    """argv prefix and bench_target path for an interpreter, or None."""
+    if ver == '3.11':
+        return [PYTHON], os.path.join(HERE, 'bench_target.py')
+    root = os.path.join(ROOTS, 'sid')
+    if not os.path.exists(os.path.join(root, 'usr/bin/python' + ver)):
+        return None
+    os.makedirs(root + IN_ROOT, exist_ok=True)
+    shutil.copy(os.path.join(HERE, 'bench_target.py'), root + IN_ROOT)
+    return (['chroot', root, 'python' + ver],
+            IN_ROOT + '/bench_target.py')
 
 
 class Target:
-    def __init__(self):
-        self.p = subprocess.Popen([PYTHON, TARGET, 'serve'],
+    def __init__(self, prefix, script):
+        self.p = subprocess.Popen(prefix + [script, 'serve'],
                                   stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         assert self.p.stdout.readline().strip() == 'ready'
@@ -42,20 +72,20 @@ class Target:
         self.p.wait()
 
 
-def attach(pid, flag):
-    err = open('/tmp/ctrace-bench.err', 'w+')
-    p = subprocess.Popen([CTRACE, flag, '-v', '-C', '/tmp/ctrace-bench-cov',
-                          '-p', str(pid)], stdout=subprocess.DEVNULL,
-                         stderr=err)
+def start(argv, ready):
+    err = tempfile.TemporaryFile(mode='w+')
+    out = tempfile.TemporaryFile(mode='w+')
+    p = subprocess.Popen(argv, stdout=out, stderr=err)
     for _ in range(400):
-        err.seek(0)
-        if re.search(r'^Tracing', err.read(), re.M):
-            return p, err
+        for f in (err, out):
+            f.seek(0)
+            if re.search(ready, f.read(), re.M):
+                return p, err
         time.sleep(0.025)
-    raise SystemExit('ctrace-bpf did not attach: ' + err.read())
+    raise SystemExit('%s did not attach: %s' % (argv[0], err.read()))
 
 
-def detach(p, err):
+def stop(p, err):
     p.send_signal(signal.SIGINT)
     p.wait()
     err.seek(0)
@@ -64,42 +94,107 @@ def detach(p, err):
     return sum(int(x) for x in m.groups()) if m else 0
 
 
-def under_trace(name, flag):
+def under_trace(prefix, script, name, flag):
     times = []
-    for _ in range(max(1, ROUNDS // 2)):
-        out = subprocess.run([PYTHON, '-m', 'trace', flag, '-R', '-C',
-                              '/tmp/ctrace-bench-cov', TARGET, 'once', name,
-                              str(SIZES[name])],
+    for _ in range(3):
+        out = subprocess.run(prefix + ['-m', 'trace', flag, '-R', '-C',
+                                       '/tmp/ctrace-bench-cov', script,
+                                       'once', name, str(SIZES[name])],
                              capture_output=True, text=True).stdout
-        # --trace prints every line too; the time is the bare number
         nums = [l for l in out.splitlines() if re.fullmatch(r'\d+\.\d+', l)]
         times.append(float(nums[-1]))
     return statistics.median(times)
 
 
+def run_case(ver, flag, probes, name, limit):
+    found = interpreter(ver)
+    if not found:
+        print('%-5s %-12s skipped: no python%s (make roots builds it)'
+              % (ver, flag, ver))
+        return True
+    prefix, script = found
+    t = Target(prefix, script)
+    plain = t.rounds(name)
+    p, err = start([FLOOR, '-p', str(t.p.pid)] + probes, r'^Attached')
+    floor = t.rounds(name)
+    stop(p, err)
+    p, err = start([CTRACE, flag, '-R', '-v', '-p', str(t.p.pid)],
+                   r'^Tracing')
+    traced = t.rounds(name)
+    hits = stop(p, err) / ROUNDS
+    after = t.rounds(name)
+    t.close()
+    ref = under_trace(prefix, script, name, flag)
+    added = (traced - plain) / (floor - plain) if floor > plain else 0
+    per_hit = (traced - plain) / hits * 1e9 if hits else 0
+    verdict = ''
+    if limit:
+        verdict = 'ok' if added <= limit else 'OVER %.2f' % limit
+    print('%-5s %-12s %-5s %8.4f %7.2f %8.2f %7.2f %8.2f %9.1f %7.0f %8.2f  %s'
+          % (ver, flag, name, plain, floor / plain, traced / plain,
+             after / plain, added, ref / plain, per_hit, traced / ref,
+             verdict))
+    sys.stdout.flush()
+    return not verdict.startswith('OVER') and after / plain <= 1.05 + 0.10
+
+
+def big_map():
+    """Read and report 1M distinct line keys: time after Ctrl-C, peak RSS."""
+    if not SDT:
+        return
+    d = tempfile.mkdtemp()
+    src = os.path.join(d, 'big.py')
+    n = 1000000
+    with open(src, 'w') as f:
+        f.write('x = 1\n' * n)
+    tp = subprocess.Popen([SDT, src, '1', '1', str(n)], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True)
+    tp.stdout.readline()
+    p, err = start([CTRACE, '-c', '-s', '-C', d, '-p', str(tp.pid)],
+                   r'^Tracing')
+    tp.stdin.write('go\n')
+    tp.stdin.flush()
+    tp.stdout.readline()
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    _, _, ru = os.wait4(p.pid, 0)
+    took = time.monotonic() - t0
+    tp.stdin.write('bye\n')
+    tp.stdin.flush()
+    tp.wait()
+    ok = os.path.exists(os.path.join(d, 'big.cover'))
+    shutil.rmtree(d)
+    print('1M distinct line keys: read, analysed and reported in %.2f s, '
+          'peak RSS %d MB%s' % (took, ru.ru_maxrss // 1024,
+                                '' if ok else ' (NO .cover written)'))
+
+
+def launch_startup():
+    def best(argv):
+        times = []
+        for _ in range(5):
+            t0 = time.monotonic()
+            subprocess.run(argv, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            times.append(time.monotonic() - t0)
+        return statistics.median(times)
+    plain = best([PYTHON, '-c', 'pass'])
+    traced = best([CTRACE, '--count', '-R', '--', PYTHON, '-c', 'pass'])
+    print('launch mode start-up: python3.11 -c pass %.3f s, under '
+          'ctrace-bpf --count %.3f s: +%.3f s' % (plain, traced,
+                                                  traced - plain))
+
+
 def main():
-    print('ctrace-bpf bench: %s, %d rounds, medians; x = time / plain time'
-          % (PYTHON, ROUNDS))
-    print('%-6s %-11s %9s %8s %10s %8s %11s %12s %8s' % (
-        'work', 'mode', 'plain s', 'trace x', 'ctrace x', 'detach x',
-        'probe hits', 'added ns/hit', 'vs trace'))
-    for name in SIZES:
-        for mode, flag in MODES:
-            t = Target()
-            plain = t.rounds(name)
-            p, err = attach(t.p.pid, flag)
-            traced = t.rounds(name)
-            hits = detach(p, err) / ROUNDS
-            after = t.rounds(name)
-            t.close()
-            ref = under_trace(name, flag)
-            # too few hits to divide by: the mode's probe barely fires here
-            per_hit = ('%12.0f' % ((traced - plain) / hits * 1e9)
-                       if hits >= 1000 else '%12s' % '-')
-            print('%-6s %-11s %9.4f %8.1f %10.1f %8.2f %11d %s %7.2fx' % (
-                name, mode, plain, ref / plain, traced / plain,
-                after / plain, hits, per_hit, traced / ref))
-            sys.stdout.flush()
+    print('ctrace-bpf bench: %d rounds, medians; x = time / plain time'
+          % ROUNDS)
+    print('%-5s %-12s %-5s %8s %7s %8s %7s %8s %9s %7s %8s'
+          % ('py', 'mode', 'work', 'plain s', 'floor x', 'ctrace x',
+             'after x', 'added', 'trace x', 'ns/hit', 'vs trace'))
+    for case in CASES:
+        run_case(*case)
+    big_map()
+    launch_startup()
 
 
 if __name__ == '__main__':

@@ -71,14 +71,15 @@ void analysis_shutdown(void)
 
 /* In the child: analyse and write the record to @fd. */
 static void __attribute__((noreturn))
-child_analyse(int fd, const char *data, size_t len, const char *filename)
+child_analyse(int fd, const char *data, size_t len, const char *filename,
+	      bool want_executable)
 {
 	PyObject *res;
 	char *buf;
 	Py_ssize_t n;
 
-	res = PyObject_CallFunction(serialize_fn, "y#s", data, (Py_ssize_t)len,
-				    filename);
+	res = PyObject_CallFunction(serialize_fn, "y#si", data, (Py_ssize_t)len,
+				    filename, (int)want_executable);
 	if (!res || PyBytes_AsStringAndSize(res, &buf, &n))
 		_exit(3);
 	while (n > 0) {
@@ -170,7 +171,8 @@ out_kill:
 }
 
 int analysis_run(const char *data, size_t len, const char *filename,
-		 struct file_analysis *out, char *why, size_t why_len)
+		 bool want_executable, struct file_analysis *out, char *why,
+		 size_t why_len)
 {
 	char *rec = NULL;
 	size_t rec_len = 0;
@@ -194,7 +196,7 @@ int analysis_run(const char *data, size_t len, const char *filename,
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		child_analyse(pfd[1], data, len, filename);
+		child_analyse(pfd[1], data, len, filename, want_executable);
 	}
 	close(pfd[1]);
 	err = collect_child(pid, pfd[0], &rec, &rec_len, why, why_len);

@@ -29,7 +29,8 @@ struct file_analysis {
  * the tracer with it.
  */
 int analysis_run(const char *data, size_t len, const char *filename,
-		 struct file_analysis *out, char *why, size_t why_len);
+		 bool want_executable, struct file_analysis *out, char *why,
+		 size_t why_len);
 void file_analysis_free(struct file_analysis *a);
 /*
  * The code object named @name that holds @line: the innermost one whose

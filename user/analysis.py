@@ -3,8 +3,8 @@
 # what python -m trace would compute from the running program: executable
 # lines, the name trace gives each code object, and where the probes of this
 # interpreter see something other than settrace does.
-import ast
 import dis
+import re
 import io
 import tokenize
 
@@ -19,9 +19,15 @@ def _decode(data):
     return text, encoding
 
 
-def _docstring_lines(text):
+_STRING_START = re.compile(r'''[ \t\f]*(?:[rRbBuUfF]{0,2})['"]''')
+
+
+def _docstring_lines(text, text_lines):
     # trace's rule: a STRING token right after an INDENT (or first in the
-    # file) is a docstring, and every line it spans is not executable.
+    # file) is a docstring, and every line it spans is not executable.  Such
+    # a token starts its line: without one, skip the (slow) tokenizer.
+    if not any(_STRING_START.match(l) for l in text_lines):
+        return set()
     lines = set()
     prev = tokenize.INDENT
     for tok in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -31,21 +37,12 @@ def _docstring_lines(text):
     return lines
 
 
-def _decorated_defs(tree):
-    # (first line, name) of functions defined in a class body with decorators:
-    # the class dict holds the decorator's result, so trace's gc walk from the
-    # code never reaches the class and it prints the plain name.
-    found = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.ClassDef):
-            continue
-        for item in node.body:
-            if (isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))
-                    and item.decorator_list):
-                first = min([d.lineno for d in item.decorator_list] +
-                            [item.lineno])
-                found.add((first, item.name))
-    return found
+def _decorated(code, text_lines):
+    # A decorated function's co_firstlineno is its first decorator's line.
+    # The class dict then holds the decorator's result, so trace's gc walk
+    # from the code never reaches the class and it prints the plain name.
+    n = code.co_firstlineno
+    return 0 < n <= len(text_lines) and text_lines[n - 1].lstrip().startswith('@')
 
 
 def _first_line_missed(code):
@@ -79,7 +76,7 @@ def _in_class_dict(code, parent):
             and code.co_name not in _COMPREHENSIONS)
 
 
-def _walk(code, parent, decorated, strs, out, executable):
+def _walk(code, parent, text_lines, strs, out, executable):
     lines = set()
     for _, line in dis.findlinestarts(code):
         if line is not None and line not in strs:
@@ -87,17 +84,16 @@ def _walk(code, parent, decorated, strs, out, executable):
         if line is not None:
             lines.add(line)
     name = code.co_name
-    if _in_class_dict(code, parent) and (code.co_firstlineno,
-                                         name) not in decorated:
+    if _in_class_dict(code, parent) and not _decorated(code, text_lines):
         name = '%s.%s' % (parent.co_name, name)
     out.append((code.co_name, code.co_firstlineno, name,
                 _first_line_missed(code), sorted(lines)))
     for const in code.co_consts:
         if isinstance(const, type(code)):
-            _walk(const, code, decorated, strs, out, executable)
+            _walk(const, code, text_lines, strs, out, executable)
 
 
-def analyse(data, filename):
+def analyse(data, filename, want_executable=True):
     """Return (encoding, lines, executable, codes) or raise on bad source.
 
     lines are the source lines as trace's linecache reads them, encoded back
@@ -106,18 +102,19 @@ def analyse(data, filename):
     """
     text, encoding = _decode(data)
     code = compile(text, filename, 'exec', dont_inherit=True)
-    strs = _docstring_lines(text)
-    tree = ast.parse(text, filename)
+    text_lines = io.StringIO(text, newline=None).readlines()
+    strs = _docstring_lines(text, text_lines) if want_executable else set()
     codes = []
     executable = set()
-    _walk(code, None, _decorated_defs(tree), strs, codes, executable)
+    _walk(code, None, text_lines, strs, codes, executable)
     cover_enc = encoding
     if encoding == 'utf-8-sig':
         cover_enc = 'utf-8'
-    text_lines = io.StringIO(text, newline=None).readlines()
     if text_lines and not text_lines[-1].endswith('\n'):
         text_lines[-1] += '\n'
     lines = [l.encode(cover_enc, 'surrogateescape') for l in text_lines]
+    if not want_executable:
+        executable = set()
     return encoding, lines, sorted(executable), codes
 
 
@@ -128,11 +125,12 @@ def _raw_lines(data):
     return lines
 
 
-def serialize(data, filename):
+def serialize(data, filename, want_executable=True):
     """analyse() as a byte record the C side parses; never raises."""
     out = [b'CTA1\n']
     try:
-        encoding, lines, executable, codes = analyse(data, filename)
+        encoding, lines, executable, codes = analyse(data, filename,
+                                                     want_executable)
         problem = None
     except Exception as err:  # bad source must not stop the report
         encoding, lines, executable, codes = 'utf-8', _raw_lines(data), [], []

@@ -190,6 +190,7 @@ static int report_only(const struct options *o)
 		return 1;
 	}
 	resolver_init(&rs, NULL, -1, NULL, NULL, 0, NULL, 0);
+	rs.want_executable = o->missing;
 	err = write_reports(o, &r, &rs, &none, NULL);
 	resolver_free(&rs);
 	results_free(&r);
@@ -261,6 +262,7 @@ static int trace_target(const struct options *o)
 	pr_info("target PID %d, '%s', CPython %s", t.pid, t.elf.path, why);
 	resolver_init(&rs, fl, t.root_fd, t.cwd, o->ignore_mods,
 		      o->n_ignore_mods, o->ignore_dirs, o->n_ignore_dirs);
+	rs.want_executable = o->missing;
 	lk = (struct trace_lookup){
 		.line_text = lk_line_text,
 		.first_line_missed = lk_first_missed,

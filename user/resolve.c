@@ -116,8 +116,8 @@ const struct file_analysis *resolver_file(struct resolver *rs, const char *file,
 			     sizeof(f->why));
 	if (!f->err) {
 		pr_debug("analysing '%s' (%zu bytes)", file, len);
-		f->err = analysis_run(data, len, file, &f->a, f->why,
-				      sizeof(f->why));
+		f->err = analysis_run(data, len, file, rs->want_executable,
+				      &f->a, f->why, sizeof(f->why));
 		free(data);
 	}
 	if (!f->err && f->a.problem)

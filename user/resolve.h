@@ -24,6 +24,7 @@ struct resolver {
 	struct resolved_file *files;
 	size_t n_files, cap_files;
 	size_t unresolved;	/* keys whose strings were never read */
+	bool want_executable;	/* --missing: trace's executable lines too */
 };
 
 void resolver_init(struct resolver *rs, const struct py_flavor *fl,
