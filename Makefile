@@ -46,23 +46,16 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(OUTPUT)/ctrace.bpf.o: bpf/ctrace.bpf.c bpf/ctrace.h $(OUTPUT)/vmlinux.h
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/ctrace.h $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) \
 		-Ibpf -I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
 
-$(OUTPUT)/ctrace.skel.h: $(OUTPUT)/ctrace.bpf.o
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name ctrace_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(OUTPUT)/floor.bpf.o: bpf/floor.bpf.c $(OUTPUT)/vmlinux.h
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) \
-		-Ibpf -I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
-
-$(OUTPUT)/floor.skel.h: $(OUTPUT)/floor.bpf.o
-	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+.PRECIOUS: $(OUTPUT)/%.bpf.o
 
 # make bench's floor: an empty program on the same probes
 $(OUTPUT)/floor: scripts/floor.c $(OUTPUT)/floor.skel.h $(USER_OBJS)
