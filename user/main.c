@@ -197,8 +197,22 @@ static int report_only(const struct options *o)
 	return err;
 }
 
+/* The sum of the u64 counts that end each row. */
+static uint64_t sum_rows(const void *rows, size_t n, size_t size)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)rows + (i + 1) * size - sizeof(v), sizeof(v));
+		sum += v;
+	}
+	return sum;
+}
+
 static void report_stats(const struct raw_tables *raw, const struct resolver *rs,
-			 uint64_t ring_unnamed)
+			 uint64_t ring_unnamed, const struct plan *plan)
 {
 	uint64_t drops = raw->stats[CTRACE_STAT_LINE_DROPS] +
 			 raw->stats[CTRACE_STAT_FUNC_DROPS] +
@@ -213,10 +227,19 @@ static void report_stats(const struct raw_tables *raw, const struct resolver *rs
 	if (rs->unresolved || ring_unnamed || raw->stats[CTRACE_STAT_STR_DROPS])
 		pr_err("warning: %llu events name a file or function that could not be read from the target",
 		       (unsigned long long)(rs->unresolved + ring_unnamed));
+	/* hits are not counted on the hot path: the maps' sums are the hits */
 	pr_info("probe hits: %llu line, %llu function__entry, %llu function__return",
-		(unsigned long long)raw->stats[CTRACE_STAT_HITS_LINE],
-		(unsigned long long)raw->stats[CTRACE_STAT_HITS_ENTRY],
-		(unsigned long long)raw->stats[CTRACE_STAT_HITS_RETURN]);
+		(unsigned long long)(sum_rows(raw->lines, raw->n_lines,
+					      sizeof(*raw->lines)) +
+				     raw->stats[CTRACE_STAT_LINE_DROPS]),
+		(unsigned long long)(plan->entries ?
+				     sum_rows(raw->funcs, raw->n_funcs,
+					      sizeof(*raw->funcs)) : 0),
+		(unsigned long long)(plan->entries ? 0 :
+				     sum_rows(raw->funcs, raw->n_funcs,
+					      sizeof(*raw->funcs)) +
+				     sum_rows(raw->calls, raw->n_calls,
+					      sizeof(*raw->calls))));
 	if (raw->stats[CTRACE_STAT_FRAME_FAULTS])
 		pr_info("%llu frame reads failed",
 			(unsigned long long)raw->stats[CTRACE_STAT_FRAME_FAULTS]);
@@ -309,7 +332,7 @@ static int trace_target(const struct options *o)
 		pr_err("out of memory resolving names");
 		goto out_detach;
 	}
-	report_stats(&raw, &rs, ts.unnamed);
+	report_stats(&raw, &rs, ts.unnamed, &plan);
 	if (o->file) {
 		struct results old;
 		char pwhy[512];
