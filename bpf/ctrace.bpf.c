@@ -59,6 +59,26 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/*
+ * Counts not yet added to the hash maps: a few slots per CPU, so a tight
+ * loop that repeats the same keys adds to a per-CPU slot instead of doing a
+ * hash lookup and an atomic add per event.  A slot is added to its map when
+ * another key takes it; userspace adds what is left in them at the end.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CTRACE_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ctrace_line_slot);
+} line_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CTRACE_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ctrace_func_slot);
+} func_cache SEC(".maps");
+
 /* Scratch for string reads: too big for the 512-byte BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -207,6 +227,70 @@ static __always_inline bool count_in(void *map, void *key, __u32 drop_stat)
 		return false;
 	}
 	return true;
+}
+
+static __always_inline void add_n(void *map, void *key, __u64 n,
+				  __u32 drop_stat)
+{
+	__u64 *v = bpf_map_lookup_elem(map, key);
+	__u32 idx = drop_stat;
+
+	if (v) {
+		__sync_fetch_and_add(v, n);
+		return;
+	}
+	v = bpf_map_lookup_elem(&stats, &idx);
+	if (v)
+		*v += n;
+}
+
+/* Keys are whole u64 words: compare them without a libc memcmp. */
+static __always_inline bool same_words(const void *a, const void *b, __u32 n)
+{
+	const __u64 *x = a, *y = b;
+
+#pragma unroll
+	for (__u32 i = 0; i < 8; i++)
+		if (i < n && x[i] != y[i])
+			return false;
+	return true;
+}
+
+/* Give @key a counter at 0 if it has none; true when it is new. */
+static __always_inline bool ensure_key(void *map, void *key)
+{
+	__u64 zero = 0;
+
+	if (bpf_map_lookup_elem(map, key))
+		return false;
+	return !bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+}
+
+/*
+ * Count @key through the per-CPU slot @idx of @cache (a key of @ksize bytes
+ * followed by its pending count).  True when the key is new to @map.
+ */
+static __always_inline bool count_cached(void *cache, __u32 idx, void *map,
+					 void *key, __u32 ksize,
+					 __u32 drop_stat)
+{
+	char *slot = bpf_map_lookup_elem(cache, &idx);
+	__u64 *pending;
+	bool fresh;
+
+	if (!slot)
+		return count_in(map, key, drop_stat);
+	pending = (__u64 *)(slot + ksize);
+	if (*pending && same_words(slot, key, ksize / 8)) {
+		*pending += 1;
+		return false;
+	}
+	if (*pending)
+		add_n(map, slot, *pending, drop_stat);
+	fresh = ensure_key(map, key);
+	__builtin_memcpy(slot, key, ksize);
+	*pending = 1;
+	return fresh;
 }
 
 /*
@@ -366,7 +450,10 @@ int on_line(struct pt_regs *ctx)
 	struct ctrace_line_key k = { .file = sref_cached(file, 0), .line = line };
 
 	if (mode & CTRACE_COUNT_LINES) {
-		if (count_in(&line_counts, &k, CTRACE_STAT_LINE_DROPS))
+		__u32 idx = (k.file.ptr >> 4 ^ k.line) & (CTRACE_CACHE_SLOTS - 1);
+
+		if (count_cached(&line_cache, idx, &line_counts, &k, sizeof(k),
+				 CTRACE_STAT_LINE_DROPS))
 			note_str(&k.file, false);
 	}
 	if (mode & CTRACE_STREAM_LINES)
@@ -403,7 +490,10 @@ int BPF_USDT(on_return_func, __u64 file, __u64 func, int line)
 		.line = line,
 	};
 
-	if (count_in(&func_counts, &k, CTRACE_STAT_FUNC_DROPS)) {
+	__u32 idx = (k.func.ptr >> 4 ^ k.line) & (CTRACE_CACHE_SLOTS - 1);
+
+	if (count_cached(&func_cache, idx, &func_counts, &k, sizeof(k),
+			 CTRACE_STAT_FUNC_DROPS)) {
 		note_str(&k.file, false);
 		note_str(&k.func, false);
 	}

@@ -12,6 +12,7 @@
 #define CTRACE_CALL_KEYS (1 << 18)
 #define CTRACE_STR_KEYS (1 << 16)
 #define CTRACE_RINGBUF_BYTES (16 << 20)
+#define CTRACE_CACHE_SLOTS 8	/* per CPU, a power of two */
 
 /* Indexes into the per-CPU stats array. */
 enum ctrace_stat {
@@ -92,6 +93,17 @@ struct ctrace_func_key {
 };
 
 /* Code objects by address and first line, so a reused address rarely aliases. */
+/* A per-CPU slot: a key and the hits not yet added to its map. */
+struct ctrace_line_slot {
+	struct ctrace_line_key k;
+	__u64 pending;
+};
+
+struct ctrace_func_slot {
+	struct ctrace_func_key k;
+	__u64 pending;
+};
+
 struct ctrace_call_key {
 	__u64 caller;	/* PyCodeObject *, 0 at the bottom of a stack */
 	__u64 callee;

@@ -81,6 +81,21 @@ fail:
 	return err;
 }
 
+/* The per-CPU stats, summed over the CPUs. */
+static void read_stats(struct ctrace_bpf *s, struct raw_tables *t)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	for (__u32 i = 0; ncpu > 0 && i < CTRACE_STAT_NR; i++) {
+		__u64 *v = calloc(ncpu, sizeof(*v));
+
+		if (v && !bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &i, v))
+			for (int c = 0; c < ncpu; c++)
+				t->stats[i] += v[c];
+		free(v);
+	}
+}
+
 static int cmp_str_row(const void *a, const void *b)
 {
 	const struct str_row *x = a, *y = b;
@@ -127,11 +142,50 @@ static int collect_counts(struct bpf_map *m, size_t ks, void **rows, size_t *n)
 	return 0;
 }
 
+/*
+ * Add what the per-CPU slots still hold to the rows of their keys.  A key
+ * with no row never got a counter (a full map): its hits are drops.
+ */
+static int flush_slots(struct bpf_map *cache, size_t slot_size, size_t ks,
+		       void *rows, size_t n_rows, uint64_t *drops)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t row = ks + sizeof(uint64_t), stride = (slot_size + 7) & ~7UL;
+	char *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = malloc(stride * ncpu);
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 idx = 0; idx < CTRACE_CACHE_SLOTS; idx++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(cache), &idx, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			const char *slot = vals + c * stride;
+			uint64_t pending, *count = NULL;
+
+			memcpy(&pending, slot + ks, sizeof(pending));
+			if (!pending)
+				continue;
+			for (size_t i = 0; i < n_rows && !count; i++)
+				if (!memcmp((char *)rows + i * row, slot, ks))
+					count = (uint64_t *)((char *)rows + i * row + ks);
+			if (count)
+				*count += pending;
+			else
+				*drops += pending;
+		}
+	}
+	free(vals);
+	return 0;
+}
+
 int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 {
 	void *keys = NULL, *values = NULL;
-	int ncpu = libbpf_num_possible_cpus(), err;
 	size_t n;
+	int err;
 
 	memset(t, 0, sizeof(*t));
 	err = collect_counts(s->maps.line_counts, sizeof(struct ctrace_line_key),
@@ -144,6 +198,19 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 		err = collect_counts(s->maps.call_counts,
 				     sizeof(struct ctrace_call_key),
 				     (void **)&t->calls, &t->n_calls);
+	if (err)
+		return err;
+
+	/* stats first: the slots' leftovers may add to the drop counts */
+	read_stats(s, t);
+	err = flush_slots(s->maps.line_cache, sizeof(struct ctrace_line_slot),
+			  sizeof(struct ctrace_line_key), t->lines, t->n_lines,
+			  &t->stats[CTRACE_STAT_LINE_DROPS]);
+	if (!err)
+		err = flush_slots(s->maps.func_cache,
+				  sizeof(struct ctrace_func_slot),
+				  sizeof(struct ctrace_func_key), t->funcs,
+				  t->n_funcs, &t->stats[CTRACE_STAT_FUNC_DROPS]);
 	if (err)
 		return err;
 
@@ -173,15 +240,6 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 	free(keys);
 	free(values);
 
-	/* per-CPU stats: one value per possible CPU */
-	for (__u32 i = 0; ncpu > 0 && i < CTRACE_STAT_NR; i++) {
-		__u64 *v = calloc(ncpu, sizeof(*v));
-
-		if (v && !bpf_map_lookup_elem(bpf_map__fd(s->maps.stats), &i, v))
-			for (int c = 0; c < ncpu; c++)
-				t->stats[i] += v[c];
-		free(v);
-	}
 	return 0;
 }
 
