@@ -35,7 +35,8 @@ static void *fire(void *arg)
 		for (long line = 1; line <= lines; line++)
 			if (python_line_semaphore)
 				STAP_PROBE3(python, line, f, "work", line);
-		if (python_function__entry_semaphore)
+		/* an entry per pass, except when the lines alone are the point */
+		if (python_function__entry_semaphore && lines == 3)
 			STAP_PROBE3(python, function__entry, f, "work", 1);
 	}
 	return NULL;

@@ -72,14 +72,14 @@ void analysis_shutdown(void)
 /* In the child: analyse and write the record to @fd. */
 static void __attribute__((noreturn))
 child_analyse(int fd, const char *data, size_t len, const char *filename,
-	      bool want_executable)
+	      enum analysis_level level)
 {
 	PyObject *res;
 	char *buf;
 	Py_ssize_t n;
 
 	res = PyObject_CallFunction(serialize_fn, "y#si", data, (Py_ssize_t)len,
-				    filename, (int)want_executable);
+				    filename, (int)level);
 	if (!res || PyBytes_AsStringAndSize(res, &buf, &n))
 		_exit(3);
 	while (n > 0) {
@@ -171,7 +171,7 @@ out_kill:
 }
 
 int analysis_run(const char *data, size_t len, const char *filename,
-		 bool want_executable, struct file_analysis *out, char *why,
+		 enum analysis_level level, struct file_analysis *out, char *why,
 		 size_t why_len)
 {
 	char *rec = NULL;
@@ -196,7 +196,7 @@ int analysis_run(const char *data, size_t len, const char *filename,
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		child_analyse(pfd[1], data, len, filename, want_executable);
+		child_analyse(pfd[1], data, len, filename, level);
 	}
 	close(pfd[1]);
 	err = collect_child(pid, pfd[0], &rec, &rec_len, why, why_len);

@@ -28,9 +28,16 @@ struct file_analysis {
  * interpreter, so a source that crashes or hangs the compiler cannot take
  * the tracer with it.
  */
+/* How much to find out: compiling is the slow part, the tokenizer next. */
+enum analysis_level {
+	ANALYSIS_LINES,		/* the source lines and encoding only */
+	ANALYSIS_CODES,		/* + code objects: names, first lines */
+	ANALYSIS_EXECUTABLE,	/* + trace's executable lines, for --missing */
+};
+
 int analysis_run(const char *data, size_t len, const char *filename,
-		 bool want_executable, struct file_analysis *out, char *why,
-		 size_t why_len);
+		 enum analysis_level level, struct file_analysis *out,
+		 char *why, size_t why_len);
 void file_analysis_free(struct file_analysis *a);
 /*
  * The code object named @name that holds @line: the innermost one whose

@@ -93,27 +93,33 @@ def _walk(code, parent, text_lines, strs, out, executable):
             _walk(const, code, text_lines, strs, out, executable)
 
 
-def analyse(data, filename, want_executable=True):
+LINES, CODES, EXECUTABLE = 0, 1, 2
+
+
+def analyse(data, filename, level=EXECUTABLE):
     """Return (encoding, lines, executable, codes) or raise on bad source.
 
     lines are the source lines as trace's linecache reads them, encoded back
     in the file's encoding; codes are (co_name, co_firstlineno, trace_name,
-    first_line_missed, line list) tuples.
+    first_line_missed, line list) tuples.  Compiling is the slow part, so
+    level LINES skips it, and only EXECUTABLE runs the tokenizer.
     """
     text, encoding = _decode(data)
-    code = compile(text, filename, 'exec', dont_inherit=True)
     text_lines = io.StringIO(text, newline=None).readlines()
-    strs = _docstring_lines(text, text_lines) if want_executable else set()
     codes = []
     executable = set()
-    _walk(code, None, text_lines, strs, codes, executable)
+    if level >= CODES:
+        code = compile(text, filename, 'exec', dont_inherit=True)
+        strs = (_docstring_lines(text, text_lines) if level >= EXECUTABLE
+                else set())
+        _walk(code, None, text_lines, strs, codes, executable)
     cover_enc = encoding
     if encoding == 'utf-8-sig':
         cover_enc = 'utf-8'
     if text_lines and not text_lines[-1].endswith('\n'):
         text_lines[-1] += '\n'
     lines = [l.encode(cover_enc, 'surrogateescape') for l in text_lines]
-    if not want_executable:
+    if level < EXECUTABLE:
         executable = set()
     return encoding, lines, sorted(executable), codes
 
@@ -125,12 +131,11 @@ def _raw_lines(data):
     return lines
 
 
-def serialize(data, filename, want_executable=True):
+def serialize(data, filename, level=EXECUTABLE):
     """analyse() as a byte record the C side parses; never raises."""
     out = [b'CTA1\n']
     try:
-        encoding, lines, executable, codes = analyse(data, filename,
-                                                     want_executable)
+        encoding, lines, executable, codes = analyse(data, filename, level)
         problem = None
     except Exception as err:  # bad source must not stop the report
         encoding, lines, executable, codes = 'utf-8', _raw_lines(data), [], []

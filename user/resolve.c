@@ -12,6 +12,7 @@
 
 struct resolved_file {
 	char *file;
+	enum analysis_level level;
 	int err;
 	char why[256];
 	struct file_analysis a;
@@ -80,55 +81,78 @@ void resolver_free(struct resolver *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-const struct file_analysis *resolver_file(struct resolver *rs, const char *file,
-					  const char **why)
+/* Read and analyse @f's file to @level, replacing a shallower analysis. */
+static void analyse_file(struct resolver *rs, struct resolved_file *f,
+			 enum analysis_level level)
 {
-	struct resolved_file *f;
 	char *data = NULL;
 	size_t len = 0;
 
-	for (size_t i = 0; i < rs->n_files; i++) {
-		if (strcmp(rs->files[i].file, file))
-			continue;
-		f = &rs->files[i];
-		goto found;
+	file_analysis_free(&f->a);
+	f->level = level;
+	if (f->file[0] == '<') {
+		f->err = -ENOENT;
+		snprintf(f->why, sizeof(f->why), "not a file");
+		return;
 	}
-	if (rs->n_files == rs->cap_files) {
-		size_t cap = rs->cap_files ? rs->cap_files * 2 : 32;
-		struct resolved_file *g = realloc(rs->files, cap * sizeof(*g));
+	f->err = source_read(rs->root_fd, rs->cwd, f->file, &data, &len, f->why,
+			     sizeof(f->why));
+	if (f->err)
+		return;
+	pr_debug("analysing '%s' (%zu bytes, level %d)", f->file, len, level);
+	f->err = analysis_run(data, len, f->file, level, &f->a, f->why,
+			      sizeof(f->why));
+	free(data);
+	if (!f->err && f->a.problem)
+		pr_err("note: '%s' does not compile (%s): no executable lines or method names for it",
+		       f->file, f->a.problem);
+}
 
-		if (!g) {
+const struct file_analysis *resolver_file_at(struct resolver *rs,
+					     const char *file,
+					     enum analysis_level level,
+					     const char **why)
+{
+	struct resolved_file *f = NULL;
+
+	for (size_t i = 0; i < rs->n_files && !f; i++)
+		if (!strcmp(rs->files[i].file, file))
+			f = &rs->files[i];
+	if (!f) {
+		if (rs->n_files == rs->cap_files) {
+			size_t cap = rs->cap_files ? rs->cap_files * 2 : 32;
+			struct resolved_file *g = realloc(rs->files, cap * sizeof(*g));
+
+			if (!g) {
+				*why = "out of memory";
+				return NULL;
+			}
+			rs->files = g;
+			rs->cap_files = cap;
+		}
+		f = &rs->files[rs->n_files];
+		memset(f, 0, sizeof(*f));
+		f->file = strdup(file);
+		if (!f->file) {
 			*why = "out of memory";
 			return NULL;
 		}
-		rs->files = g;
-		rs->cap_files = cap;
+		rs->n_files++;
+		analyse_file(rs, f, level);
+	} else if (f->level < level && !f->err) {
+		analyse_file(rs, f, level);
 	}
-	f = &rs->files[rs->n_files++];
-	memset(f, 0, sizeof(*f));
-	f->file = strdup(file);
-	if (file[0] == '<' || !f->file) {
-		f->err = -ENOENT;
-		snprintf(f->why, sizeof(f->why), "not a file");
-		goto found;
-	}
-	f->err = source_read(rs->root_fd, rs->cwd, file, &data, &len, f->why,
-			     sizeof(f->why));
-	if (!f->err) {
-		pr_debug("analysing '%s' (%zu bytes)", file, len);
-		f->err = analysis_run(data, len, file, rs->want_executable,
-				      &f->a, f->why, sizeof(f->why));
-		free(data);
-	}
-	if (!f->err && f->a.problem)
-		pr_err("note: '%s' does not compile (%s): no executable lines or method names for it",
-		       file, f->a.problem);
-found:
 	if (f->err) {
 		*why = f->why;
 		return NULL;
 	}
 	return &f->a;
+}
+
+const struct file_analysis *resolver_file(struct resolver *rs, const char *file,
+					  const char **why)
+{
+	return resolver_file_at(rs, file, ANALYSIS_LINES, why);
 }
 
 bool resolver_ignored(const struct resolver *rs, const char *file)
@@ -149,7 +173,8 @@ static const struct code_info *find_code(struct resolver *rs, const char *file,
 	const struct code_info *c;
 	const char *why;
 
-	a = resolver_file(rs, file, &why);
+	a = resolver_file_at(rs, file, rs->want_executable ?
+			     ANALYSIS_EXECUTABLE : ANALYSIS_CODES, &why);
 	if (!a)
 		return NULL;
 	c = analysis_find(a, func, line, exact_first);
@@ -313,8 +338,8 @@ static int provide(void *ctx, const char *file, bool want_executable,
 	const struct file_analysis *a;
 	const char *reason;
 
-	(void)want_executable;
-	a = resolver_file(ctx, file, &reason);
+	a = resolver_file_at(ctx, file, want_executable ? ANALYSIS_EXECUTABLE :
+			     ANALYSIS_LINES, &reason);
 	if (!a) {
 		snprintf(why, why_len, "%s", reason);
 		return -ENOENT;

@@ -34,6 +34,11 @@ void resolver_free(struct resolver *rs);
 /* The analysis of @file, or NULL with @why when it cannot be read. */
 const struct file_analysis *resolver_file(struct resolver *rs, const char *file,
 					  const char **why);
+/* The same, analysed at least to @level. */
+const struct file_analysis *resolver_file_at(struct resolver *rs,
+					     const char *file,
+					     enum analysis_level level,
+					     const char **why);
 /* trace's --ignore-module/--ignore-dir verdict for a file. */
 bool resolver_ignored(const struct resolver *rs, const char *file);
 /* The name trace gives the code @func that holds @line in @file. */

@@ -42,7 +42,8 @@ static int local_source(void *ctx, const char *file, bool want_exec,
 		free(a);
 		return err;
 	}
-	err = analysis_run(data, len, file, want_exec, a, why, why_len);
+	err = analysis_run(data, len, file, want_exec ? ANALYSIS_EXECUTABLE :
+			   ANALYSIS_LINES, a, why, why_len);
 	free(data);
 	if (err) {
 		free(a);
