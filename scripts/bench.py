@@ -150,7 +150,7 @@ def big_map():
     tp = subprocess.Popen([SDT, src, '1', '1', str(n)], stdin=subprocess.PIPE,
                           stdout=subprocess.PIPE, text=True)
     tp.stdout.readline()
-    p, err = start([CTRACE, '-c', '-s', '-C', d, '-p', str(tp.pid)],
+    p, err = start([CTRACE, '-c', '-s', '-v', '-C', d, '-p', str(tp.pid)],
                    r'^Tracing')
     tp.stdin.write('go\n')
     tp.stdin.flush()
@@ -164,9 +164,12 @@ def big_map():
     tp.wait()
     ok = os.path.exists(os.path.join(d, 'big.cover'))
     shutil.rmtree(d)
-    print('1M distinct line keys: read, analysed and reported in %.2f s, '
-          'peak RSS %d MB%s' % (took, ru.ru_maxrss // 1024,
-                                '' if ok else ' (NO .cover written)'))
+    err.seek(0)
+    m = re.search(r'peak RSS:\s*(\d+) kB', err.read())
+    print('1M distinct line keys: read, analysed and reported in %.2f s; '
+          'peak RSS %d MB for ctrace-bpf, %d MB with its analyser%s'
+          % (took, int(m.group(1)) // 1024 if m else -1,
+             ru.ru_maxrss // 1024, '' if ok else ' (NO .cover written)'))
 
 
 def launch_startup():

@@ -364,6 +364,19 @@ out_abort:
 	return ret;
 }
 
+/* -v: our own peak memory, for the bench (analysis children not included) */
+static void report_peak_rss(void)
+{
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmHWM:", 6))
+			pr_info("peak RSS:%s", strtok(line + 6, "\n"));
+	if (f)
+		fclose(f);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -382,6 +395,7 @@ int main(int argc, char **argv)
 	else
 		ret = trace_target(&o);
 	analysis_shutdown();
+	report_peak_rss();
 	options_free(&o);
 	return ret;
 }
