@@ -24,7 +24,7 @@ FLOOR = os.environ['FLOOR']
 ROOTS = os.environ.get('ROOTS', '')
 SDT = os.environ.get('SDT_TARGET', '')
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROUNDS = int(os.environ.get('ROUNDS', '5'))
+ROUNDS = int(os.environ.get('ROUNDS', '7'))
 SIZES = {'line': 1000000, 'call': 300000}
 IN_ROOT = '/tmp/ctrace-bench'
 
@@ -114,6 +114,7 @@ def run_case(ver, flag, probes, name, limit):
         return True
     prefix, script = found
     t = Target(prefix, script)
+    t.rounds(name)	# warm-up: the first rounds specialize the bytecode
     plain = t.rounds(name)
     p, err = start([FLOOR, '-p', str(t.p.pid)] + probes, r'^Attached')
     floor = t.rounds(name)
