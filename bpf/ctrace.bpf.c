@@ -100,12 +100,17 @@ struct {
 	__uint(max_entries, CTRACE_RINGBUF_BYTES);
 } events SEC(".maps");
 
-static __always_inline void stat_inc(__u32 idx)
+static __always_inline void stat_add(__u32 idx, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
 
 	if (v)
-		*v += 1;
+		*v += n;
+}
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	stat_add(idx, 1);
 }
 
 static __always_inline __u64 read_ptr(__u64 addr)
@@ -233,15 +238,11 @@ static __always_inline void add_n(void *map, void *key, __u64 n,
 				  __u32 drop_stat)
 {
 	__u64 *v = bpf_map_lookup_elem(map, key);
-	__u32 idx = drop_stat;
 
-	if (v) {
-		__sync_fetch_and_add(v, n);
-		return;
-	}
-	v = bpf_map_lookup_elem(&stats, &idx);
 	if (v)
-		*v += n;
+		__sync_fetch_and_add(v, n);
+	else
+		stat_add(drop_stat, n);
 }
 
 /* Keys are whole u64 words: compare them without a libc memcmp. */
@@ -293,11 +294,6 @@ static __always_inline bool count_cached(void *cache, __u32 idx, void *map,
 	return fresh;
 }
 
-/*
- * The executing frame: _PyRuntime -> current thread state -> C frame ->
- * interpreter frame.  The cookie is the probe's link-time address, so the
- * load bias falls out of the trap address without asking userspace.
- */
 #define MAX_THREADS 64
 
 /* 3.12+: this thread's state, found by its native id in the thread list. */
@@ -318,6 +314,11 @@ static __always_inline __u64 tstate_by_tid(__u64 runtime)
 	return 0;
 }
 
+/*
+ * The executing frame: _PyRuntime -> current thread state -> C frame ->
+ * interpreter frame.  The cookie is the probe's link-time address, so the
+ * load bias falls out of the trap address without asking userspace.
+ */
 static __always_inline __u64 current_frame(struct pt_regs *ctx)
 {
 	__u64 bias, tstate, cframe, runtime;
@@ -442,12 +443,14 @@ static __always_inline void stream(__u32 type, struct ctrace_sref *file,
 SEC("usdt")
 int on_line(struct pt_regs *ctx)
 {
+	struct ctrace_line_key k = {};
 	long file = 0, line = 0;
 
 	/* only the two arguments used: each fetch reads the saved registers */
 	bpf_usdt_arg(ctx, 0, &file);
 	bpf_usdt_arg(ctx, 2, &line);
-	struct ctrace_line_key k = { .file = sref_cached(file, 0), .line = line };
+	k.file = sref_cached(file, 0);
+	k.line = line;
 
 	if (mode & CTRACE_COUNT_LINES) {
 		__u32 idx = (k.file.ptr >> 4 ^ k.line) & (CTRACE_CACHE_SLOTS - 1);
@@ -468,7 +471,6 @@ int BPF_USDT(on_entry, __u64 file, __u64 func, int line)
 		.file = sref_cached(file, 0), .func = sref_cached(func, 1),
 		.line = line, .kind = resume_kind(ctx),
 	};
-
 
 	if (mode & CTRACE_COUNT_ENTRIES) {
 		if (count_in(&func_counts, &k, CTRACE_STAT_FUNC_DROPS)) {

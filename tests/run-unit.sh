@@ -4,7 +4,13 @@
 # inputs.
 set -u
 PYTHON=${PYTHON:-/usr/bin/python3.11}
-T=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+# the unit binaries: test_layout checks itself, test_units serves the rest
+for bin in "$@"; do
+	case $bin in
+	*/test_units) T=$(cd "$(dirname "$bin")" && pwd)/test_units ;;
+	*/test_layout) LAYOUT=$bin ;;
+	esac
+done
 HERE=$(cd "$(dirname "$0")" && pwd)
 CORPUS=$HERE/corpus
 W=$(mktemp -d /tmp/ctrace-unit.XXXXXX)
@@ -32,6 +38,12 @@ same_files() { # NAME A B
 		FAIL=$((FAIL + 1))
 	fi
 }
+
+echo "# version table offsets against CPython's own headers"
+"$LAYOUT" > "$W/layout.out"
+PASS=$((PASS + $(grep -c '^ok' "$W/layout.out")))
+FAIL=$((FAIL + $(grep -c '^not ok' "$W/layout.out")))
+cat "$W/layout.out"
 
 echo "# _fullmodname and _modname"
 for case in "/a/b/pkg/mod.py|/a/b" "/a/b/pkg/mod.py|/a|/a/b" "/x/y.py|/a" \

@@ -125,20 +125,18 @@ static void print_ready(const struct target *t)
 
 /* The interpreter's sys.path as trace would see it, for .cover names. */
 static const char **sys_path_of(const struct target *t,
-				const struct py_flavor *fl, size_t *n)
+				const struct py_flavor *fl, char buf[][64],
+				size_t *n)
 {
-	size_t tail = 0, i = 0;
-	const char **p;
+	const char **p = calloc(t->n_path_head + PY_SYS_PATH_MAX + 1, sizeof(*p));
+	size_t i = 0;
 
-	while (fl && fl->sys_path[tail])
-		tail++;
-	p = calloc(t->n_path_head + tail + 1, sizeof(*p));
 	if (!p)
 		return NULL;
 	for (size_t k = 0; k < t->n_path_head; k++)
 		p[i++] = t->path_head[k];
-	for (size_t k = 0; k < tail; k++)
-		p[i++] = fl->sys_path[k];
+	if (fl)
+		i += py_sys_path(fl, p + i, buf);
 	*n = i;
 	return p;
 }
@@ -153,7 +151,7 @@ static int write_reports(const struct options *o, struct results *r,
 		.summary = o->summary,
 		.coverdir = o->coverdir,
 	};
-	char why[512];
+	char why[512], sys_buf[PY_SYS_PATH_MAX][64];
 	int err = 0;
 
 	if (o->file) {
@@ -165,7 +163,7 @@ static int write_reports(const struct options *o, struct results *r,
 		return err ? 1 : 0;
 	report_funcs(r, stdout);
 	report_calls(r, stdout);
-	co.sys_path = t ? sys_path_of(t, fl, &co.n_sys_path) : NULL;
+	co.sys_path = t ? sys_path_of(t, fl, sys_buf, &co.n_sys_path) : NULL;
 	if (r->n_counts && report_counts(r, &src, &co, stdout) < 0)
 		err = -1;
 	free((void *)co.sys_path);
@@ -214,6 +212,7 @@ static uint64_t sum_rows(const void *rows, size_t n, size_t size)
 static void report_stats(const struct raw_tables *raw, const struct resolver *rs,
 			 uint64_t ring_unnamed, const struct plan *plan)
 {
+	uint64_t lines, funcs, calls;
 	uint64_t drops = raw->stats[CTRACE_STAT_LINE_DROPS] +
 			 raw->stats[CTRACE_STAT_FUNC_DROPS] +
 			 raw->stats[CTRACE_STAT_CALL_DROPS];
@@ -228,18 +227,17 @@ static void report_stats(const struct raw_tables *raw, const struct resolver *rs
 		pr_err("warning: %llu events name a file or function that could not be read from the target",
 		       (unsigned long long)(rs->unresolved + ring_unnamed));
 	/* hits are not counted on the hot path: the maps' sums are the hits */
+	lines = sum_rows(raw->lines, raw->n_lines, sizeof(*raw->lines)) +
+		raw->stats[CTRACE_STAT_LINE_DROPS];
+	funcs = sum_rows(raw->funcs, raw->n_funcs, sizeof(*raw->funcs)) +
+		raw->stats[CTRACE_STAT_FUNC_DROPS];
+	calls = sum_rows(raw->calls, raw->n_calls, sizeof(*raw->calls)) +
+		raw->stats[CTRACE_STAT_CALL_DROPS];
+	/* func_counts holds entries when they are attached, returns otherwise */
 	pr_info("probe hits: %llu line, %llu function__entry, %llu function__return",
-		(unsigned long long)(sum_rows(raw->lines, raw->n_lines,
-					      sizeof(*raw->lines)) +
-				     raw->stats[CTRACE_STAT_LINE_DROPS]),
-		(unsigned long long)(plan->entries ?
-				     sum_rows(raw->funcs, raw->n_funcs,
-					      sizeof(*raw->funcs)) : 0),
-		(unsigned long long)(plan->entries ? 0 :
-				     sum_rows(raw->funcs, raw->n_funcs,
-					      sizeof(*raw->funcs)) +
-				     sum_rows(raw->calls, raw->n_calls,
-					      sizeof(*raw->calls))));
+		(unsigned long long)lines,
+		(unsigned long long)(plan->entries ? funcs : 0),
+		(unsigned long long)(plan->entries ? 0 : funcs + calls));
 	if (raw->stats[CTRACE_STAT_FRAME_FAULTS])
 		pr_info("%llu frame reads failed",
 			(unsigned long long)raw->stats[CTRACE_STAT_FRAME_FAULTS]);
@@ -257,7 +255,7 @@ static int trace_target(const struct options *o)
 	struct tracer tr = {};
 	struct target t;
 	struct plan plan;
-	char why[1024];
+	char why[1024], flwhy[256];
 	int err, ret = 1;
 
 	results_init(&r);
@@ -274,11 +272,14 @@ static int trace_target(const struct options *o)
 		target_close(&t);
 		return 1;
 	}
-	/* a missing probe is the clearer refusal, so it is checked first */
-	fl = py_flavor_for(&t.elf, why, sizeof(why));
-	if (plan_make(o, fl, &t.elf, &plan, why, sizeof(why)) ||
-	    !py_flavor_for(&t.elf, why, sizeof(why))) {
+	/* a missing probe is the clearer refusal, so it is reported first */
+	fl = py_flavor_for(&t.elf, flwhy, sizeof(flwhy));
+	if (plan_make(o, fl, &t.elf, &plan, why, sizeof(why))) {
 		pr_err("%s", why);
+		goto out_abort;
+	}
+	if (!fl) {
+		pr_err("%s", flwhy);
 		goto out_abort;
 	}
 	pyelf_version_str(&t.elf, why, sizeof(why));

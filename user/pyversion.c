@@ -6,33 +6,6 @@
 #include <string.h>
 #include "pyversion.h"
 
-static const char *const sys_path_311[] = {
-	"/usr/lib/python311.zip",
-	"/usr/lib/python3.11",
-	"/usr/lib/python3.11/lib-dynload",
-	"/usr/local/lib/python3.11/dist-packages",
-	"/usr/lib/python3/dist-packages",
-	NULL,
-};
-
-static const char *const sys_path_315[] = {
-	"/usr/lib/python315.zip",
-	"/usr/lib/python3.15",
-	"/usr/lib/python3.15/lib-dynload",
-	"/usr/local/lib/python3.15/dist-packages",
-	"/usr/lib/python3/dist-packages",
-	NULL,
-};
-
-static const char *const sys_path_39[] = {
-	"/usr/lib/python39.zip",
-	"/usr/lib/python3.9",
-	"/usr/lib/python3.9/lib-dynload",
-	"/usr/local/lib/python3.9/dist-packages",
-	"/usr/lib/python3/dist-packages",
-	NULL,
-};
-
 /* 3.15's _Py_DebugOffsets, counted in u64 words from its cookie. */
 static const struct debug_index debug_315 = {
 	.interp_head = 5,	/* runtime_state.interpreters_head */
@@ -74,8 +47,6 @@ static const struct py_flavor flavors[] = {
 		.entry_needs_line = true,
 		.repair_first_line = true,
 		.repair_send_edge = true,
-		.sys_path = sys_path_311,
-		.stdlib = "/usr/lib/python3.11",
 	},
 	{
 		/*
@@ -97,8 +68,6 @@ static const struct py_flavor flavors[] = {
 			.str_utf8 = 56,
 			.str_tag_back = 48 - 16,
 		},
-		.sys_path = sys_path_39,
-		.stdlib = "/usr/lib/python3.9",
 	},
 	{
 		/*
@@ -117,10 +86,32 @@ static const struct py_flavor flavors[] = {
 			.code_tag_bits = 7,
 		},
 		.debug = &debug_315,
-		.sys_path = sys_path_315,
-		.stdlib = "/usr/lib/python3.15",
 	},
 };
+
+/* Debian's sys.path after the script's directory; @buf holds the strings. */
+size_t py_sys_path(const struct py_flavor *fl, const char **out,
+		   char buf[][64])
+{
+	int ma = fl->major, mi = fl->minor;
+
+	snprintf(buf[0], 64, "/usr/lib/python%d%d.zip", ma, mi);
+	snprintf(buf[1], 64, "/usr/lib/python%d.%d", ma, mi);
+	snprintf(buf[2], 64, "/usr/lib/python%d.%d/lib-dynload", ma, mi);
+	snprintf(buf[3], 64, "/usr/local/lib/python%d.%d/dist-packages", ma, mi);
+	snprintf(buf[4], 64, "/usr/lib/python%d/dist-packages", ma);
+	for (int i = 0; i < PY_SYS_PATH_MAX; i++)
+		out[i] = buf[i];
+	return PY_SYS_PATH_MAX;
+}
+
+void py_stdlib(const struct py_flavor *fl, char *buf, size_t len)
+{
+	if (fl)
+		snprintf(buf, len, "/usr/lib/python%d.%d", fl->major, fl->minor);
+	else
+		snprintf(buf, len, "/usr/lib");
+}
 
 int py_layout(const struct py_flavor *fl, const struct pyelf *e,
 	      struct ctrace_layout *out, char *why, size_t why_len)

@@ -33,11 +33,14 @@ struct py_flavor {
 	bool repair_send_edge;
 	/* frame layout from _Py_DebugOffsets: indexes of its u64 fields */
 	const struct debug_index *debug;
-
-	/* sys.path after the script's directory, for .cover names */
-	const char *const *sys_path;
-	const char *stdlib;	/* trace's $prefix for --ignore-dir */
 };
+
+#define PY_SYS_PATH_MAX 5
+/* sys.path after the script's directory, for .cover names: up to MAX. */
+size_t py_sys_path(const struct py_flavor *fl, const char **out,
+		   char buf[][64]);
+/* trace's $prefix for --ignore-dir: the standard library's directory. */
+void py_stdlib(const struct py_flavor *fl, char *buf, size_t len);
 
 /* NULL when this version is not supported; @why says what to do. */
 const struct py_flavor *py_flavor_for(const struct pyelf *e, char *why,

@@ -18,24 +18,19 @@ struct resolved_file {
 	struct file_analysis a;
 };
 
+/* trace's parse_ignore_dir(): ~, then $prefix and $exec_prefix, normalized. */
 static char *norm_dir(const char *d, const char *stdlib)
 {
-	char buf[4096];
-	const char *pre = strstr(d, "$exec_prefix") ? "$exec_prefix" :
-			  strstr(d, "$prefix") ? "$prefix" : NULL;
+	char home[4096], buf[8192];
+	const char *pre;
 	size_t len;
 
-	/* trace expands ~ first, then $prefix and $exec_prefix */
 	if (d[0] == '~' && (d[1] == '/' || !d[1]) && getenv("HOME")) {
-		snprintf(buf, sizeof(buf), "%s%s", getenv("HOME"), d + 1);
-		d = strdup(buf);
-		if (!d)
-			return NULL;
-		char *r = norm_dir(d, stdlib);
-
-		free((void *)d);
-		return r;
+		snprintf(home, sizeof(home), "%s%s", getenv("HOME"), d + 1);
+		d = home;
 	}
+	pre = strstr(d, "$exec_prefix") ? "$exec_prefix" :
+	      strstr(d, "$prefix") ? "$prefix" : NULL;
 	if (pre) {
 		const char *at = strstr(d, pre);
 
@@ -54,15 +49,18 @@ void resolver_init(struct resolver *rs, const struct py_flavor *fl,
 		   int root_fd, const char *cwd, char *const *mods,
 		   size_t n_mods, char *const *dirs, size_t n_dirs)
 {
+	char stdlib[64];
+
 	memset(rs, 0, sizeof(*rs));
 	rs->fl = fl;
 	rs->root_fd = root_fd;
 	rs->cwd = cwd;
 	rs->ignore_mods = mods;
 	rs->n_ignore_mods = n_mods;
+	py_stdlib(fl, stdlib, sizeof(stdlib));
 	rs->ignore_dirs = calloc(n_dirs + 1, sizeof(char *));
 	for (size_t i = 0; rs->ignore_dirs && i < n_dirs; i++) {
-		rs->ignore_dirs[i] = norm_dir(dirs[i], fl ? fl->stdlib : "/usr/lib");
+		rs->ignore_dirs[i] = norm_dir(dirs[i], stdlib);
 		if (rs->ignore_dirs[i])
 			rs->n_ignore_dirs++;
 	}

@@ -140,10 +140,6 @@ static const char *env_get(char **env, int n, const char *name)
 	return NULL;
 }
 
-/*
- * The ELF that carries the probes: the executable, or a libpython mapped
- * into it when the interpreter is embedded.
- */
 static bool same_file(const char *a, const char *b)
 {
 	struct stat x, y;
@@ -151,6 +147,31 @@ static bool same_file(const char *a, const char *b)
 	return !stat(a, &x) && !stat(b, &y) && x.st_ino == y.st_ino &&
 	       x.st_dev == y.st_dev;
 }
+
+/*
+ * Read the ELF behind @proc_path (a /proc magic link, right whatever root or
+ * mount namespace the process has), known to the process as @name.  The
+ * name gives the version when the binary does not, and is kept as the path
+ * when it leads to the same file in our view too.
+ */
+static int read_elf_as(const char *proc_path, const char *name,
+		       struct pyelf *e, char *why, size_t why_len)
+{
+	int err = pyelf_read(proc_path, e, why, why_len);
+
+	if (err)
+		return err;
+	if (!e->major)
+		pyelf_version_from_name(name, e);
+	if (same_file(name, proc_path))
+		snprintf(e->path, sizeof(e->path), "%s", name);
+	return 0;
+}
+
+/*
+ * The ELF that carries the probes: the executable, or a libpython mapped
+ * into it when the interpreter is embedded.
+ */
 
 static int find_python_elf(pid_t pid, struct target *t, char *why, size_t why_len)
 {
@@ -168,6 +189,7 @@ static int find_python_elf(pid_t pid, struct target *t, char *why, size_t why_le
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char perms[8], range[64], *file = strchr(line, '/');
+		unsigned long lo, hi;
 
 		if (!file || sscanf(line, "%63s %7s", range, perms) != 2 ||
 		    perms[2] != 'x')
@@ -176,22 +198,12 @@ static int find_python_elf(pid_t pid, struct target *t, char *why, size_t why_le
 		if (strstr(file, " (deleted)") || !strcmp(prev, file))
 			continue;
 		snprintf(prev, sizeof(prev), "%s", file);
-		/*
-		 * maps names files in our view of the filesystem, which a
-		 * chroot or another mount namespace can make wrong; map_files
-		 * opens the very file that is mapped.
-		 */
-		unsigned long lo, hi;
-
+		/* maps names files in our view: map_files opens the mapped one */
 		if (sscanf(range, "%lx-%lx", &lo, &hi) != 2)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", pid, lo, hi);
-		if (same_file(file, path))
-			snprintf(path, sizeof(path), "%s", file);
-		if (pyelf_read(path, &e, why, why_len))
+		if (read_elf_as(path, file, &e, why, why_len))
 			continue;
-		if (!e.major)
-			pyelf_version_from_name(file, &e);
 		if (!e.is_python)
 			continue;
 		seen_python = true;
@@ -254,11 +266,7 @@ int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
 	return 0;
 }
 
-/*
- * The Python ELF a process runs: its executable, or the libpython it needs.
- * /proc/PID/exe opens the right file whatever root or namespace the process
- * has; the name it links to is ours, used for display and the version.
- */
+/* The Python ELF a process runs: its executable, or the libpython it needs. */
 static bool python_elf_of(pid_t pid, struct pyelf *out)
 {
 	char exe[64], name[PATH_MAX - 64], lib[PATH_MAX * 2], rootp[32];
@@ -269,14 +277,12 @@ static bool python_elf_of(pid_t pid, struct pyelf *out)
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
 	snprintf(rootp, sizeof(rootp), "/proc/%d/root", pid);
 	n = readlink(exe, name, sizeof(name) - 1);
-	if (n <= 0 || pyelf_read(exe, &e, why, sizeof(why)))
+	if (n <= 0)
 		return false;
 	name[n] = '\0';
-	if (!e.major)
-		pyelf_version_from_name(name, &e);
+	if (read_elf_as(exe, name, &e, why, sizeof(why)))
+		return false;
 	if (pyelf_any_probe(&e) || e.is_python) {
-		if (same_file(name, exe))
-			snprintf(e.path, sizeof(e.path), "%s", name);
 		*out = e;
 		return true;
 	}

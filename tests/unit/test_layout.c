@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The 3.11 offsets in user/pyversion.c, checked against the installed
+ * CPython 3.11 internal headers, the ones the interpreter was built from.
+ */
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include <internal/pycore_frame.h>
+#include <internal/pycore_runtime.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "pyversion.h"
+
+static int failures;
+
+static void expect(const char *what, unsigned long got, unsigned long want)
+{
+	if (got == want) {
+		printf("ok - 3.11 %s = %lu\n", what, want);
+		return;
+	}
+	printf("not ok - 3.11 %s: table %lu, headers %lu\n", what, got, want);
+	failures++;
+}
+
+int main(void)
+{
+	struct pyelf e = { .major = 3, .minor = 11 };
+	const struct py_flavor *fl;
+	char why[256];
+
+	fl = py_flavor_for(&e, why, sizeof(why));
+	if (!fl) {
+		printf("not ok - no 3.11 flavor: %s\n", why);
+		return 1;
+	}
+	expect("tstate_current", fl->layout.tstate_current,
+	       offsetof(_PyRuntimeState, gilstate.tstate_current));
+	expect("tstate_cframe", fl->layout.tstate_cframe,
+	       offsetof(PyThreadState, cframe));
+	expect("cframe_current", fl->layout.cframe_current,
+	       offsetof(_PyCFrame, current_frame));
+	expect("frame_code", fl->layout.frame_code,
+	       offsetof(_PyInterpreterFrame, f_code));
+	expect("frame_previous", fl->layout.frame_previous,
+	       offsetof(_PyInterpreterFrame, previous));
+	expect("frame_prev_instr", fl->layout.frame_prev_instr,
+	       offsetof(_PyInterpreterFrame, prev_instr));
+	expect("code_filename", fl->layout.code_filename,
+	       offsetof(PyCodeObject, co_filename));
+	expect("code_name", fl->layout.code_name, offsetof(PyCodeObject, co_name));
+	expect("code_firstlineno", fl->layout.code_firstlineno,
+	       offsetof(PyCodeObject, co_firstlineno));
+	expect("str_state", fl->layout.str_state, offsetof(PyASCIIObject, state));
+	expect("str_ascii_data", fl->layout.str_ascii_data, sizeof(PyASCIIObject));
+	expect("str_utf8", fl->layout.str_utf8,
+	       offsetof(PyCompactUnicodeObject, utf8));
+	expect("str_tag_back", fl->layout.str_tag_back,
+	       sizeof(PyASCIIObject) - offsetof(PyASCIIObject, length));
+	return failures ? 1 : 0;
+}
