@@ -378,6 +378,59 @@ static __always_inline __u64 tstate_by_tid(__u64 runtime)
 	return 0;
 }
 
+struct tstate_slot {
+	__u64 tstate;
+	__u32 tid, pad;
+};
+
+/* 3.12+: the thread state each CPU found last, and for which thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tstate_slot);
+} tstate_cache SEC(".maps");
+
+#define BLOCK_WORDS (CTRACE_BLOCK_MAX / 8)
+
+/* Read [lo, lo + span) of @base into @buf; false if it cannot be done. */
+static __always_inline bool read_block(__u64 *buf, __u64 base, __u32 lo,
+				       __u32 span)
+{
+	if (!span || span > CTRACE_BLOCK_MAX)
+		return false;
+	return !bpf_probe_read_user(buf, span, (void *)(base + lo));
+}
+
+static __always_inline __u64 word_in(const __u64 *buf, __u32 off, __u32 lo)
+{
+	return buf[((off - lo) / 8) & (BLOCK_WORDS - 1)];
+}
+
+/*
+ * 3.12+: this thread's current frame.  The thread state last found for
+ * this thread is tried first; reading its frame and native id at once both
+ * answers and checks that it still belongs to us, so the thread-list walk
+ * (three reads or more) happens only when a CPU changes threads.
+ */
+static __always_inline __u64 frame_of_thread(__u64 runtime)
+{
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	struct tstate_slot *c = bpf_map_lookup_elem(&tstate_cache, &zero);
+	__u64 buf[BLOCK_WORDS] = {}, ts;
+
+	if (c && c->tid == tid && c->tstate &&
+	    read_block(buf, c->tstate, layout.tstate_lo, layout.tstate_span) &&
+	    (__u32)word_in(buf, layout.tstate_native_id, layout.tstate_lo) == tid)
+		return word_in(buf, layout.tstate_frame, layout.tstate_lo);
+	ts = tstate_by_tid(runtime);
+	if (c) {
+		c->tid = tid;
+		c->tstate = ts;
+	}
+	return ts ? read_ptr(ts + layout.tstate_frame) : 0;
+}
+
 /*
  * The executing frame: _PyRuntime -> current thread state -> C frame ->
  * interpreter frame.  The cookie is the probe's link-time address, so the
@@ -387,16 +440,12 @@ static __always_inline __u64 current_frame(struct usdt_args *u)
 {
 	__u64 bias, tstate, cframe, runtime;
 
-	if (!layout.runtime_sym)
-		return 0;
-	if (!u->spec)
+	if (!layout.runtime_sym || !u->spec)
 		return 0;
 	bias = (PT_REGS_IP(u->ctx) - u->spec->usdt_cookie) & ~0xfffULL;
 	runtime = bias + layout.runtime_sym;
-	if (layout.interp_head) {
-		tstate = tstate_by_tid(runtime);
-		return tstate ? read_ptr(tstate + layout.tstate_frame) : 0;
-	}
+	if (layout.interp_head)
+		return frame_of_thread(runtime);
 	tstate = read_ptr(runtime + layout.tstate_current);
 	if (!tstate)
 		return 0;
@@ -406,25 +455,46 @@ static __always_inline __u64 current_frame(struct usdt_args *u)
 	return read_ptr(cframe + layout.cframe_current);
 }
 
-static __always_inline __u64 frame_code(__u64 frame)
+struct frame_view {
+	__u64 code, previous;
+	__u8 owner;
+};
+
+static __always_inline void read_frame(__u64 frame, struct frame_view *f)
 {
-	return read_ptr(frame + layout.frame_code) & ~(__u64)layout.code_tag_bits;
+	__u64 buf[BLOCK_WORDS] = {};
+	__u32 lo = layout.frame_lo;
+
+	f->owner = 0;
+	if (read_block(buf, frame, lo, layout.frame_span)) {
+		f->code = word_in(buf, layout.frame_code, lo);
+		f->previous = word_in(buf, layout.frame_previous, lo);
+		if (layout.frame_owner)
+			f->owner = ((__u8 *)buf)[(layout.frame_owner - lo) &
+						 (CTRACE_BLOCK_MAX - 1)];
+	} else {
+		f->code = read_ptr(frame + layout.frame_code);
+		f->previous = read_ptr(frame + layout.frame_previous);
+		if (layout.frame_owner)
+			bpf_probe_read_user(&f->owner, 1,
+					    (void *)(frame + layout.frame_owner));
+	}
+	f->code &= ~(__u64)layout.code_tag_bits;
 }
 
-/* The frame below @frame that runs Python code: entry shims are skipped. */
-static __always_inline __u64 caller_frame(__u64 frame)
+/* The code running in the frame below @f: entry shims are skipped. */
+static __always_inline __u64 caller_code(const struct frame_view *f)
 {
-	__u64 prev = read_ptr(frame + layout.frame_previous);
+	struct frame_view p;
+	__u64 prev = f->previous;
 
-	for (int i = 0; i < 4 && prev && layout.frame_owner; i++) {
-		__u8 owner = 0;
-
-		bpf_probe_read_user(&owner, 1, (void *)(prev + layout.frame_owner));
-		if (owner < layout.owner_cstack)
-			break;
-		prev = read_ptr(prev + layout.frame_previous);
+	for (int i = 0; i < 4 && prev; i++) {
+		read_frame(prev, &p);
+		if (!layout.frame_owner || p.owner < layout.owner_cstack)
+			return p.code;
+		prev = p.previous;
 	}
-	return prev;
+	return 0;
 }
 
 /* The oparg of the RESUME being traced: how this frame was entered. */
@@ -587,22 +657,21 @@ int on_return_call(struct pt_regs *ctx)
 	struct ctrace_call_names names = {};
 	struct ctrace_call_key k = {};
 	struct usdt_args u;
-	__u64 frame, prev;
+	struct frame_view f;
+	__u64 frame;
 
 	usdt_args_init(&u, ctx);
 	frame = current_frame(&u);
-
 	if (!frame) {
 		stat_inc(CTRACE_STAT_FRAME_FAULTS);
 		return 0;
 	}
-	k.callee = frame_code(frame);
+	read_frame(frame, &f);
+	k.callee = f.code;
 	k.callee_first = read_u32(k.callee + layout.code_firstlineno);
-	prev = caller_frame(frame);
-	if (prev) {
-		k.caller = frame_code(prev);
+	k.caller = caller_code(&f);
+	if (k.caller)
 		k.caller_first = read_u32(k.caller + layout.code_firstlineno);
-	}
 	if (count_in(&call_counts, &k, CTRACE_STAT_CALL_DROPS)) {
 		code_info(k.callee, &names.callee);
 		code_info(k.caller, &names.caller);

@@ -66,7 +66,15 @@ struct ctrace_layout {
 	__u32 frame_owner;	/* _PyInterpreterFrame.owner, 0 if unused */
 	__u32 owner_cstack;	/* owners from here on are entry shims, not code */
 	__u32 code_tag_bits;	/* f_executable is a tagged _PyStackRef */
+	/*
+	 * Fields read together, as one read of [lo, lo + span): a read of
+	 * user memory costs ~90 ns whatever its size.  Span 0: one by one.
+	 */
+	__u32 frame_lo, frame_span;	/* code, previous, owner */
+	__u32 tstate_lo, tstate_span;	/* 3.12+: frame, native id */
 };
+
+#define CTRACE_BLOCK_MAX 128	/* the largest span read at once */
 
 /*
  * A string as the probe hands it over: its address, and the length stored

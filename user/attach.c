@@ -74,6 +74,22 @@ int check_kernel(char *why, size_t why_len)
 	return 0;
 }
 
+/* -vv: the offsets the programs will use, for reports against new builds */
+static void log_layout(const volatile struct ctrace_layout *l)
+{
+	pr_debug("layout: _PyRuntime %#llx, tstate current %u cframe %u/%u, threads %u/%u next %u native id %u frame %u",
+		 (unsigned long long)l->runtime_sym, l->tstate_current,
+		 l->tstate_cframe, l->cframe_current, l->interp_head,
+		 l->interp_threads, l->tstate_next, l->tstate_native_id,
+		 l->tstate_frame);
+	pr_debug("layout: frame code %u previous %u prev_instr %u owner %u (shims from %u), code file %u name %u first line %u",
+		 l->frame_code, l->frame_previous, l->frame_prev_instr,
+		 l->frame_owner, l->owner_cstack, l->code_filename,
+		 l->code_name, l->code_firstlineno);
+	pr_debug("layout: read at once: frame %u+%u, thread state %u+%u",
+		 l->frame_lo, l->frame_span, l->tstate_lo, l->tstate_span);
+}
+
 static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
@@ -141,6 +157,7 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 			why, why_len);
 	if (err && p->calls)
 		return err;	/* callers need frames; other modes do without */
+	log_layout(&s->rodata->layout);
 	size_maps(s, p);
 
 	err = ctrace_bpf__load(s);

@@ -113,6 +113,37 @@ void py_stdlib(const struct py_flavor *fl, char *buf, size_t len)
 		snprintf(buf, len, "/usr/lib");
 }
 
+/* The smallest block holding @n fields (offset, size), if it is small. */
+static void block_of(const uint32_t (*f)[2], int n, uint32_t *lo,
+		     uint32_t *span)
+{
+	uint32_t a = UINT32_MAX, b = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (f[i][0] < a)
+			a = f[i][0];
+		if (f[i][0] + f[i][1] > b)
+			b = f[i][0] + f[i][1];
+	}
+	*lo = a;
+	*span = b - a <= CTRACE_BLOCK_MAX ? b - a : 0;
+}
+
+static void plan_blocks(struct ctrace_layout *l)
+{
+	uint32_t frame[3][2] = {
+		{ l->frame_code, 8 }, { l->frame_previous, 8 },
+		{ l->frame_owner, 1 },
+	};
+	uint32_t tstate[2][2] = {
+		{ l->tstate_frame, 8 }, { l->tstate_native_id, 8 },
+	};
+
+	block_of(frame, l->frame_owner ? 3 : 2, &l->frame_lo, &l->frame_span);
+	if (l->interp_head)
+		block_of(tstate, 2, &l->tstate_lo, &l->tstate_span);
+}
+
 int py_layout(const struct py_flavor *fl, const struct pyelf *e,
 	      struct ctrace_layout *out, char *why, size_t why_len)
 {
@@ -122,8 +153,10 @@ int py_layout(const struct py_flavor *fl, const struct pyelf *e,
 
 	*out = fl->layout;
 	out->runtime_sym = e->runtime_sym;
-	if (!d)
+	if (!d) {
+		plan_blocks(out);
 		return 0;
+	}
 	if (!e->has_debug_offsets || (w[1] & 0xffff0000) != want) {
 		snprintf(why, why_len,
 			 "'%s' has no _Py_DebugOffsets for CPython %d.%d in _PyRuntime",
@@ -142,6 +175,7 @@ int py_layout(const struct py_flavor *fl, const struct pyelf *e,
 	out->code_filename = w[d->code_filename];
 	out->code_name = w[d->code_name];
 	out->code_firstlineno = w[d->code_firstlineno];
+	plan_blocks(out);
 	return 0;
 }
 
