@@ -3,7 +3,9 @@
 For each case one target process runs rounds of a workload, side by side:
 plain, under the floor (an empty BPF program on the same probes: the trap
 alone), under ctrace-bpf attached by PID, and plain again after detach.
-Medians of ROUNDS rounds.  "added" is ctrace-bpf's cost over plain divided
+The floor and ctrace-bpf take turns in BLOCKS blocks of ROUNDS rounds, so a
+slow spell of the VM falls on both; plain rounds, short and noisier, are run
+three times as often.  Medians.  "added" is ctrace-bpf's cost over plain divided
 by the floor's: 1.00 means nothing on top of the kernel's trap.  The same
 workload also runs under that interpreter's python -m trace.
 """
@@ -24,7 +26,8 @@ FLOOR = os.environ['FLOOR']
 ROOTS = os.environ.get('ROOTS', '')
 SDT = os.environ.get('SDT_TARGET', '')
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROUNDS = int(os.environ.get('ROUNDS', '7'))
+ROUNDS = int(os.environ.get('ROUNDS', '3'))
+BLOCKS = int(os.environ.get('BLOCKS', '3'))
 SIZES = {'line': 1000000, 'call': 300000}
 IN_ROOT = '/tmp/ctrace-bench'
 
@@ -59,13 +62,13 @@ class Target:
                                   stdout=subprocess.PIPE, text=True)
         assert self.p.stdout.readline().strip() == 'ready'
 
-    def rounds(self, name):
+    def rounds(self, name, n=ROUNDS):
         times = []
-        for _ in range(ROUNDS):
+        for _ in range(n):
             self.p.stdin.write('%s %d\n' % (name, SIZES[name]))
             self.p.stdin.flush()
             times.append(float(self.p.stdout.readline()))
-        return statistics.median(times)
+        return times
 
     def close(self):
         self.p.stdin.close()
@@ -115,16 +118,21 @@ def run_case(ver, flag, probes, name, limit):
     prefix, script = found
     t = Target(prefix, script)
     t.rounds(name)	# warm-up: the first rounds specialize the bytecode
-    plain = t.rounds(name)
-    p, err = start([FLOOR, '-p', str(t.p.pid)] + probes, r'^Attached')
-    floor = t.rounds(name)
-    stop(p, err)
-    p, err = start([CTRACE, flag, '-R', '-v', '-p', str(t.p.pid)],
-                   r'^Tracing')
-    traced = t.rounds(name)
-    hits = stop(p, err) / ROUNDS
-    after = t.rounds(name)
+    plain = t.rounds(name, 3 * ROUNDS)
+    floor, traced, after, hits = [], [], [], 0
+    for _ in range(BLOCKS):
+        p, err = start([FLOOR, '-p', str(t.p.pid)] + probes, r'^Attached')
+        floor += t.rounds(name)
+        stop(p, err)
+        p, err = start([CTRACE, flag, '-R', '-v', '-p', str(t.p.pid)],
+                       r'^Tracing')
+        traced += t.rounds(name)
+        hits += stop(p, err)
+        after += t.rounds(name, 3 * ROUNDS)
     t.close()
+    plain, floor, traced, after = (statistics.median(x) for x in
+                                   (plain, floor, traced, after))
+    hits /= ROUNDS * BLOCKS
     ref = under_trace(prefix, script, name, flag)
     added = (traced - plain) / (floor - plain) if floor > plain else 0
     per_hit = (traced - plain) / hits * 1e9 if hits else 0
@@ -190,8 +198,8 @@ def launch_startup():
 
 
 def main():
-    print('ctrace-bpf bench: %d rounds, medians; x = time / plain time'
-          % ROUNDS)
+    print('ctrace-bpf bench: %d blocks of %d rounds, medians; '
+          'x = time / plain time' % (BLOCKS, ROUNDS))
     print('%-5s %-12s %-5s %8s %7s %8s %7s %8s %9s %7s %8s'
           % ('py', 'mode', 'work', 'plain s', 'floor x', 'ctrace x',
              'after x', 'added', 'trace x', 'ns/hit', 'vs trace'))

@@ -106,6 +106,39 @@ cd "$W" || exit 1
 same_files "summary rows" "$W/sum.ours" "$W/sum.ref2"
 same_files "cover files" "$W/ours" "$W/ref"
 
+echo "# source lines as trace's linecache reads them: newlines, encodings, tabs"
+mkdir -p "$W/src" && cd "$W/src" || exit 1
+"$PYTHON" -c '
+import pickle
+files = {
+    "crlf.py": b"x = 1\r\ny = 2\r\n\tz = 3\r\n",
+    "cr.py": b"x = 1\ry = 2\r\rz = 3",
+    "nonl.py": b"x = 1\ny = \"\xc3\xa9\\te\"",
+    "mixed.py": b"a = 1\r\n\rb = 2\n\r\nc = 3\r",
+    "latin.py": b"# -*- coding: latin-1 -*-\nx = \"\xe9\tt\"\n",
+    "bom.py": b"\xef\xbb\xbfx = 1\ny = 2\n",
+    "cookie2.py": b"#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\nx = \"\x80\"\n",
+    "empty.py": b"",
+}
+counts = {}
+for name, data in files.items():
+    open(name, "wb").write(data)
+    for line in (1, 2, 3):
+        counts[(name, line)] = line
+pickle.dump((counts, {}, {}), open("src.pkl", "wb"), 1)
+'
+"$T" counts "$W/src/src.pkl" "$W/src/ours" summary "$W/src" > "$W/src/sum.ours" 2> "$W/src/err"
+"$PYTHON" -c '
+import sys, trace
+sys.path[:] = [sys.argv[3]]
+trace.CoverageResults(infile=sys.argv[1]).write_results(show_missing=False, summary=True, coverdir=sys.argv[2])' \
+	"$W/src/src.pkl" "$W/src/ref" "$W/src" > "$W/src/sum.ref" 2> "$W/src/ref.err" || cat "$W/src/ref.err"
+for f in crlf cr nonl mixed latin bom cookie2 empty; do
+	same_files "$f.py lines" "$W/src/ours/$f.cover" "$W/src/ref/$f.cover"
+done
+same_files "summary over them" "$W/src/sum.ours" "$W/src/sum.ref"
+cd "$W" || exit 1
+
 echo "# hostile pickles are refused, never run"
 "$PYTHON" -c '
 import os, pickle, sys

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "analysis.h"
+#include "source_lines.h"
 #include "analysis_py.h"
 #include "log.h"
 
@@ -181,6 +182,11 @@ int analysis_run(const char *data, size_t len, const char *filename,
 
 	why[0] = '\0';
 	memset(out, 0, sizeof(*out));
+	if (level == ANALYSIS_LINES) {
+		err = source_lines_plain(data, len, &out->src);
+		if (err != -EAGAIN)
+			return err;
+	}
 	err = py_start(why, why_len);
 	if (err)
 		return err;

@@ -257,6 +257,7 @@ static int trace_target(const struct options *o)
 	struct plan plan;
 	char why[1024], flwhy[256];
 	int err, ret = 1;
+	uint64_t t0;
 
 	results_init(&r);
 	if (check_kernel(why, sizeof(why))) {
@@ -318,11 +319,13 @@ static int trace_target(const struct options *o)
 	if (rb)
 		ring_buffer__consume(rb);
 	fflush(stdout);
+	t0 = mono_ns();
 	err = collect_all(tr.skel, &raw);
 	if (err) {
 		pr_err("cannot read the BPF maps: %s", strerror(-err));
 		goto out_detach;
 	}
+	pr_debug("collected in %.2f s", (mono_ns() - t0) / 1e9);
 	if (plan.count)
 		err = resolve_counts(&rs, &raw, &r);
 	else if (plan.funcs)
@@ -333,6 +336,8 @@ static int trace_target(const struct options *o)
 		pr_err("out of memory resolving names");
 		goto out_detach;
 	}
+	pr_info("read %zu keys and named them in %.2f s",
+		raw.n_lines + raw.n_funcs + raw.n_calls, (mono_ns() - t0) / 1e9);
 	report_stats(&raw, &rs, ts.unnamed, &plan);
 	if (o->file) {
 		struct results old;
@@ -347,7 +352,9 @@ static int trace_target(const struct options *o)
 			pr_err("note: skipping counts file '%s': %s", o->file, pwhy);
 		results_free(&old);
 	}
+	t0 = mono_ns();
 	ret = write_reports(o, &r, &rs, &t, fl);
+	pr_info("reports written in %.2f s", (mono_ns() - t0) / 1e9);
 	if (!ret && t.launched && t.reaped && WIFEXITED(t.exit_status))
 		ret = WEXITSTATUS(t.exit_status);
 out_detach:

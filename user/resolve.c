@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "log.h"
 #include "resolve.h"
 #include "source.h"
@@ -83,6 +84,7 @@ void resolver_free(struct resolver *rs)
 static void analyse_file(struct resolver *rs, struct resolved_file *f,
 			 enum analysis_level level)
 {
+	struct timespec t0, t1;
 	char *data = NULL;
 	size_t len = 0;
 
@@ -97,9 +99,12 @@ static void analyse_file(struct resolver *rs, struct resolved_file *f,
 			     sizeof(f->why));
 	if (f->err)
 		return;
-	pr_debug("analysing '%s' (%zu bytes, level %d)", f->file, len, level);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	f->err = analysis_run(data, len, f->file, level, &f->a, f->why,
 			      sizeof(f->why));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_debug("analysed '%s' (%zu bytes, level %d) in %.3f s", f->file, len,
+		 level, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	free(data);
 	if (!f->err && f->a.problem)
 		pr_err("note: '%s' does not compile (%s): no executable lines or method names for it",
