@@ -18,7 +18,7 @@ PY_LIBS := $(shell $(PYCONFIG) --embed --ldflags 2>/dev/null)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	  -I$(OUTPUT) -Ibpf -Iuser $(PY_CFLAGS) -MMD -MP
-LDLIBS += -lbpf -lelf -lz $(PY_LIBS)
+LDLIBS += -lbpf -lelf -lz -lpthread $(PY_LIBS)
 
 ifeq ($(V),1)
 Q =

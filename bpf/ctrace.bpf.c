@@ -12,6 +12,8 @@
 
 const volatile __u32 mode = 0;
 const volatile struct ctrace_layout layout = {};
+/* Set by userspace at the end: the maps hold still while it reads them. */
+volatile __u32 stopped = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -583,6 +585,8 @@ int on_line(struct pt_regs *ctx)
 	struct usdt_args u;
 	long file, line;
 
+	if (stopped)
+		return 0;
 	usdt_args_init(&u, ctx);
 	file = usdt_arg(&u, 0);
 	line = usdt_arg(&u, 2);
@@ -608,6 +612,8 @@ int on_entry(struct pt_regs *ctx)
 	struct ctrace_func_key k = {};
 	__u32 line;
 
+	if (stopped)
+		return 0;
 	usdt_args_init(&u, ctx);
 	k.file = sref_cached(usdt_arg(&u, 0), 0);
 	k.func = sref_cached(usdt_arg(&u, 1), 1);
@@ -633,6 +639,8 @@ int on_return_func(struct pt_regs *ctx)
 	struct usdt_args u;
 	__u32 idx;
 
+	if (stopped)
+		return 0;
 	usdt_args_init(&u, ctx);
 	k.file = sref_cached(usdt_arg(&u, 0), 0);
 	k.func = sref_cached(usdt_arg(&u, 1), 1);
@@ -660,6 +668,8 @@ int on_return_call(struct pt_regs *ctx)
 	struct frame_view f;
 	__u64 frame;
 
+	if (stopped)
+		return 0;
 	usdt_args_init(&u, ctx);
 	frame = current_frame(&u);
 	if (!frame) {

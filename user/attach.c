@@ -4,6 +4,7 @@
  * BPF object and attach to the target's python:* USDT sites.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -194,10 +195,39 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 	return 0;
 }
 
-void tracer_detach(struct tracer *tr)
+static void *destroy_links(void *arg)
 {
+	struct tracer *tr = arg;
+
 	for (int i = 0; i < tr->n_links; i++)
 		bpf_link__destroy(tr->links[i]);
+	return NULL;
+}
+
+/*
+ * Removing the uprobes waits out RCU grace periods: ~0.1 s a link here,
+ * one after another.  The programs are told to stop first, so the maps
+ * hold still and can be read while the links go away in the background.
+ * (A program already running when the flag is set may still finish an
+ * update; that is an event at the very moment of the stop.)
+ */
+void tracer_stop(struct tracer *tr)
+{
+	if (tr->skel && tr->skel->bss)
+		tr->skel->bss->stopped = 1;
+	__sync_synchronize();
+	tr->detaching = !pthread_create(&tr->detacher, NULL, destroy_links, tr);
+	if (!tr->detaching)
+		tracer_detach(tr);
+}
+
+void tracer_detach(struct tracer *tr)
+{
+	if (tr->detaching)
+		pthread_join(tr->detacher, NULL);
+	else
+		destroy_links(tr);
+	tr->detaching = false;
 	tr->n_links = 0;
 }
 

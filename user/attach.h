@@ -2,6 +2,7 @@
 #ifndef CTRACE_ATTACH_H
 #define CTRACE_ATTACH_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include "cli.h"
 #include "pyversion.h"
@@ -21,9 +22,13 @@ struct plan {
 	int probes[4];		/* probe ids to attach, -1 terminated */
 };
 
+#define CTRACE_MAX_LINKS 8
+
 struct tracer {
 	struct ctrace_bpf *skel;
-	struct bpf_link *links[8];
+	struct bpf_link *links[CTRACE_MAX_LINKS];
+	pthread_t detacher;
+	bool detaching;
 	int n_links;
 };
 
@@ -38,6 +43,8 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 		  const struct py_flavor *fl, const struct target *t,
 		  char *why, size_t why_len);
 /* Remove the uprobes: the kernel drops the semaphores with them. */
+/* Stop counting now and start detaching; tracer_detach() waits for it. */
+void tracer_stop(struct tracer *tr);
 void tracer_detach(struct tracer *tr);
 void tracer_destroy(struct tracer *tr);
 /* Refuse early, with the reason, when BPF or uprobes cannot work here. */

@@ -314,18 +314,19 @@ static int trace_target(const struct options *o)
 		goto out_detach;
 	}
 	run_until_done(o, &t, rb);
-	/* detach first: the target runs at full speed while we report */
-	tracer_detach(&tr);
+	/* the target is detached, and runs at full speed, while we report */
+	t0 = mono_ns();
+	tracer_stop(&tr);
 	if (rb)
 		ring_buffer__consume(rb);
 	fflush(stdout);
-	t0 = mono_ns();
 	err = collect_all(tr.skel, &raw);
+	tracer_detach(&tr);
+	pr_debug("collected and detached in %.2f s", (mono_ns() - t0) / 1e9);
 	if (err) {
 		pr_err("cannot read the BPF maps: %s", strerror(-err));
 		goto out_detach;
 	}
-	pr_debug("collected in %.2f s", (mono_ns() - t0) / 1e9);
 	if (plan.count)
 		err = resolve_counts(&rs, &raw, &r);
 	else if (plan.funcs)
@@ -358,10 +359,12 @@ static int trace_target(const struct options *o)
 	if (!ret && t.launched && t.reaped && WIFEXITED(t.exit_status))
 		ret = WEXITSTATUS(t.exit_status);
 out_detach:
+	t0 = mono_ns();
 	trace_stream_free(&ts);
 	ring_buffer__free(rb);
 	tracer_destroy(&tr);
 	raw_tables_free(&raw);
+	pr_debug("maps and tables freed in %.2f s", (mono_ns() - t0) / 1e9);
 out_resolver:
 	resolver_free(&rs);
 out_abort:

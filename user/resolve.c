@@ -219,17 +219,26 @@ static int cmp_count_key(const void *a, const void *b)
 int resolve_counts(struct resolver *rs, const struct raw_tables *raw,
 		   struct results *r)
 {
-	for (size_t i = 0; i < raw->n_lines; i++) {
-		const char *file = raw_str(raw, raw->lines[i].k.file);
+	struct ctrace_sref last = {};
+	const char *file = NULL;
+	bool ignored = false;
 
+	for (size_t i = 0; i < raw->n_lines; i++) {
+		const struct line_row *l = &raw->lines[i];
+
+		/* a million keys of one file: name and judge it once */
+		if (!i || l->k.file.ptr != last.ptr || l->k.file.tag != last.tag) {
+			last = l->k.file;
+			file = raw_str(raw, last);
+			ignored = file && resolver_ignored(rs, file);
+		}
 		if (!file) {
-			rs->unresolved += raw->lines[i].n;
+			rs->unresolved += l->n;
 			continue;
 		}
-		if (resolver_ignored(rs, file))
+		if (ignored)
 			continue;
-		if (results_add_count(r, file, raw->lines[i].k.line,
-				      raw->lines[i].n))
+		if (results_add_count(r, file, l->k.line, l->n))
 			return -ENOMEM;
 	}
 	/* frame starts whose first line the probe never reported */

@@ -93,7 +93,11 @@ int results_add_count(struct results *r, const char *file, long line, uint64_t n
 {
 	struct count_entry *e;
 
-	file = results_intern(r, file);
+	/* runs of one file are the rule: skip the hash when it is the last one */
+	if (r->n_counts && file && !strcmp(r->counts[r->n_counts - 1].file, file))
+		file = r->counts[r->n_counts - 1].file;
+	else
+		file = results_intern(r, file);
 	if (!file || grow((void **)&r->counts, &r->cap_counts, r->n_counts,
 			  sizeof(*r->counts)))
 		return -ENOMEM;
@@ -164,7 +168,8 @@ static int cmp_name(const struct func_name *a, const struct func_name *b)
 static int cmp_count(const void *pa, const void *pb)
 {
 	const struct count_entry *a = pa, *b = pb;
-	int c = strcmp(a->file, b->file);
+	/* interned: one file is one pointer */
+	int c = a->file == b->file ? 0 : strcmp(a->file, b->file);
 
 	if (c)
 		return c;
