@@ -14,6 +14,9 @@ const volatile __u32 mode = 0;
 const volatile struct ctrace_layout layout = {};
 /* Set by userspace at the end: the maps hold still while it reads them. */
 volatile __u32 stopped = 0;
+/* The target's process id, and whether it has exec'd a new program. */
+const volatile __u32 target_tgid = 0;
+volatile __u32 exec_seen = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -686,6 +689,21 @@ int on_return_call(struct pt_regs *ctx)
 		code_info(k.callee, &names.callee);
 		code_info(k.caller, &names.caller);
 		bpf_map_update_elem(&call_names, &k, &names, BPF_NOEXIST);
+	}
+	return 0;
+}
+
+/*
+ * An exec replaces the program under the same PID, and the uprobes follow
+ * the PID: the new image's strings would be named from the old one's.
+ * Counting stops at the exec; userspace ends the trace there.
+ */
+SEC("raw_tp/sched_process_exec")
+int on_exec(void *ctx)
+{
+	if (target_tgid && bpf_get_current_pid_tgid() >> 32 == target_tgid) {
+		stopped = 1;
+		exec_seen = 1;
 	}
 	return 0;
 }

@@ -154,6 +154,7 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 	if (p->entries && p->count)
 		mode |= CTRACE_COUNT_ENTRIES;
 	s->rodata->mode = mode;
+	s->rodata->target_tgid = t->pid;
 	err = py_layout(fl, &t->elf, (struct ctrace_layout *)&s->rodata->layout,
 			why, why_len);
 	if (err && p->calls)
@@ -171,6 +172,15 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 				 strerror(-err));
 		return err;
 	}
+	/* watch for the target's exec before the first probe can fire */
+	tr->links[tr->n_links] = bpf_program__attach(s->progs.on_exec);
+	if (!tr->links[tr->n_links]) {
+		err = -errno;
+		snprintf(why, why_len, "cannot watch for the target's exec: %s",
+			 strerror(-err));
+		return err;
+	}
+	tr->n_links++;
 	for (int i = 0; p->probes[i] >= 0; i++) {
 		int probe = p->probes[i];
 		LIBBPF_OPTS(bpf_usdt_opts, uo,
@@ -219,6 +229,11 @@ void tracer_stop(struct tracer *tr)
 	tr->detaching = !pthread_create(&tr->detacher, NULL, destroy_links, tr);
 	if (!tr->detaching)
 		tracer_detach(tr);
+}
+
+bool tracer_target_execd(const struct tracer *tr)
+{
+	return tr->skel && tr->skel->bss && tr->skel->bss->exec_seen;
 }
 
 void tracer_detach(struct tracer *tr)

@@ -46,6 +46,8 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 /* Stop counting now and start detaching; tracer_detach() waits for it. */
 void tracer_stop(struct tracer *tr);
 void tracer_detach(struct tracer *tr);
+/* The target exec'd: counting stopped there. */
+bool tracer_target_execd(const struct tracer *tr);
 void tracer_destroy(struct tracer *tr);
 /* Refuse early, with the reason, when BPF or uprobes cannot work here. */
 int check_kernel(char *why, size_t why_len);

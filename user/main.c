@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "analysis.h"
+#include "atomic_file.h"
 #include "attach.h"
 #include "cli.h"
 #include "collect.h"
@@ -28,20 +29,37 @@
 static volatile sig_atomic_t stop_requested;
 
 /* The first signal ends the trace cleanly; SA_RESETHAND lets a second kill. */
+/* The first Ctrl-C or SIGTERM ends the trace; a second one ends us. */
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (stop_requested) {
+		atomic_cleanup_from_signal();
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	stop_requested = 1;
 }
 
 static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal,
-				.sa_flags = SA_RESETHAND };
+	struct sigaction sa = { .sa_handler = on_signal };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+/*
+ * For the tests only: pause at a named point, so a test can make the target
+ * exit (and its PID be reused) exactly there.
+ */
+static void test_delay(const char *name)
+{
+	const char *ms = getenv(name);
+
+	if (ms)
+		usleep(strtoul(ms, NULL, 10) * 1000);
 }
 
 static uint64_t mono_ns(void)
@@ -82,7 +100,7 @@ static int on_ring(void *ctx, void *data, size_t len)
 
 /* Wait for the end: a signal, the duration, or the target's exit. */
 static void run_until_done(const struct options *o, struct target *t,
-			   struct ring_buffer *rb)
+			   const struct tracer *tr, struct ring_buffer *rb)
 {
 	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
 	int pfd = target_pollfd(t);
@@ -102,6 +120,11 @@ static void run_until_done(const struct options *o, struct target *t,
 		}
 		if (target_gone(t))
 			break;
+		if (tracer_target_execd(tr)) {
+			pr_err("note: process %d exec'd a new program: the trace ends at the exec",
+			       t->pid);
+			break;
+		}
 	}
 }
 
@@ -295,9 +318,19 @@ static int trace_target(const struct options *o)
 		.repair_send_edge = fl->repair_send_edge,
 		.ctx = &rs,
 	};
+	test_delay("CTRACE_TEST_DELAY_ATTACH");
 	if (tracer_attach(&tr, &plan, fl, &t, why, sizeof(why))) {
 		pr_err("%s", why);
 		goto out_resolver;
+	}
+	/*
+	 * Probes go in by PID number.  If the process we examined has exited
+	 * meanwhile, the number may already name another process: leave it.
+	 */
+	if (!t.launched && target_gone(&t)) {
+		pr_err("process %d exited before the probes were attached; nothing was traced",
+		       t.pid);
+		goto out_detach;
 	}
 	trace_stream_init(&ts, stdout, o->timing, mono_ns(), &lk);
 	if (plan.trace) {
@@ -313,7 +346,7 @@ static int trace_target(const struct options *o)
 		pr_err("%s", why);
 		goto out_detach;
 	}
-	run_until_done(o, &t, rb);
+	run_until_done(o, &t, &tr, rb);
 	/* the target is detached, and runs at full speed, while we report */
 	t0 = mono_ns();
 	tracer_stop(&tr);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "atomic_file.h"
 #include "pickle.h"
 
 /* ---- writing: protocol 1, the way trace writes it ---- */
@@ -102,40 +103,19 @@ static void put_results(FILE *f, const struct results *r)
 int pickle_write(const char *path, const struct results *r, char *why,
 		 size_t why_len)
 {
-	char tmp[PATH_MAX];
-	FILE *f;
-	int fd, err = 0;
+	struct atomic_file a;
+	FILE *f = atomic_open(&a, AT_FDCWD, path);
+	int err;
 
-	/* a new file beside the old, renamed over it: never half-written */
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp)) {
-		snprintf(why, why_len, "%s", strerror(ENAMETOOLONG));
-		return -ENAMETOOLONG;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	if (!f) {
 		err = -errno;
 		snprintf(why, why_len, "%s", strerror(errno));
 		return err;
 	}
-	f = fdopen(fd, "wb");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		goto out_unlink;
-	}
 	put_results(f, r);
-	if (ferror(f))
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (!err)
-		return 0;
-out_unlink:
-	snprintf(why, why_len, "%s", strerror(-err));
-	unlink(tmp);
+	err = atomic_commit(&a);
+	if (err)
+		snprintf(why, why_len, "%s", strerror(-err));
 	return err;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "log.h"
+#include "atomic_file.h"
 #include "report.h"
 
 #define PRAGMA_NOCOVER "#pragma NO COVER"
@@ -167,40 +168,25 @@ static int write_cover_body(FILE *f, const struct count_entry *counts,
 	return ferror(f) ? -EIO : 0;
 }
 
-/* Write through a temporary name so no reader sees half a file. */
 static int write_cover(int dirfd, const char *name,
 		       const struct count_entry *counts, size_t n,
 		       const struct source_info *s, struct cover_stats *st)
 {
-	char tmp[NAME_MAX + 1], final[NAME_MAX + 1];
+	char final[NAME_MAX + 1];
+	struct atomic_file a;
 	FILE *f;
-	int fd, err;
+	int err;
 
 	snprintf(final, sizeof(final), "%s.cover", name);
-	snprintf(tmp, sizeof(tmp), ".%s.cover.%d", name, (int)getpid());
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-		    O_CLOEXEC, 0644);
-	if (fd < 0)
+	f = atomic_open(&a, dirfd, final);
+	if (!f)
 		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		goto err_unlink;
-	}
 	err = write_cover_body(f, counts, n, s, st);
-	if (fclose(f) && !err)
-		err = -errno;
-	if (err)
-		goto err_unlink;
-	if (renameat(dirfd, tmp, dirfd, final)) {
-		err = -errno;
-		goto err_unlink;
+	if (err) {
+		atomic_abort(&a);
+		return err;
 	}
-	return 0;
-err_unlink:
-	unlinkat(dirfd, tmp, 0);
-	return err;
+	return atomic_commit(&a);
 }
 
 static int mkdirs(const char *dir)

@@ -254,7 +254,13 @@ int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
 
 	target_init(t);
 	t->pid = pid;
-	if (kill(pid, 0) && errno == ESRCH) {
+	/*
+	 * The pidfd pins the process before anything is read about it: while
+	 * it does not report an exit, @pid still names the same process and
+	 * not a newcomer that reused the number.
+	 */
+	t->pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (t->pidfd < 0 && errno == ESRCH) {
 		snprintf(why, why_len, "no such process: %d", pid);
 		return -ESRCH;
 	}
@@ -263,6 +269,10 @@ int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
 	if (err)
 		return err;
 	snapshot(t, pid);
+	if (target_gone(t)) {
+		snprintf(why, why_len, "process %d exited while it was being examined", pid);
+		return -ESRCH;
+	}
 	return 0;
 }
 
@@ -308,7 +318,8 @@ static void snapshot(struct target *t, pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
 	n = readlink(path, t->cwd, sizeof(t->cwd) - 1);
 	t->cwd[n > 0 ? n : 0] = '\0';
-	t->pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (t->pidfd < 0)
+		t->pidfd = syscall(SYS_pidfd_open, pid, 0);
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
 	read_nul_list(path, &abuf, &argv, &argc);
 	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
