@@ -2,16 +2,21 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include "log.h"
+#include "term.h"
 
 int log_level;
 
 static void vlog(const char *fmt, va_list ap)
 {
 	/* One write per line, so lines from signal paths do not interleave. */
-	char buf[4096];
+	char msg[4096], buf[4 * sizeof(msg) + 16];
 	int n = snprintf(buf, sizeof(buf), "ctrace-bpf: ");
+	int len = vsnprintf(msg, sizeof(msg), fmt, ap);
 
-	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
+	/* names in messages come from the target: one line, nothing raw */
+	if (len > (int)sizeof(msg) - 1)
+		len = sizeof(msg) - 1;
+	term_escape(buf + n, sizeof(buf) - n, msg, len > 0 ? len : 0, true);
 	fprintf(stderr, "%s\n", buf);
 }
 

@@ -25,6 +25,7 @@
 #include "report_trace.h"
 #include "resolve.h"
 #include "target.h"
+#include "term.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -133,15 +134,17 @@ static void print_ready(const struct target *t)
 	const struct pyelf *e = &t->elf;
 
 	const char *base = strrchr(e->path, '/');
-	char where[4200] = "", ver[32];
+	char where[4200] = "", ver[32], comm[4 * sizeof(t->comm) + 1];
 
 	/* name the library when the probes are not in the executable */
 	base = base ? base + 1 : e->path;
 	if (strncmp(base, t->comm, strlen(t->comm)))
 		snprintf(where, sizeof(where), " in %s", base);
 	pyelf_version_str(e, ver, sizeof(ver));
+	/* the command name is the target's to choose (PR_SET_NAME) */
+	term_escape(comm, sizeof(comm), t->comm, strlen(t->comm), true);
 	fprintf(stderr, "Tracing PID %d (%s, CPython %s%s)%s... Ctrl-C to end.\n",
-		t->pid, t->comm, ver, where,
+		t->pid, comm, ver, where,
 		t->launched ? " from its first bytecode" : "");
 	fflush(stderr);
 }
@@ -428,6 +431,7 @@ int main(int argc, char **argv)
 
 	/* line-buffered, so a pipe reader sees --trace lines as they happen */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	term_guard_stdout();
 	ret = cli_parse(argc, argv, &o);
 	if (ret >= 0) {
 		options_free(&o);
