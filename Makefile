@@ -34,7 +34,7 @@ MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps install uninstall test unit e2e roots bench demo clean format
+.PHONY: all deps install uninstall test unit e2e faults roots bench demo clean format
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/ctrace-bpf
@@ -88,7 +88,7 @@ $(OUTPUT)/tests/sdt_target: tests/sdt_target.c | $(OUTPUT)/tests
 # Every build and test dependency, from Debian's archive.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	pkg-config libpython3.11-dev python3.11-dev python3.11 systemtap-sdt-dev \
-	binutils util-linux procps debootstrap
+	binutils util-linux procps debootstrap strace
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root" >&2; exit 1; fi
 	apt-get update
@@ -108,6 +108,10 @@ e2e: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target $(OUTPUT)/tests/embed
 		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target \
 		EMBED=$(CURDIR)/$(OUTPUT)/tests/embed bash tests/run-e2e.sh
 
+faults: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target bash tests/run-faults.sh
+
 # The version matrix: Debian roots built with debootstrap, kept in build/.
 roots: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
@@ -116,7 +120,7 @@ roots: $(OUTPUT)/ctrace-bpf
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit e2e roots
+	$(Q)$(MAKE) --no-print-directory unit e2e faults roots
 
 bench: $(OUTPUT)/ctrace-bpf $(OUTPUT)/floor $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

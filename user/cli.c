@@ -198,7 +198,7 @@ int cli_parse(int argc, char **argv, struct options *o)
 	o->coverdir = ".";
 	opterr = 0;
 	/* '+' stops at the first non-option, so COMMAND's own flags are left alone */
-	while ((c = getopt_long(argc, argv, "+ctlTrRf:C:msgp:d:vh", long_opts,
+	while ((c = getopt_long(argc, argv, "+:ctlTrRf:C:msgp:d:vh", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c': o->count = true; break;
