@@ -34,7 +34,7 @@ MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps install uninstall test unit e2e faults roots bench demo clean format
+.PHONY: all deps install uninstall test unit e2e faults roots fuzz soak bench demo clean format
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/ctrace-bpf
@@ -111,6 +111,27 @@ e2e: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target $(OUTPUT)/tests/embed
 faults: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
 		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target bash tests/run-faults.sh
+
+# libFuzzer harnesses for every parser of untrusted bytes (not in make test:
+# they run for minutes).  FUZZ_SECONDS per harness.
+FUZZ_NAMES := pickle elf source analysis
+FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_NAMES))
+FUZZ_OBJS := $(patsubst user/%.c,$(OUTPUT)/fuzz/obj/%.o,$(USER_SRCS))
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Ibpf -Iuser $(PY_CFLAGS)
+
+$(OUTPUT)/fuzz/obj/%.o: user/%.c $(OUTPUT)/ctrace.skel.h $(OUTPUT)/analysis_py.h
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+
+.SECONDARY: $(FUZZ_OBJS)
+fuzz: $(FUZZ_BINS)
+	$(Q)bash tests/fuzz/run.sh $(CURDIR)/$(OUTPUT)/fuzz
 
 # The version matrix: Debian roots built with debootstrap, kept in build/.
 roots: $(OUTPUT)/ctrace-bpf

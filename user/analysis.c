@@ -223,11 +223,17 @@ static int parse_longs(const char *s, const char *end, long **out, size_t *n)
 	*out = NULL;
 	*n = 0;
 	while (s < end) {
-		char *e;
-		long v = strtol(s, &e, 10);
+		bool neg = s < end && *s == '-';
+		const char *e = s + neg;
+		long v = 0;
 
-		if (e == s)
+		/* bounded by @end: strtol would skip a newline and read on */
+		while (e < end && *e >= '0' && *e <= '9' && v < (1L << 40))
+			v = v * 10 + (*e++ - '0');
+		if (e == s + neg)
 			break;
+		if (neg)
+			v = -v;
 		if (*n == cap) {
 			long *g = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(long));
 
@@ -245,21 +251,26 @@ static int parse_longs(const char *s, const char *end, long **out, size_t *n)
 
 static int parse_code(const char *s, const char *end, struct code_info *c)
 {
-	char name[512], tname[1024];
-	int missed, used = 0;
+	char name[512], tname[1024], *line;
+	int missed, used = 0, err;
 	long first;
 
-	if (end - s > 1 << 24 ||
-	    sscanf(s, "%d %ld %511s %1023s %n", &missed, &first, name, tname,
-		   &used) != 4)
+	/* sscanf needs a string that ends where the record's line does */
+	if (end - s > 1 << 24 || !(line = strndup(s, end - s)))
 		return -EINVAL;
+	if (sscanf(line, "%d %ld %511s %1023s %n", &missed, &first, name, tname,
+		   &used) != 4) {
+		free(line);
+		return -EINVAL;
+	}
 	c->first_line_missed = missed;
 	c->firstlineno = first;
 	c->name = strdup(name);
 	c->trace_name = strdup(tname);
-	if (!c->name || !c->trace_name)
-		return -ENOMEM;
-	return parse_longs(s + used, end, &c->lines, &c->n_lines);
+	err = !c->name || !c->trace_name ? -ENOMEM :
+	      parse_longs(line + used, line + strlen(line), &c->lines, &c->n_lines);
+	free(line);
+	return err;
 }
 
 int analysis_parse(const char *buf, size_t len, struct file_analysis *a)
@@ -277,6 +288,10 @@ int analysis_parse(const char *buf, size_t len, struct file_analysis *a)
 
 		if (!nl || nl - p < 2)
 			goto bad;
+		/* each of these comes once; a second would leak the first */
+		if ((tag == 'E' && s->encoding) || (tag == 'F' && a->problem) ||
+		    (tag == 'N' && s->lines) || (tag == 'X' && s->executable))
+			goto bad;
 		if (tag == 'E') {
 			s->encoding = strndup(p + 2, nl - p - 2);
 		} else if (tag == 'F') {
@@ -291,10 +306,14 @@ int analysis_parse(const char *buf, size_t len, struct file_analysis *a)
 				goto bad;
 			p = nl + 1;
 			for (size_t i = 0; i < n; i++) {
-				char *e;
-				size_t l = strtoul(p, &e, 10);
+				const char *e = p;
+				size_t l = 0;
 
-				if (*e != '\n' || l > (size_t)(end - e - 1))
+				/* the record is not NUL-terminated: no strtoul */
+				while (e < end && *e >= '0' && *e <= '9' && l < len)
+					l = l * 10 + (*e++ - '0');
+				if (e == p || e >= end || *e != '\n' ||
+				    l > (size_t)(end - e - 1))
 					goto bad;
 				s->lines[i] = strndup(e + 1, l);
 				if (!s->lines[i])

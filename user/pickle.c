@@ -293,6 +293,21 @@ static int build_tuple(struct reader *rd, ssize_t from)
 	return push(rd, t);
 }
 
+/*
+ * trace's dicts hold tuples, strings and ints.  A dict inside one, at any
+ * depth, is refused: through the memo it could be the dict itself, and a
+ * cycle would never be freed.
+ */
+static bool holds_dict(const struct val *v, int depth)
+{
+	if (v->kind == V_DICT || depth > 16)
+		return true;
+	for (size_t i = 0; i < v->n; i++)
+		if (holds_dict(v->items[i], depth + 1))
+			return true;
+	return false;
+}
+
 static int set_items(struct reader *rd, ssize_t from)
 {
 	struct val *d;
@@ -304,6 +319,9 @@ static int set_items(struct reader *rd, ssize_t from)
 	d = rd->stack[from - 1];
 	if (d->kind != V_DICT)
 		return fail(rd, "SETITEMS on a non-dict");
+	for (size_t i = 0; i < n; i++)
+		if (holds_dict(rd->stack[from + i], 0))
+			return fail(rd, "a dict inside a dict is not trace's format");
 	items = realloc(d->items, (d->n + n + 1) * sizeof(*items));
 	if (!items)
 		return fail(rd, "out of memory");

@@ -87,10 +87,13 @@ static uint64_t read_u64_at(Elf *elf, uint64_t vaddr, bool *ok)
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
 			continue;
-		if (vaddr < sh.sh_addr || vaddr + 8 > sh.sh_addr + sh.sh_size)
+		/* no sums: a hostile file's addresses would wrap them */
+		if (vaddr < sh.sh_addr || vaddr - sh.sh_addr > sh.sh_size ||
+		    sh.sh_size - (vaddr - sh.sh_addr) < 8)
 			continue;
 		d = elf_getdata(scn, NULL);
-		if (!d || vaddr - sh.sh_addr + 8 > d->d_size)
+		if (!d || !d->d_buf || d->d_size < 8 ||
+		    vaddr - sh.sh_addr > d->d_size - 8)
 			return 0;
 		memcpy(&v, (char *)d->d_buf + (vaddr - sh.sh_addr), 8);
 		*ok = true;
