@@ -133,6 +133,11 @@ $(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 fuzz: $(FUZZ_BINS)
 	$(Q)bash tests/fuzz/run.sh $(CURDIR)/$(OUTPUT)/fuzz
 
+# Minutes of --count on a busy multi-threaded target (not in make test).
+soak: $(OUTPUT)/ctrace-bpf
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		bash tests/soak.sh
+
 # The version matrix: Debian roots built with debootstrap, kept in build/.
 roots: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
