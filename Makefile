@@ -67,7 +67,7 @@ $(OUTPUT)/analysis_py.h: user/analysis.py scripts/embed.sh | $(OUTPUT)
 	$(call msg,EMBED,$@)
 	$(Q)sh scripts/embed.sh analysis_py_src $< > $@
 
-$(OUTPUT)/obj/%.o: user/%.c $(OUTPUT)/ctrace.skel.h $(OUTPUT)/analysis_py.h | $(OUTPUT)/obj
+$(OUTPUT)/obj/%.o: user/%.c $(OUTPUT)/ctrace.skel.h $(OUTPUT)/events.skel.h $(OUTPUT)/analysis_py.h | $(OUTPUT)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -120,7 +120,7 @@ FUZZ_OBJS := $(patsubst user/%.c,$(OUTPUT)/fuzz/obj/%.o,$(USER_SRCS))
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Ibpf -Iuser $(PY_CFLAGS)
 
-$(OUTPUT)/fuzz/obj/%.o: user/%.c $(OUTPUT)/ctrace.skel.h $(OUTPUT)/analysis_py.h
+$(OUTPUT)/fuzz/obj/%.o: user/%.c $(OUTPUT)/ctrace.skel.h $(OUTPUT)/events.skel.h $(OUTPUT)/analysis_py.h
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

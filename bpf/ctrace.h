@@ -160,4 +160,68 @@ struct ctrace_str_event {
 	char s[CTRACE_STR_MAX];
 };
 
+/* ---- --gc, --imports, --audit (bpf/events.bpf.c) ---- */
+
+#define CTRACE_GC_GENS 4	/* 0-2, and 3 for anything else */
+#define CTRACE_HIST_SLOTS 32	/* log2 buckets of microseconds */
+#define CTRACE_NAME_MAX 128
+#define CTRACE_AUDIT_ARGS 4
+#define CTRACE_AUDIT_VAL 64
+
+struct ctrace_gc_gen {
+	__u64 collections;
+	__u64 collected;
+	__u64 total_ns;
+	__u64 hist[CTRACE_HIST_SLOTS];	/* [i]: durations in [2^(i-1), 2^i) us */
+};
+
+/* Where CPython keeps the values an audit event's args tuple may hold. */
+struct ctrace_objs {
+	__u64 type_str, type_int, type_bytes;	/* link-time &PyXxx_Type */
+	__u32 str_state, str_ascii_data;
+	__u32 long_tagged;	/* 3.12+: lv_tag, not ob_size, says size and sign */
+	__u32 bytes_data;
+};
+
+enum ctrace_ev_kind {
+	CTRACE_EV_IMPORT = 16,
+	CTRACE_EV_AUDIT,
+};
+
+struct ctrace_import_event {
+	__u32 type;
+	__u32 pid;
+	__u64 ns;	/* find-and-load time, nested imports included */
+	__u32 found;
+	__u32 depth;
+	char name[CTRACE_NAME_MAX];
+};
+
+enum ctrace_arg_kind {
+	CTRACE_ARG_OTHER,	/* something that is not str, int or bytes */
+	CTRACE_ARG_STR,
+	CTRACE_ARG_INT,
+	CTRACE_ARG_BYTES,
+	CTRACE_ARG_BIGINT,	/* an int wider than 60 bits */
+	CTRACE_ARG_UNREADABLE,	/* a str that is not compact ASCII, or a fault */
+};
+
+struct ctrace_audit_arg {
+	__u32 kind;
+	__u32 len;	/* the whole value's length; val holds its start */
+	__s64 i;
+	char val[CTRACE_AUDIT_VAL];
+};
+
+struct ctrace_audit_event {
+	__u32 type;
+	__u32 pid;
+	__u64 ts;
+	__u32 tid;
+	__u32 nargs;	/* the tuple's size; at most CTRACE_AUDIT_ARGS shown */
+	char comm[16];
+	char event[64];
+	struct ctrace_audit_arg args[CTRACE_AUDIT_ARGS];
+};
+
 #endif /* CTRACE_H */

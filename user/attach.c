@@ -75,6 +75,7 @@ int check_kernel(char *why, size_t why_len)
 	return 0;
 }
 
+
 /* -vv: the offsets the programs will use, for reports against new builds */
 static void log_layout(const volatile struct ctrace_layout *l)
 {
@@ -99,6 +100,11 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 	if (log_level < 1)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
+}
+
+void quiet_libbpf(void)
+{
+	libbpf_set_print(libbpf_quiet);
 }
 
 /* Maps a mode does not use shrink to one entry instead of ~100 MB. */
@@ -139,7 +145,7 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 	int err;
 
 	memset(tr, 0, sizeof(*tr));
-	libbpf_set_print(libbpf_quiet);
+	quiet_libbpf();
 	s = ctrace_bpf__open();
 	if (!s) {
 		err = -errno;

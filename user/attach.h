@@ -46,6 +46,8 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 /* Stop counting now and start detaching; tracer_detach() waits for it. */
 void tracer_stop(struct tracer *tr);
 void tracer_detach(struct tracer *tr);
+/* libbpf speaks only for warnings, or with -vv. */
+void quiet_libbpf(void);
 /* The target exec'd: counting stopped there. */
 bool tracer_target_execd(const struct tracer *tr);
 void tracer_destroy(struct tracer *tr);

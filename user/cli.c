@@ -12,6 +12,7 @@
 
 static const char usage_text[] =
 "Usage: ctrace-bpf MODE... [MODIFIERS] [FILTERS] -p PID\n"
+"       ctrace-bpf --gc|--imports|--audit[=EVENT,...]... -p PID | -- COMMAND\n"
 "       ctrace-bpf MODE... [MODIFIERS] [FILTERS] -- COMMAND [ARG...]\n"
 "       ctrace-bpf -r -f FILE [-C DIR] [-m] [-s]\n"
 "\n"
@@ -25,6 +26,15 @@ static const char usage_text[] =
 "  -l, --listfuncs      list the functions that ran (not with -c or -t)\n"
 "  -T, --trackcalls     list caller -> callee pairs\n"
 "  -r, --report         report from a counts file (-f) without tracing\n"
+"\n"
+"Other probes (any of them, not with the modes above):\n"
+"      --gc             per generation: collections, objects collected and a\n"
+"                       histogram of their durations\n"
+"      --imports        each module imported, with its find-and-load time\n"
+"                       (nested imports included), slowest first\n"
+"      --audit[=EVENT,...]  print audit events (PEP 578) as they happen, with\n"
+"                       their str, int and bytes arguments; only the EVENTs\n"
+"                       named, if any\n"
 "\n"
 "Modifiers:\n"
 "  -f, --file FILE      accumulate counts in FILE, in python -m trace's pickle\n"
@@ -75,6 +85,9 @@ static const char usage_text[] =
 
 enum {
 	OPT_IGNORE_MODULE = 0x100,
+	OPT_GC,
+	OPT_IMPORTS,
+	OPT_AUDIT,
 	OPT_IGNORE_DIR,
 	OPT_VERSION,
 };
@@ -93,6 +106,9 @@ static const struct option long_opts[] = {
 	{ "timing", no_argument, NULL, 'g' },
 	{ "ignore-module", required_argument, NULL, OPT_IGNORE_MODULE },
 	{ "ignore-dir", required_argument, NULL, OPT_IGNORE_DIR },
+	{ "gc", no_argument, NULL, OPT_GC },
+	{ "imports", no_argument, NULL, OPT_IMPORTS },
+	{ "audit", optional_argument, NULL, OPT_AUDIT },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -177,7 +193,12 @@ static int check_modes(const struct options *o)
 			return usage_error("%s-r/--report reads a counts file and takes no target", "");
 		return -1;
 	}
-	if (!o->trace && !o->count && !o->listfuncs && !o->trackcalls)
+	if (o->gc || o->imports || o->audit) {
+		if (o->trace || o->count || o->listfuncs || o->trackcalls)
+			return usage_error("%s--gc, --imports and --audit do not combine with --count, --trace, --listfuncs or --trackcalls", "");
+		if (o->file || o->summary || o->missing)
+			return usage_error("%s-f, -m and -s belong to trace's modes, not to --gc, --imports or --audit", "");
+	} else if (!o->trace && !o->count && !o->listfuncs && !o->trackcalls)
 		return usage_error("%smust specify one of --trace, --count, --report, --listfuncs, or --trackcalls", "");
 	if (o->listfuncs && (o->count || o->trace))
 		return usage_error("%scannot specify both --listfuncs and (--trace or --count)", "");
@@ -229,6 +250,18 @@ int cli_parse(int argc, char **argv, struct options *o)
 			if (split_into(&o->ignore_dirs, &o->n_ignore_dirs, optarg, ':'))
 				return usage_error("%sout of memory", "");
 			break;
+		case OPT_GC: o->gc = true; break;
+		case OPT_IMPORTS: o->imports = true; break;
+		case OPT_AUDIT:
+			o->audit = true;
+			if (optarg && split_into(&o->audit_events,
+						 &o->n_audit_events, optarg, ','))
+				return usage_error("%sout of memory", "");
+			for (int i = 0; i < o->n_audit_events; i++)
+				if (!*o->audit_events[i] ||
+				    strlen(o->audit_events[i]) >= 64)
+					return usage_error("invalid --audit event '%s': 1 to 63 characters", o->audit_events[i]);
+			break;
 		case 'p':
 			if (parse_pid(optarg, &o->pid))
 				return usage_error("invalid -p/--pid '%s': expected a process ID", optarg);
@@ -265,6 +298,9 @@ void options_free(struct options *o)
 		free(o->ignore_mods[i]);
 	for (int i = 0; i < o->n_ignore_dirs; i++)
 		free(o->ignore_dirs[i]);
+	for (int i = 0; i < o->n_audit_events; i++)
+		free(o->audit_events[i]);
 	free(o->ignore_mods);
 	free(o->ignore_dirs);
+	free(o->audit_events);
 }

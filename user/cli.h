@@ -17,6 +17,10 @@ struct options {
 	int n_ignore_mods;
 	char **ignore_dirs;
 	int n_ignore_dirs;
+	/* the interpreter's other probes */
+	bool gc, imports, audit;
+	char **audit_events;	/* --audit=A,B: only these */
+	int n_audit_events;
 	/* target */
 	pid_t pid;
 	char **command;

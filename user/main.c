@@ -17,6 +17,7 @@
 #include "atomic_file.h"
 #include "attach.h"
 #include "cli.h"
+#include "events.h"
 #include "collect.h"
 #include "ctrace.skel.h"
 #include "log.h"
@@ -127,26 +128,6 @@ static void run_until_done(const struct options *o, struct target *t,
 			break;
 		}
 	}
-}
-
-static void print_ready(const struct target *t)
-{
-	const struct pyelf *e = &t->elf;
-
-	const char *base = strrchr(e->path, '/');
-	char where[4200] = "", ver[32], comm[4 * sizeof(t->comm) + 1];
-
-	/* name the library when the probes are not in the executable */
-	base = base ? base + 1 : e->path;
-	if (strncmp(base, t->comm, strlen(t->comm)))
-		snprintf(where, sizeof(where), " in %s", base);
-	pyelf_version_str(e, ver, sizeof(ver));
-	/* the command name is the target's to choose (PR_SET_NAME) */
-	term_escape(comm, sizeof(comm), t->comm, strlen(t->comm), true);
-	fprintf(stderr, "Tracing PID %d (%s, CPython %s%s)%s... Ctrl-C to end.\n",
-		t->pid, comm, ver, where,
-		t->launched ? " from its first bytecode" : "");
-	fflush(stderr);
 }
 
 /* The interpreter's sys.path as trace would see it, for .cover names. */
@@ -299,6 +280,10 @@ static int trace_target(const struct options *o)
 		target_close(&t);
 		return 1;
 	}
+	if (o->gc || o->imports || o->audit) {
+		ret = events_run(o, &t, &stop_requested);
+		goto out_abort;
+	}
 	/* a missing probe is the clearer refusal, so it is reported first */
 	fl = py_flavor_for(&t.elf, flwhy, sizeof(flwhy));
 	if (plan_make(o, fl, &t.elf, &plan, why, sizeof(why))) {
@@ -344,7 +329,7 @@ static int trace_target(const struct options *o)
 			goto out_detach;
 		}
 	}
-	print_ready(&t);
+	target_print_ready(&t);
 	if (t.launched && target_release(&t, why, sizeof(why))) {
 		pr_err("%s", why);
 		goto out_detach;

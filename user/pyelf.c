@@ -121,6 +121,12 @@ static void read_symbols(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh,
 			e->runtime_sym = sym.st_value;
 		else if (!strcmp(name, "Py_Version"))
 			*py_version = sym.st_value;
+		else if (!strcmp(name, "PyUnicode_Type"))
+			e->type_str = sym.st_value;
+		else if (!strcmp(name, "PyLong_Type"))
+			e->type_int = sym.st_value;
+		else if (!strcmp(name, "PyBytes_Type"))
+			e->type_bytes = sym.st_value;
 		else if (!strncmp(name, "Py_Initialize", 13))
 			e->is_python = true;
 	}

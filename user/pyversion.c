@@ -225,3 +225,19 @@ const struct py_flavor *py_flavor_for(const struct pyelf *e, char *why,
 			 "cannot tell the CPython version of '%s'", e->path);
 	return NULL;
 }
+
+void py_objects(const struct pyelf *e, struct ctrace_objs *o)
+{
+	bool since_312 = e->major > 3 || (e->major == 3 && e->minor >= 12);
+
+	memset(o, 0, sizeof(*o));
+	o->type_str = e->type_str;
+	o->type_int = e->type_int;
+	o->type_bytes = e->type_bytes;
+	o->str_state = 32;	/* PyASCIIObject.state, after length and hash */
+	/* 3.12 dropped PyASCIIObject.wstr: the data follows state directly */
+	o->str_ascii_data = since_312 ? 40 : 48;
+	/* 3.12: PyLongObject's ob_size became lv_tag */
+	o->long_tagged = since_312;
+	o->bytes_data = 32;	/* PyBytesObject.ob_sval, after ob_shash */
+}

@@ -50,6 +50,9 @@ const struct py_flavor *py_flavor_for(const struct pyelf *e, char *why,
 int py_layout(const struct py_flavor *fl, const struct pyelf *e,
 	      struct ctrace_layout *out, char *why, size_t why_len);
 
+/* Where str, int and bytes objects keep their values, for --audit. */
+void py_objects(const struct pyelf *e, struct ctrace_objs *o);
+
 /* Why @mode cannot run on @e for want of @probe, in one line. */
 int py_explain_missing(const struct pyelf *e, int probe, const char *mode,
 		       char *why, size_t why_len);

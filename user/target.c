@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "target.h"
+#include "term.h"
 
 static int add_path(struct target *t, const char *p)
 {
@@ -304,6 +305,20 @@ static bool python_elf_of(pid_t pid, struct pyelf *out)
 	return true;
 }
 
+static void join_cmdline(struct target *t, char **argv, int argc)
+{
+	char raw[sizeof(t->cmdline)];
+	size_t n = 0;
+
+	raw[0] = '\0';
+	for (int i = 0; i < argc && n + 1 < sizeof(raw); i++)
+		n += snprintf(raw + n, sizeof(raw) - n, "%s%s", i ? " " : "",
+			      argv[i]);
+	if (n >= sizeof(raw))
+		n = sizeof(raw) - 1;
+	term_escape(t->cmdline, sizeof(t->cmdline), raw, n, true);
+}
+
 /* Everything the reports need from the process, read while it is stopped. */
 static void snapshot(struct target *t, pid_t pid)
 {
@@ -322,6 +337,7 @@ static void snapshot(struct target *t, pid_t pid)
 		t->pidfd = syscall(SYS_pidfd_open, pid, 0);
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
 	read_nul_list(path, &abuf, &argv, &argc);
+	join_cmdline(t, argv, argc);
 	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
 	read_nul_list(path, &ebuf, &env, &envc);
 	if (argv)
@@ -571,4 +587,24 @@ void target_close(struct target *t)
 	t->root_fd = t->pidfd = -1;
 	t->path_head = NULL;
 	t->n_path_head = 0;
+}
+
+void target_print_ready(const struct target *t)
+{
+	const struct pyelf *e = &t->elf;
+
+	const char *base = strrchr(e->path, '/');
+	char where[4200] = "", ver[32], comm[4 * sizeof(t->comm) + 1];
+
+	/* name the library when the probes are not in the executable */
+	base = base ? base + 1 : e->path;
+	if (strncmp(base, t->comm, strlen(t->comm)))
+		snprintf(where, sizeof(where), " in %s", base);
+	pyelf_version_str(e, ver, sizeof(ver));
+	/* the command name is the target's to choose (PR_SET_NAME) */
+	term_escape(comm, sizeof(comm), t->comm, strlen(t->comm), true);
+	fprintf(stderr, "Tracing PID %d (%s, CPython %s%s)%s... Ctrl-C to end.\n",
+		t->pid, comm, ver, where,
+		t->launched ? " from its first bytecode" : "");
+	fflush(stderr);
 }

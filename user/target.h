@@ -11,6 +11,7 @@ struct target {
 	pid_t pid;
 	bool launched;
 	char comm[64];
+	char cmdline[512];	/* its argv joined by spaces, control bytes escaped */
 	struct pyelf elf;	/* the ELF that carries the python probes */
 	int root_fd;		/* O_PATH of the target's root, for sources */
 	char cwd[PATH_MAX];	/* the target's cwd, as seen inside its root */
@@ -40,6 +41,8 @@ int target_release(struct target *t, char *why, size_t why_len);
 void target_abort(struct target *t);
 /* True once the target is gone; a launched child is reaped. */
 bool target_gone(struct target *t);
+/* The one "Tracing PID ..." line on stderr, once every probe is live. */
+void target_print_ready(const struct target *t);
 /* fd to poll for the target's exit, or -1 */
 int target_pollfd(const struct target *t);
 void target_close(struct target *t);

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * --gc, --imports and --audit on one target: attaching bpf/events.bpf.c to
+ * the probes they need, streaming audit events, and collecting the rest.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "events.h"
+#include "ctrace.h"
+#include "events.skel.h"
+#include "log.h"
+#include "pyversion.h"
+#include "report_events.h"
+
+struct imports {
+	struct import_row *rows;
+	size_t n, cap;
+};
+
+struct stream {
+	struct imports imports;
+	uint64_t t0;
+	bool audit;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int add_import(struct imports *im, const struct ctrace_import_event *ev)
+{
+	struct import_row *r = NULL;
+
+	for (size_t i = 0; i < im->n && !r; i++)
+		if (im->rows[i].pid == ev->pid &&
+		    !strncmp(im->rows[i].name, ev->name, sizeof(ev->name)))
+			r = &im->rows[i];
+	if (!r) {
+		if (im->n == im->cap) {
+			size_t cap = im->cap ? im->cap * 2 : 64;
+			struct import_row *g = realloc(im->rows, cap * sizeof(*g));
+
+			if (!g)
+				return -ENOMEM;
+			im->rows = g;
+			im->cap = cap;
+		}
+		r = &im->rows[im->n++];
+		memset(r, 0, sizeof(*r));
+		r->pid = ev->pid;
+		memcpy(r->name, ev->name, sizeof(r->name));
+		r->name[sizeof(r->name) - 1] = '\0';
+	}
+	r->ns += ev->ns;
+	r->times++;
+	r->failed += !ev->found;
+	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct stream *st = ctx;
+	const __u32 *type = data;
+
+	if (len >= sizeof(struct ctrace_import_event) && *type == CTRACE_EV_IMPORT)
+		return add_import(&st->imports, data);
+	if (len >= sizeof(struct ctrace_audit_event) && *type == CTRACE_EV_AUDIT)
+		audit_line(stdout, data, st->t0);
+	return 0;
+}
+
+struct want {
+	bool on;
+	const char *mode;
+	int probes[2];
+	int n;
+};
+
+static int check_probes(const struct want *w, const struct pyelf *e, char *why,
+			size_t why_len)
+{
+	char ver[32];
+
+	pyelf_version_str(e, ver, sizeof(ver));
+	for (int i = 0; i < 3; i++) {
+		for (int j = 0; w[i].on && j < w[i].n; j++) {
+			if (e->has_probe[w[i].probes[j]])
+				continue;
+			snprintf(why, why_len,
+				 "%s needs the python:%s probe, which '%s' (CPython %s) does not have",
+				 w[i].mode, probe_names[w[i].probes[j]], e->path, ver);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+static struct bpf_program *program_for(struct events_bpf *s, int probe)
+{
+	switch (probe) {
+	case PROBE_GC_START: return s->progs.on_gc_start;
+	case PROBE_GC_DONE: return s->progs.on_gc_done;
+	case PROBE_IMPORT_START: return s->progs.on_import_start;
+	case PROBE_IMPORT_DONE: return s->progs.on_import_done;
+	default: return s->progs.on_audit;
+	}
+}
+
+static void report_gc_map(struct events_bpf *s, uint32_t pid)
+{
+	int fd = bpf_map__fd(s->maps.gc_gens);
+	struct gc_row rows[CTRACE_GC_GENS];
+	struct { __u32 pid, gen; } key, next, *prev = NULL;
+	size_t n = 0;
+
+	while (n < CTRACE_GC_GENS && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (key.pid != pid ||
+		    bpf_map_lookup_elem(fd, &key, &rows[n].g))
+			continue;
+		rows[n].pid = key.pid;
+		rows[n].gen = key.gen;
+		n++;
+	}
+	report_gc(stdout, rows, n);
+}
+
+static uint64_t sum_drops(struct events_bpf *s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL;
+	__u32 zero = 0;
+	uint64_t total = 0;
+
+	if (v && !bpf_map_lookup_elem(bpf_map__fd(s->maps.drops), &zero, v))
+		for (int c = 0; c < ncpu; c++)
+			total += v[c];
+	free(v);
+	return total;
+}
+
+int events_run(const struct options *o, struct target *t,
+	       volatile sig_atomic_t *stop)
+{
+	const struct want want[3] = {
+		{ o->gc, "--gc", { PROBE_GC_START, PROBE_GC_DONE }, 2 },
+		{ o->imports, "--imports", { PROBE_IMPORT_START, PROBE_IMPORT_DONE }, 2 },
+		{ o->audit, "--audit", { PROBE_AUDIT }, 1 },
+	};
+	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
+	struct bpf_link *links[8];
+	struct ring_buffer *rb = NULL;
+	struct stream st = { .audit = o->audit };
+	struct events_bpf *s;
+	int n_links = 0, err, ret = 1;
+	char why[1024];
+
+	if (check_probes(want, &t->elf, why, sizeof(why))) {
+		pr_err("%s", why);
+		return 1;
+	}
+	quiet_libbpf();
+	s = events_bpf__open();
+	if (!s) {
+		pr_err("cannot open the BPF object: %s", strerror(errno));
+		return 1;
+	}
+	py_objects(&t->elf, (struct ctrace_objs *)&s->rodata->objs);
+	s->rodata->audit_filtered = o->n_audit_events > 0;
+	err = events_bpf__load(s);
+	if (err) {
+		pr_err("cannot load BPF programs: %s%s", strerror(-err),
+		       err == -EPERM ? "; run as root" : "");
+		goto out;
+	}
+	for (int i = 0; i < o->n_audit_events; i++) {
+		char key[64] = {};
+		__u8 one = 1;
+
+		strncpy(key, o->audit_events[i], sizeof(key) - 1);
+		bpf_map_update_elem(bpf_map__fd(s->maps.audit_filter), key, &one,
+				    BPF_ANY);
+	}
+	for (int i = 0; i < 3; i++) {
+		for (int j = 0; want[i].on && j < want[i].n; j++) {
+			int probe = want[i].probes[j];
+			LIBBPF_OPTS(bpf_usdt_opts, uo,
+				    .usdt_cookie = t->elf.probe_pc[probe]);
+
+			links[n_links] = bpf_program__attach_usdt(
+				program_for(s, probe), t->pid, t->elf.path,
+				"python", probe_names[probe], &uo);
+			if (!links[n_links]) {
+				pr_err("cannot attach to python:%s in '%s' (PID %d): %s",
+				       probe_names[probe], t->elf.path, t->pid,
+				       strerror(errno));
+				goto out;
+			}
+			n_links++;
+		}
+	}
+	rb = ring_buffer__new(bpf_map__fd(s->maps.events), on_event, &st, NULL);
+	if (!rb) {
+		pr_err("cannot open the ring buffer: %s", strerror(errno));
+		goto out;
+	}
+	if (!t->launched && target_gone(t)) {
+		pr_err("process %d exited before the probes were attached; nothing was traced",
+		       t->pid);
+		goto out;
+	}
+	st.t0 = mono_ns();
+	if (o->audit)
+		audit_header(stdout);
+	target_print_ready(t);
+	if (t->launched && target_release(t, why, sizeof(why))) {
+		pr_err("%s", why);
+		goto out;
+	}
+	while (!*stop && !(deadline && mono_ns() >= deadline) && !target_gone(t))
+		ring_buffer__poll(rb, 100);
+	s->bss->stopped = 1;
+	ring_buffer__consume(rb);
+	fflush(stdout);
+	if (o->gc || o->imports)
+		report_heading(stdout, t->pid, t->cmdline);
+	if (o->gc)
+		report_gc_map(s, t->pid);
+	if (o->imports)
+		report_imports(stdout, st.imports.rows, st.imports.n);
+	if (sum_drops(s))
+		pr_err("warning: %llu events were lost: the ring buffer was full",
+		       (unsigned long long)sum_drops(s));
+	ret = 0;
+	if (t->launched && t->reaped && WIFEXITED(t->exit_status))
+		ret = WEXITSTATUS(t->exit_status);
+out:
+	ring_buffer__free(rb);
+	while (n_links--)
+		bpf_link__destroy(links[n_links]);
+	events_bpf__destroy(s);
+	free(st.imports.rows);
+	return ret;
+}
