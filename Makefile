@@ -34,7 +34,7 @@ MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps install uninstall test unit e2e faults roots fuzz soak bench demo clean format
+.PHONY: all deps install uninstall test unit e2e faults roots events fuzz soak bench demo clean format
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/ctrace-bpf
@@ -138,6 +138,11 @@ soak: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
 		bash tests/soak.sh
 
+# --gc, --imports and --audit on 3.11, and on 3.9 and 3.13 from the roots.
+events: $(OUTPUT)/ctrace-bpf
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		ROOTS=$(CURDIR)/$(OUTPUT)/roots bash tests/run-events.sh
+
 # The version matrix: Debian roots built with debootstrap, kept in build/.
 roots: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
@@ -146,7 +151,7 @@ roots: $(OUTPUT)/ctrace-bpf
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit e2e faults roots
+	$(Q)$(MAKE) --no-print-directory unit e2e faults roots events
 
 bench: $(OUTPUT)/ctrace-bpf $(OUTPUT)/floor $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

@@ -276,6 +276,11 @@ done <<'TABLE'
 1|cannot run|command not found|"$CTRACE" -c -- /nonexistent/python3.11
 1|exited without running a Python interpreter|a command that never runs Python|"$CTRACE" -c -- /bin/true
 1|cannot read|report from a missing counts file|"$CTRACE" -r -f "$W/missing.pkl"
+2|do not combine with --count|--gc with --count|"$CTRACE" --gc -c -p 1
+2|do not combine with --count|--audit with --listfuncs|"$CTRACE" --audit -l -p 1
+2|invalid --audit event ''|--audit= with an empty event name|"$CTRACE" --audit= -p 1
+2|belong to trace's modes|--imports with -f|"$CTRACE" --imports -f x.pkl -p 1
+1|without --with-dtrace|--gc on a Python without probes|"$CTRACE" --gc -- "$W/python3.11"
 TABLE
 kill $SLEEPER $FAKE
 mkdir -p "$W/v/pkg"

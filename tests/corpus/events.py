@@ -1,0 +1,26 @@
+# Known events for --gc, --imports and --audit: exactly 7 gc.collect(1)
+# calls that each find 10 cycles, imports of known modules (one that does
+# not exist), one open of /etc/hostname and one compile.
+import gc
+import sys
+gc.disable()
+if len(sys.argv) > 1:
+    print("ready", flush=True)
+    sys.stdin.readline()
+for i in range(7):
+    for j in range(10):
+        a = []
+        a.append(a)
+    del a
+    gc.collect(1)
+import json
+import email.mime.text
+try:
+    import nosuchmodule_xyz
+except ImportError:
+    pass
+open('/etc/hostname').close()
+compile('x = 1', '<ctrace-events>', 'exec')
+if len(sys.argv) > 1:
+    print("done", flush=True)
+    sys.stdin.readline()
