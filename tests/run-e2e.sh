@@ -280,7 +280,7 @@ done <<'TABLE'
 2|do not combine with --count|--audit with --listfuncs|"$CTRACE" --audit -l -p 1
 2|invalid --audit event ''|--audit= with an empty event name|"$CTRACE" --audit= -p 1
 2|belong to trace's modes|--imports with -f|"$CTRACE" --imports -f x.pkl -p 1
-1|without --with-dtrace|--gc on a Python without probes|"$CTRACE" --gc -- "$W/python3.11"
+1|--gc needs the python:gc__start probe|--gc on a Python without probes|"$CTRACE" --gc -- "$W/python3.11"
 TABLE
 kill $SLEEPER $FAKE
 mkdir -p "$W/v/pkg"
