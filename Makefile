@@ -34,7 +34,7 @@ MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps install uninstall test unit e2e faults roots events fuzz soak bench demo clean format
+.PHONY: all deps install uninstall test unit e2e faults roots events multi fuzz soak bench demo clean format
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/ctrace-bpf
@@ -143,6 +143,11 @@ events: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
 		ROOTS=$(CURDIR)/$(OUTPUT)/roots bash tests/run-events.sh
 
+# Several processes: -p repeated, and -a.
+multi: $(OUTPUT)/ctrace-bpf
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		ROOTS=$(CURDIR)/$(OUTPUT)/roots bash tests/run-multi.sh
+
 # The version matrix: Debian roots built with debootstrap, kept in build/.
 roots: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
@@ -151,7 +156,7 @@ roots: $(OUTPUT)/ctrace-bpf
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit e2e faults roots events
+	$(Q)$(MAKE) --no-print-directory unit e2e faults roots events multi
 
 bench: $(OUTPUT)/ctrace-bpf $(OUTPUT)/floor $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

@@ -10,7 +10,13 @@
 #include <bpf/usdt.bpf.h>
 #include "ctrace.h"
 
-const volatile struct ctrace_objs objs = {};
+/* Per process: where its interpreter keeps str, int and bytes values. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct ctrace_objs);
+} objs_of SEC(".maps");
 /* --audit=EVENT,...: only the events named in audit_filter */
 const volatile __u32 audit_filtered = 0;
 volatile __u32 stopped = 0;
@@ -225,6 +231,7 @@ static __always_inline __u64 read_u64(__u64 addr, bool *ok)
 
 /* One value of the args tuple, if it is a str, an int or a bytes. */
 static __always_inline void audit_arg(__u64 obj, __u64 bias,
+				      const struct ctrace_objs *objs,
 				      struct ctrace_audit_arg *a)
 {
 	__u64 type, size, data;
@@ -235,35 +242,35 @@ static __always_inline void audit_arg(__u64 obj, __u64 bias,
 	if (!ok)
 		return;
 	a->kind = CTRACE_ARG_OTHER;
-	if (objs.type_str && type == objs.type_str + bias) {
+	if (objs->type_str && type == objs->type_str + bias) {
 		__u8 state = 0;
 
 		a->kind = CTRACE_ARG_UNREADABLE;
 		size = read_u64(obj + 16, &ok);	/* length */
 		if (!ok || bpf_probe_read_user(&state, 1,
-					       (void *)(obj + objs.str_state)))
+					       (void *)(obj + objs->str_state)))
 			return;
 		/* compact ASCII only: other kinds are not UTF-8 in memory */
 		if ((state & 0x60) != 0x60)
 			return;
 		a->kind = CTRACE_ARG_STR;
 		a->len = size;
-		data = obj + objs.str_ascii_data;
-	} else if (objs.type_bytes && type == objs.type_bytes + bias) {
+		data = obj + objs->str_ascii_data;
+	} else if (objs->type_bytes && type == objs->type_bytes + bias) {
 		size = read_u64(obj + 16, &ok);	/* ob_size */
 		if (!ok)
 			return;
 		a->kind = CTRACE_ARG_BYTES;
 		a->len = size;
-		data = obj + objs.bytes_data;
-	} else if (objs.type_int && type == objs.type_int + bias) {
+		data = obj + objs->bytes_data;
+	} else if (objs->type_int && type == objs->type_int + bias) {
 		__u64 tag = read_u64(obj + 16, &ok);
 		__s64 ndigits, sign = 1;
 		__u32 dig[2] = {};
 
 		if (!ok)
 			return;
-		if (objs.long_tagged) {
+		if (objs->long_tagged) {
 			/* lv_tag: digits << 3 | sign (0 positive, 1 zero, 2 negative) */
 			ndigits = tag >> 3;
 			sign = (tag & 3) == 2 ? -1 : 1;
@@ -296,13 +303,18 @@ SEC("usdt")
 int BPF_USDT(on_audit, void *event, void *args)
 {
 	__u64 id = bpf_get_current_pid_tgid();
+	struct ctrace_objs none = {};
+	const struct ctrace_objs *objs;
 	struct ctrace_audit_event *ev;
-	__u32 zero = 0;
+	__u32 zero = 0, pid = id >> 32;
 	__u64 n, bias;
 	bool ok;
 
 	if (stopped)
 		return 0;
+	objs = bpf_map_lookup_elem(&objs_of, &pid);
+	if (!objs)
+		objs = &none;
 	ev = bpf_map_lookup_elem(&audit_scratch, &zero);
 	if (!ev)
 		return 0;
@@ -327,12 +339,27 @@ int BPF_USDT(on_audit, void *event, void *args)
 			continue;
 		item = read_u64((__u64)args + 24 + 8 * i, &ok);
 		if (ok && item)
-			audit_arg(item, bias, &ev->args[i]);
+			audit_arg(item, bias, objs, &ev->args[i]);
 		else
 			ev->args[i].kind = CTRACE_ARG_UNREADABLE;
 	}
 	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0))
 		dropped();
+	return 0;
+}
+
+/* -a: every exec on the host, for userspace to look at within the second */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 << 10);
+} execs SEC(".maps");
+
+SEC("raw_tp/sched_process_exec")
+int on_any_exec(void *ctx)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
+	bpf_ringbuf_output(&execs, &pid, sizeof(pid), 0);
 	return 0;
 }
 

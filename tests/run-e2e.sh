@@ -254,6 +254,9 @@ done <<'TABLE'
 2|reads a counts file and takes no target|report with a target|"$CTRACE" -r -f "$W/empty.pkl" -p 1
 2|not allowed with argument -r|no-report with report|"$CTRACE" -r -R -f "$W/empty.pkl"
 2|exclude each other|PID and a command|"$CTRACE" -c -p 1 -- "$PYTHON"
+2|exclude each other|-a and a PID|"$CTRACE" -l -a -p 1
+2|--count and --trace take one process|-a with --count|"$CTRACE" -c -a
+2|--count and --trace take one process|two PIDs with --trace|"$CTRACE" -t -p 1 -p 2
 2|target is required|no target|"$CTRACE" -c
 2|invalid -p/--pid '12ab'|bad PID|"$CTRACE" -c -p 12ab
 2|invalid -p/--pid '-5'|negative PID|"$CTRACE" -c -p -5

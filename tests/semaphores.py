@@ -1,4 +1,5 @@
-"""semaphores.py PID: the sum of every python USDT semaphore in PID's memory.
+"""semaphores.py PID [PROBE]: the sum of the python USDT semaphores in PID's
+memory: every one, or PROBE's alone (e.g. line).
 
 The semaphores live in the .probes section of the ELF with the probes (the
 executable or a libpython it maps); each is found through /proc/PID/maps and
@@ -17,16 +18,18 @@ def probes_section(path):
     return (int(m.group(1), 16), int(m.group(2), 16)) if m else None
 
 
-def semaphores(path):
+def semaphores(path, only=None):
     out = subprocess.run(['readelf', '-n', path], capture_output=True,
                          text=True).stdout
-    notes = re.findall(r'Provider: (\S+)\s+Name: \S+\s+Location: \S+, '
+    notes = re.findall(r'Provider: (\S+)\s+Name: (\S+)\s+Location: \S+, '
                        r'Base: \S+, Semaphore: (0x[0-9a-f]+)', out)
-    return {int(a, 16) for prov, a in notes if prov == 'python' and int(a, 16)}
+    return {int(a, 16) for prov, name, a in notes
+            if prov == 'python' and int(a, 16) and only in (None, name)}
 
 
 def main():
     pid = sys.argv[1]
+    only = sys.argv[2] if len(sys.argv) > 2 else None
     total = 0
     seen = set()
     with open('/proc/%s/maps' % pid) as f:
@@ -39,7 +42,7 @@ def main():
             seen.add(m[5])
             if not os.path.exists(path):
                 continue
-            sems, sec = semaphores(path), probes_section(path)
+            sems, sec = semaphores(path, only), probes_section(path)
             if not sems or not sec:
                 continue
             sh_addr, sh_off = sec

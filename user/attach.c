@@ -120,6 +120,15 @@ static void size_maps(struct ctrace_bpf *s, const struct plan *p)
 	}
 	if (!p->trace)
 		bpf_map__set_max_entries(s->maps.events, getpagesize());
+	/* preallocated maps for each of many processes: 16K keys each */
+	if (p->small) {
+		if (p->funcs)
+			bpf_map__set_max_entries(s->maps.func_counts, 1 << 14);
+		if (p->calls) {
+			bpf_map__set_max_entries(s->maps.call_counts, 1 << 14);
+			bpf_map__set_max_entries(s->maps.call_names, 1 << 14);
+		}
+	}
 }
 
 static struct bpf_program *program_for(struct ctrace_bpf *s,
@@ -229,6 +238,8 @@ static void *destroy_links(void *arg)
  */
 void tracer_stop(struct tracer *tr)
 {
+	if (tr->detaching)
+		return;
 	if (tr->skel && tr->skel->bss)
 		tr->skel->bss->stopped = 1;
 	__sync_synchronize();

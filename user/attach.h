@@ -19,6 +19,7 @@ struct plan {
 	bool funcs;		/* --listfuncs */
 	bool calls;		/* --trackcalls */
 	bool entries;		/* function__entry attached */
+	bool small;		/* one of many processes: smaller maps */
 	int probes[4];		/* probe ids to attach, -1 terminated */
 };
 

@@ -52,7 +52,9 @@ static const char usage_text[] =
 "      --ignore-dir DIR[:DIR...]     ignore files under these directories\n"
 "\n"
 "Target:\n"
-"  -p, --pid PID        attach to a running process\n"
+"  -p, --pid PID        attach to a running process; repeat for several\n"
+"  -a, --all            every Python process on the host, and those that\n"
+"                       start while tracing (not with -c or -t)\n"
 "  -- COMMAND [ARG...]  start COMMAND and trace it from its first bytecode\n"
 "  -d, --duration SECS  stop after SECS seconds\n"
 "\n"
@@ -110,6 +112,7 @@ static const struct option long_opts[] = {
 	{ "imports", no_argument, NULL, OPT_IMPORTS },
 	{ "audit", optional_argument, NULL, OPT_AUDIT },
 	{ "pid", required_argument, NULL, 'p' },
+	{ "all", no_argument, NULL, 'a' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -204,10 +207,13 @@ static int check_modes(const struct options *o)
 		return usage_error("%scannot specify both --listfuncs and (--trace or --count)", "");
 	if (o->summary && !o->count)
 		return usage_error("%s--summary can only be used with --count or --report", "");
-	if (o->pid && o->command)
-		return usage_error("%s-p/--pid and a COMMAND exclude each other", "");
-	if (!o->pid && !o->command)
-		return usage_error("%sa target is required: -p PID or -- COMMAND", "");
+	if ((o->pid && o->command) || (o->all && (o->pid || o->command)))
+		return usage_error("%s-a/--all, -p/--pid and a COMMAND exclude each other", "");
+	if (!o->pid && !o->command && !o->all)
+		return usage_error("%sa target is required: -p PID, -a or -- COMMAND", "");
+	/* several processes: not the modes that turn on the line probe */
+	if ((o->all || o->n_pids > 1) && (o->count || o->trace))
+		return usage_error("%s--count and --trace take one process: with -a or several -p they would turn the line probe on in each, 40 times slower", "");
 	return -1;
 }
 
@@ -219,7 +225,7 @@ int cli_parse(int argc, char **argv, struct options *o)
 	o->coverdir = ".";
 	opterr = 0;
 	/* '+' stops at the first non-option, so COMMAND's own flags are left alone */
-	while ((c = getopt_long(argc, argv, "+:ctlTrRf:C:msgp:d:vh", long_opts,
+	while ((c = getopt_long(argc, argv, "+:ctlTrRf:C:msgp:ad:vh", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c': o->count = true; break;
@@ -262,10 +268,18 @@ int cli_parse(int argc, char **argv, struct options *o)
 				    strlen(o->audit_events[i]) >= 64)
 					return usage_error("invalid --audit event '%s': 1 to 63 characters", o->audit_events[i]);
 			break;
-		case 'p':
-			if (parse_pid(optarg, &o->pid))
+		case 'p': {
+			pid_t pid;
+
+			if (parse_pid(optarg, &pid))
 				return usage_error("invalid -p/--pid '%s': expected a process ID", optarg);
+			if (o->n_pids == CTRACE_MAX_PIDS)
+				return usage_error("too many -p/--pid: at most %s", CTRACE_MAX_PIDS_STR);
+			o->pids[o->n_pids++] = pid;
+			o->pid = o->pids[0];
 			break;
+		}
+		case 'a': o->all = true; break;
 		case 'd':
 			if (parse_duration(optarg, &o->duration))
 				return usage_error("invalid -d/--duration '%s': expected seconds > 0", optarg);

@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#define CTRACE_MAX_PIDS 64
+#define CTRACE_MAX_PIDS_STR "64"
+
 struct options {
 	/* modes, as in python -m trace */
 	bool count, trace, listfuncs, trackcalls, report;
@@ -22,7 +25,10 @@ struct options {
 	char **audit_events;	/* --audit=A,B: only these */
 	int n_audit_events;
 	/* target */
-	pid_t pid;
+	pid_t pid;		/* the first of pids */
+	pid_t pids[CTRACE_MAX_PIDS];
+	int n_pids;
+	bool all;
 	char **command;
 	double duration;
 	int verbose;

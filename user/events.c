@@ -19,17 +19,6 @@
 #include "pyversion.h"
 #include "report_events.h"
 
-struct imports {
-	struct import_row *rows;
-	size_t n, cap;
-};
-
-struct stream {
-	struct imports imports;
-	uint64_t t0;
-	bool audit;
-};
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -151,39 +140,45 @@ static uint64_t sum_drops(struct events_bpf *s)
 	return total;
 }
 
-int events_run(const struct options *o, struct target *t,
-	       volatile sig_atomic_t *stop)
+static const struct want *wants(const struct options *o, struct want w[3])
 {
-	const struct want want[3] = {
-		{ o->gc, "--gc", { PROBE_GC_START, PROBE_GC_DONE }, 2 },
-		{ o->imports, "--imports", { PROBE_IMPORT_START, PROBE_IMPORT_DONE }, 2 },
-		{ o->audit, "--audit", { PROBE_AUDIT }, 1 },
-	};
-	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
-	struct bpf_link *links[8];
-	struct ring_buffer *rb = NULL;
-	struct stream st = { .audit = o->audit };
-	struct events_bpf *s;
-	int n_links = 0, err, ret = 1;
-	char why[1024];
+	w[0] = (struct want){ o->gc, "--gc", { PROBE_GC_START, PROBE_GC_DONE }, 2 };
+	w[1] = (struct want){ o->imports, "--imports",
+			      { PROBE_IMPORT_START, PROBE_IMPORT_DONE }, 2 };
+	w[2] = (struct want){ o->audit, "--audit", { PROBE_AUDIT }, 1 };
+	return w;
+}
 
-	if (check_probes(want, &t->elf, why, sizeof(why))) {
-		pr_err("%s", why);
-		return 1;
-	}
+static int on_exec(void *ctx, void *data, size_t len)
+{
+	struct events *ev = ctx;
+
+	if (len >= sizeof(__u32) && ev->n_execs < EVENTS_MAX_EXECS)
+		ev->execs[ev->n_execs++] = *(__u32 *)data;
+	return 0;
+}
+
+int events_open(struct events *ev, const struct options *o, bool watch,
+		char *why, size_t why_len)
+{
+	struct events_bpf *s;
+	int err;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->o = o;
 	quiet_libbpf();
 	s = events_bpf__open();
 	if (!s) {
-		pr_err("cannot open the BPF object: %s", strerror(errno));
-		return 1;
+		snprintf(why, why_len, "cannot open the BPF object: %s", strerror(errno));
+		return -errno;
 	}
-	py_objects(&t->elf, (struct ctrace_objs *)&s->rodata->objs);
+	ev->s = s;
 	s->rodata->audit_filtered = o->n_audit_events > 0;
 	err = events_bpf__load(s);
 	if (err) {
-		pr_err("cannot load BPF programs: %s%s", strerror(-err),
-		       err == -EPERM ? "; run as root" : "");
-		goto out;
+		snprintf(why, why_len, "cannot load BPF programs: %s%s",
+			 strerror(-err), err == -EPERM ? "; run as root" : "");
+		return err;
 	}
 	for (int i = 0; i < o->n_audit_events; i++) {
 		char key[64] = {};
@@ -193,27 +188,122 @@ int events_run(const struct options *o, struct target *t,
 		bpf_map_update_elem(bpf_map__fd(s->maps.audit_filter), key, &one,
 				    BPF_ANY);
 	}
-	for (int i = 0; i < 3; i++) {
-		for (int j = 0; want[i].on && j < want[i].n; j++) {
-			int probe = want[i].probes[j];
-			LIBBPF_OPTS(bpf_usdt_opts, uo,
-				    .usdt_cookie = t->elf.probe_pc[probe]);
-
-			links[n_links] = bpf_program__attach_usdt(
-				program_for(s, probe), t->pid, t->elf.path,
-				"python", probe_names[probe], &uo);
-			if (!links[n_links]) {
-				pr_err("cannot attach to python:%s in '%s' (PID %d): %s",
-				       probe_names[probe], t->elf.path, t->pid,
-				       strerror(errno));
-				goto out;
-			}
-			n_links++;
+	ev->rb = ring_buffer__new(bpf_map__fd(s->maps.events), on_event, &ev->st,
+				  NULL);
+	if (ev->rb && watch) {
+		ev->watch = bpf_program__attach(s->progs.on_any_exec);
+		if (!ev->watch ||
+		    ring_buffer__add(ev->rb, bpf_map__fd(s->maps.execs), on_exec, ev)) {
+			snprintf(why, why_len, "cannot watch for new processes: %s",
+				 strerror(errno));
+			return -errno;
 		}
 	}
-	rb = ring_buffer__new(bpf_map__fd(s->maps.events), on_event, &st, NULL);
-	if (!rb) {
-		pr_err("cannot open the ring buffer: %s", strerror(errno));
+	if (!ev->rb) {
+		snprintf(why, why_len, "cannot open the ring buffer: %s", strerror(errno));
+		return -errno;
+	}
+	ev->st.t0 = mono_ns();
+	return 0;
+}
+
+/* Each process's object layout goes in a map: -a mixes interpreters. */
+int events_add(struct events *ev, struct target *t, char *why, size_t why_len)
+{
+	struct want w[3];
+	struct events_bpf *s = ev->s;
+
+	if (check_probes(wants(ev->o, w), &t->elf, why, why_len))
+		return -ENOTSUP;
+	struct ctrace_objs objs;
+	__u32 pid = t->pid;
+
+	py_objects(&t->elf, &objs);
+	bpf_map_update_elem(bpf_map__fd(s->maps.objs_of), &pid, &objs, BPF_ANY);
+	for (int i = 0; i < 3; i++) {
+		for (int j = 0; w[i].on && j < w[i].n; j++) {
+			int probe = w[i].probes[j];
+			LIBBPF_OPTS(bpf_usdt_opts, uo,
+				    .usdt_cookie = t->elf.probe_pc[probe]);
+			struct bpf_link *l;
+
+			if (ev->n_links == EVENTS_MAX_LINKS) {
+				snprintf(why, why_len, "too many processes");
+				return -E2BIG;
+			}
+			l = bpf_program__attach_usdt(program_for(s, probe), t->pid,
+						     t->elf.path, "python",
+						     probe_names[probe], &uo);
+			if (!l) {
+				snprintf(why, why_len,
+					 "cannot attach to python:%s in '%s' (PID %d): %s",
+					 probe_names[probe], t->elf.path, t->pid,
+					 strerror(errno));
+				return -errno;
+			}
+			ev->links[ev->n_links++] = l;
+		}
+	}
+	ev->n_targets++;
+	return 0;
+}
+
+void events_poll(struct events *ev, int ms)
+{
+	ring_buffer__poll(ev->rb, ms);
+}
+
+void events_stop(struct events *ev)
+{
+	ev->s->bss->stopped = 1;
+	ring_buffer__consume(ev->rb);
+	fflush(stdout);
+}
+
+void events_report(struct events *ev, const struct target *t)
+{
+	struct import_row *mine;
+	size_t n = 0;
+
+	if (!ev->o->gc && !ev->o->imports)
+		return;
+	mine = calloc(ev->st.imports.n + 1, sizeof(*mine));
+	report_heading(stdout, t->pid, t->cmdline);
+	if (ev->o->gc)
+		report_gc_map(ev->s, t->pid);
+	for (size_t i = 0; mine && i < ev->st.imports.n; i++)
+		if (ev->st.imports.rows[i].pid == (uint32_t)t->pid)
+			mine[n++] = ev->st.imports.rows[i];
+	if (ev->o->imports)
+		report_imports(stdout, mine, n);
+	free(mine);
+}
+
+void events_close(struct events *ev)
+{
+	if (ev->s && sum_drops(ev->s))
+		pr_err("warning: %llu events were lost: the ring buffer was full",
+		       (unsigned long long)sum_drops(ev->s));
+	ring_buffer__free(ev->rb);
+	while (ev->n_links--)
+		bpf_link__destroy(ev->links[ev->n_links]);
+	bpf_link__destroy(ev->watch);
+	events_bpf__destroy(ev->s);
+	free(ev->st.imports.rows);
+	memset(ev, 0, sizeof(*ev));
+}
+
+int events_run(const struct options *o, struct target *t,
+	       volatile sig_atomic_t *stop)
+{
+	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
+	struct events ev;
+	char why[1024];
+	int ret = 1;
+
+	if (events_open(&ev, o, false, why, sizeof(why)) ||
+	    events_add(&ev, t, why, sizeof(why))) {
+		pr_err("%s", why);
 		goto out;
 	}
 	if (!t->launched && target_gone(t)) {
@@ -221,7 +311,7 @@ int events_run(const struct options *o, struct target *t,
 		       t->pid);
 		goto out;
 	}
-	st.t0 = mono_ns();
+	ev.st.t0 = mono_ns();
 	if (o->audit)
 		audit_header(stdout);
 	target_print_ready(t);
@@ -230,27 +320,13 @@ int events_run(const struct options *o, struct target *t,
 		goto out;
 	}
 	while (!*stop && !(deadline && mono_ns() >= deadline) && !target_gone(t))
-		ring_buffer__poll(rb, 100);
-	s->bss->stopped = 1;
-	ring_buffer__consume(rb);
-	fflush(stdout);
-	if (o->gc || o->imports)
-		report_heading(stdout, t->pid, t->cmdline);
-	if (o->gc)
-		report_gc_map(s, t->pid);
-	if (o->imports)
-		report_imports(stdout, st.imports.rows, st.imports.n);
-	if (sum_drops(s))
-		pr_err("warning: %llu events were lost: the ring buffer was full",
-		       (unsigned long long)sum_drops(s));
+		events_poll(&ev, 100);
+	events_stop(&ev);
+	events_report(&ev, t);
 	ret = 0;
 	if (t->launched && t->reaped && WIFEXITED(t->exit_status))
 		ret = WEXITSTATUS(t->exit_status);
 out:
-	ring_buffer__free(rb);
-	while (n_links--)
-		bpf_link__destroy(links[n_links]);
-	events_bpf__destroy(s);
-	free(st.imports.rows);
+	events_close(&ev);
 	return ret;
 }

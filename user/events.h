@@ -3,8 +3,50 @@
 #define CTRACE_EVENTS_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <linux/types.h>
 #include "cli.h"
+#include "report_events.h"
 #include "target.h"
+
+#define EVENTS_MAX_LINKS 256
+#define EVENTS_MAX_EXECS 4096
+
+struct imports {
+	struct import_row *rows;
+	size_t n, cap;
+};
+
+struct stream {
+	struct imports imports;
+	uint64_t t0;
+};
+
+/* One BPF object for any number of processes, and the exec watcher of -a. */
+struct events {
+	const struct options *o;
+	struct events_bpf *s;
+	struct ring_buffer *rb;
+	struct bpf_link *links[EVENTS_MAX_LINKS];
+	int n_links, n_targets;
+	struct bpf_link *watch;
+	struct stream st;
+	/* PIDs that exec'd since the caller last emptied this */
+	__u32 execs[EVENTS_MAX_EXECS];
+	int n_execs;
+};
+
+/* With @watch, every exec on the host lands in execs[]. */
+int events_open(struct events *ev, const struct options *o, bool watch,
+		char *why, size_t why_len);
+/* Attach the modes' probes to @t. */
+int events_add(struct events *ev, struct target *t, char *why, size_t why_len);
+void events_poll(struct events *ev, int ms);
+/* Stop counting and print what is still streaming. */
+void events_stop(struct events *ev);
+/* @t's --gc and --imports reports under its heading. */
+void events_report(struct events *ev, const struct target *t);
+void events_close(struct events *ev);
 
 /*
  * Run --gc, --imports and --audit on @t until *@stop, the duration, or the

@@ -21,6 +21,7 @@
 #include "collect.h"
 #include "ctrace.skel.h"
 #include "log.h"
+#include "multi.h"
 #include "pickle.h"
 #include "report.h"
 #include "report_trace.h"
@@ -425,6 +426,8 @@ int main(int argc, char **argv)
 	install_signals();
 	if (o.report)
 		ret = report_only(&o);
+	else if (o.all || o.n_pids > 1)
+		ret = multi_run(&o, &stop_requested);
 	else
 		ret = trace_target(&o);
 	analysis_shutdown();

@@ -3,8 +3,11 @@
 # not exist), one open of /etc/hostname and one compile.
 import gc
 import sys
+import time
 gc.disable()
-if len(sys.argv) > 1:
+if len(sys.argv) > 1 and sys.argv[1] == 'sleep':
+    time.sleep(1)   # for -a to pick it up first
+elif len(sys.argv) > 1:
     print("ready", flush=True)
     sys.stdin.readline()
 for i in range(7):
@@ -21,6 +24,6 @@ except ImportError:
     pass
 open('/etc/hostname').close()
 compile('x = 1', '<ctrace-events>', 'exec')
-if len(sys.argv) > 1:
+if len(sys.argv) > 1 and sys.argv[1] != 'sleep':
     print("done", flush=True)
     sys.stdin.readline()

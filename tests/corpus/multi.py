@@ -1,0 +1,19 @@
+# A process among several: prints "ready", waits (for a line on stdin with
+# ARGV[2], else a second, so that -a has picked it up), then defines and
+# runs a few functions every 10 ms for ARGV[1] rounds, and exits.
+import sys
+import time
+print("ready", flush=True)
+if len(sys.argv) > 2:
+    sys.stdin.readline()
+else:
+    time.sleep(1)
+def tick(i):
+    return i
+class Ticker:
+    def tock(self):
+        return tick(1)
+for i in range(int(sys.argv[1])):
+    tick(i)
+    Ticker().tock()
+    time.sleep(0.01)

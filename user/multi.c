@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Several processes at once: -p given more than once, or -a for every
+ * Python process on the host, those that start while we trace included.
+ * Each process gets its own counting (one BPF object per process for
+ * --listfuncs and --trackcalls, one shared object for the other probes),
+ * and its own report under a "pid PID: COMMAND" heading, kept when the
+ * process exits before the end.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "attach.h"
+#include "collect.h"
+#include "ctrace.skel.h"
+#include "events.h"
+#include "log.h"
+#include "multi.h"
+#include "pyversion.h"
+#include "report.h"
+#include "resolve.h"
+#include "results.h"
+
+#define MAX_SESSIONS 1024
+#define MAX_SKIPPED 4096
+
+struct session {
+	struct target t;
+	const struct py_flavor *fl;
+	struct plan plan;
+	struct tracer tr;
+	bool gone;	/* exited: counting stopped, report kept */
+};
+
+struct multi {
+	const struct options *o;
+	bool probes_mode;	/* --gc, --imports, --audit */
+	struct events ev;
+	bool have_ev;
+	struct session *s[MAX_SESSIONS];
+	int n;
+	/* executables already found not to be Python: (dev, inode) */
+	struct { dev_t dev; ino_t ino; } skipped[MAX_SKIPPED];
+	int n_skipped;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static bool known_not_python(struct multi *m, pid_t pid, struct stat *st)
+{
+	char exe[64];
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	if (stat(exe, st))
+		return true;	/* gone, or a kernel thread */
+	for (int i = 0; i < m->n_skipped; i++)
+		if (m->skipped[i].dev == st->st_dev && m->skipped[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+static bool tracing(const struct multi *m, pid_t pid)
+{
+	for (int i = 0; i < m->n; i++)
+		if (m->s[i]->t.pid == pid && !m->s[i]->gone)
+			return true;
+	return false;
+}
+
+/* Start counting in @pid; @quiet for -a, where most processes are not Python. */
+static int add_process(struct multi *m, pid_t pid, bool quiet)
+{
+	struct session *s;
+	struct stat st;
+	char why[1024];
+	int err;
+
+	if (pid == getpid() || tracing(m, pid) || m->n == MAX_SESSIONS)
+		return 0;
+	if (quiet && known_not_python(m, pid, &st))
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	err = target_from_pid(pid, &s->t, why, sizeof(why));
+	if (err) {
+		if (quiet && err != -ESRCH && m->n_skipped < MAX_SKIPPED) {
+			m->skipped[m->n_skipped].dev = st.st_dev;
+			m->skipped[m->n_skipped++].ino = st.st_ino;
+		}
+		goto fail;
+	}
+	if (m->probes_mode) {
+		err = events_add(&m->ev, &s->t, why, sizeof(why));
+	} else {
+		char flwhy[256];
+		struct options one = *m->o;
+
+		s->fl = py_flavor_for(&s->t.elf, flwhy, sizeof(flwhy));
+		err = plan_make(&one, s->fl, &s->t.elf, &s->plan, why, sizeof(why));
+		if (!err && !s->fl) {
+			snprintf(why, sizeof(why), "%s", flwhy);
+			err = -ENOTSUP;
+		}
+		s->plan.small = true;
+		if (!err)
+			err = tracer_attach(&s->tr, &s->plan, s->fl, &s->t, why,
+					    sizeof(why));
+	}
+	if (err)
+		goto fail;
+	m->s[m->n++] = s;
+	pr_info("attached to PID %d: %s", pid, s->t.cmdline);
+	return 0;
+fail:
+	/* -a meets many processes that are not Python, or have no probes */
+	if (!quiet)
+		pr_err("%s", why);
+	if (!m->probes_mode)
+		tracer_destroy(&s->tr);
+	target_close(&s->t);
+	free(s);
+	return quiet ? 0 : -1;
+}
+
+static void add_running(struct multi *m)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end || pid <= 0)
+			continue;
+		add_process(m, pid, true);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* A process that exited keeps what it counted; its probes go. */
+static void reap_gone(struct multi *m)
+{
+	for (int i = 0; i < m->n; i++) {
+		struct session *s = m->s[i];
+
+		if (s->gone || !target_gone(&s->t))
+			continue;
+		s->gone = true;
+		if (!m->probes_mode)
+			tracer_stop(&s->tr);
+	}
+}
+
+static bool all_gone(const struct multi *m)
+{
+	for (int i = 0; i < m->n; i++)
+		if (!m->s[i]->gone)
+			return false;
+	return true;
+}
+
+static void report_session(const struct multi *m, struct session *s)
+{
+	struct raw_tables raw = {};
+	struct resolver rs;
+	struct results r;
+	int err;
+
+	if (m->probes_mode) {
+		events_report((struct events *)&m->ev, &s->t);
+		return;
+	}
+	tracer_stop(&s->tr);
+	err = collect_all(s->tr.skel, &raw);
+	tracer_detach(&s->tr);
+	report_heading(stdout, s->t.pid, s->t.cmdline);
+	if (err) {
+		pr_err("PID %d: cannot read the BPF maps: %s", s->t.pid,
+		       strerror(-err));
+		return;
+	}
+	results_init(&r);
+	resolver_init(&rs, s->fl, s->t.root_fd, s->t.cwd, m->o->ignore_mods,
+		      m->o->n_ignore_mods, m->o->ignore_dirs,
+		      m->o->n_ignore_dirs);
+	err = s->plan.calls ? resolve_calls(&rs, &raw, &r) :
+			      resolve_funcs(&rs, &raw, &r);
+	if (err)
+		pr_err("PID %d: out of memory resolving names", s->t.pid);
+	else if (s->plan.calls)
+		report_calls(&r, stdout);
+	else
+		report_funcs(&r, stdout);
+	fflush(stdout);
+	resolver_free(&rs);
+	results_free(&r);
+	raw_tables_free(&raw);
+}
+
+int multi_run(const struct options *o, volatile sig_atomic_t *stop)
+{
+	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
+	struct multi *m = calloc(1, sizeof(*m));
+	char why[1024];
+	int ret = 1;
+
+	if (!m)
+		return 1;
+	m->o = o;
+	m->probes_mode = o->gc || o->imports || o->audit;
+	/* the events object also watches execs for -a, whatever the mode */
+	if (m->probes_mode || o->all) {
+		if (events_open(&m->ev, o, o->all, why, sizeof(why))) {
+			pr_err("%s", why);
+			goto out;
+		}
+		m->have_ev = true;
+	}
+	if (o->all) {
+		add_running(m);
+	} else {
+		for (int i = 0; i < o->n_pids; i++)
+			if (add_process(m, o->pids[i], false))
+				goto out;
+	}
+	if (o->audit)
+		audit_header(stdout);
+	fprintf(stderr, "Tracing %d Python process%s%s... Ctrl-C to end.\n", m->n,
+		m->n == 1 ? "" : "es", o->all ? " and any that start" : "");
+	fflush(stderr);
+	while (!*stop && !(deadline && mono_ns() >= deadline)) {
+		if (m->have_ev)
+			events_poll(&m->ev, 100);
+		else
+			usleep(100 * 1000);
+		/* a fresh exec may still be mapping its interpreter: retry once */
+		for (int i = 0; i < m->ev.n_execs; i++)
+			add_process(m, m->ev.execs[i], true);
+		m->ev.n_execs = 0;
+		reap_gone(m);
+		if (!o->all && all_gone(m))
+			break;
+	}
+	if (m->have_ev && m->probes_mode)
+		events_stop(&m->ev);
+	for (int i = 0; i < m->n; i++)
+		report_session(m, m->s[i]);
+	ret = 0;
+out:
+	for (int i = 0; i < m->n; i++) {
+		if (!m->probes_mode)
+			tracer_destroy(&m->s[i]->tr);
+		target_close(&m->s[i]->t);
+		free(m->s[i]);
+	}
+	if (m->have_ev)
+		events_close(&m->ev);
+	free(m);
+	return ret;
+}
