@@ -181,6 +181,8 @@ struct ctrace_objs {
 	__u32 str_state, str_ascii_data;
 	__u32 long_tagged;	/* 3.12+: lv_tag, not ob_size, says size and sign */
 	__u32 bytes_data;
+	__u32 tuple_items;	/* 3.14 put a cached hash before the items */
+	__u32 pad;
 };
 
 enum ctrace_ev_kind {

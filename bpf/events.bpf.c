@@ -313,8 +313,10 @@ int BPF_USDT(on_audit, void *event, void *args)
 	if (stopped)
 		return 0;
 	objs = bpf_map_lookup_elem(&objs_of, &pid);
-	if (!objs)
+	if (!objs) {
+		none.tuple_items = 24;
 		objs = &none;
+	}
 	ev = bpf_map_lookup_elem(&audit_scratch, &zero);
 	if (!ev)
 		return 0;
@@ -337,7 +339,7 @@ int BPF_USDT(on_audit, void *event, void *args)
 		__builtin_memset(&ev->args[i], 0, sizeof(ev->args[i]));
 		if (i >= ev->nargs)
 			continue;
-		item = read_u64((__u64)args + 24 + 8 * i, &ok);
+		item = read_u64((__u64)args + objs->tuple_items + 8 * i, &ok);
 		if (ok && item)
 			audit_arg(item, bias, objs, &ev->args[i]);
 		else

@@ -1,6 +1,6 @@
 #!/bin/bash
 # --gc, --imports and --audit against real interpreters: 3.11 on the host,
-# 3.9 and 3.13 in the Debian roots that run-roots.sh builds.  The workload
+# 3.9, 3.13, 3.14 and 3.15 in the Debian roots that run-roots.sh builds.  The workload
 # (tests/corpus/events.py) makes known events; the reference is that
 # arithmetic: 7 gc.collect(1) calls finding 10 cycles each, the modules it
 # imports, the file it opens.
@@ -88,7 +88,7 @@ exec 7>&-
 wait $BG
 BG=
 
-for r in bullseye:python3.9:3.9 trixie:python3.13:3.13; do
+for r in bullseye:python3.9:3.9 trixie:python3.13:3.13 sid:python3.14:3.14 sid:python3.15:3.15; do
 	IFS=: read -r suite py v <<< "$r"
 	echo "# CPython $v in the $suite root"
 	if [ ! -x "$ROOTS/$suite/usr/bin/$py" ]; then

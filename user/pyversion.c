@@ -240,4 +240,6 @@ void py_objects(const struct pyelf *e, struct ctrace_objs *o)
 	/* 3.12: PyLongObject's ob_size became lv_tag */
 	o->long_tagged = since_312;
 	o->bytes_data = 32;	/* PyBytesObject.ob_sval, after ob_shash */
+	/* 3.14: PyTupleObject.ob_hash before ob_item */
+	o->tuple_items = e->major > 3 || (e->major == 3 && e->minor >= 14) ? 32 : 24;
 }
