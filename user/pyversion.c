@@ -194,7 +194,7 @@ int py_explain_missing(const struct pyelf *e, int probe, const char *mode,
 		return snprintf(why, why_len,
 				"%s needs python:%s, but CPython %d.%d ('%s') has no function__entry, function__return or line probes: CPython removed them in 3.12 (PEP 669); it still offers %s",
 				mode, probe_names[probe], e->major, e->minor, lib,
-				others ? "the gc, import and audit probes (gc__start, gc__done, import__find__load__start, import__find__load__done, audit)" :
+				others ? "the gc, import and audit probes: try --gc, --imports or --audit" :
 					 "no probes at all");
 	if (!others && !e->has_probe[PROBE_ENTRY] && !e->has_probe[PROBE_RETURN] &&
 	    !e->has_probe[PROBE_LINE])
