@@ -54,23 +54,31 @@ time_exit() {
 	return 254
 }
 
+# counted_run TAG DIR: a held C target (2 threads x 100000 hits a line)
+# with ctrace-bpf -c -C DIR attached as CT, and the hits fired; false if
+# the tracer never attached
+counted_run() {
+	hold "$1" "$SDT_TARGET" "$W/fake.py" 2 100000
+	"$CTRACE" -c -C "$2" -p $BG > /dev/null 2> "$W/$1.err" &
+	CT=$!
+	if ! wait_ready "$W/$1.err"; then
+		attach_failed "attach for $1" "$W/$1.err"
+		return 1
+	fi
+	echo go >&7
+	wait_for done "$W/$1.out"
+}
+
 echo "# SIGINT and SIGTERM: a clean detach and the report"
 for sig in INT TERM; do
-	hold s$sig "$SDT_TARGET" "$W/fake.py" 2 100000
-	"$CTRACE" -c -C "$W/$sig" -p $BG > /dev/null 2> "$W/$sig.err" &
-	CT=$!
-	if wait_ready "$W/$sig.err"; then
-		echo go >&7
-		wait_for done "$W/s$sig.out"
+	if counted_run s$sig "$W/$sig"; then
 		kill -$sig $CT
 		wait $CT
 		rc=$?
 		exact_cover "SIG$sig: the report counts every hit" "$W/$sig"
-		[ $rc = 0 ] && ok "SIG$sig: exit 0" || not_ok "SIG$sig: exit 0 (got $rc)" "$W/$sig.err"
+		[ $rc = 0 ] && ok "SIG$sig: exit 0" || not_ok "SIG$sig: exit 0 (got $rc)" "$W/s$sig.err"
 		[ "$($SEMS $BG)" = 0 ] && ok "SIG$sig: semaphores back to 0" ||
 			not_ok "SIG$sig: semaphores back to 0"
-	else
-		attach_failed "attach for SIG$sig" "$W/$sig.err"
 	fi
 	stop_bg
 done
@@ -137,21 +145,15 @@ BG=
 
 echo "# the target exits, or is killed, mid-trace: the trace ends by itself"
 for how in exits killed; do
-	hold t$how "$SDT_TARGET" "$W/fake.py" 2 100000
-	"$CTRACE" -c -C "$W/$how" -p $BG > /dev/null 2> "$W/$how.err" &
-	CT=$!
-	if wait_ready "$W/$how.err"; then
-		echo go >&7
-		wait_for done "$W/t$how.out"
+	if counted_run t$how "$W/$how"; then
 		if [ $how = exits ]; then stop_bg; else kill -KILL $BG; wait $BG 2>/dev/null; BG=; exec 7>&-; fi
 		time_exit $CT 2
 		rc=$?
 		[ $rc = 0 ] && ok "target $how: the trace ends within 2 s, exit 0" ||
-			not_ok "target $how: trace ends within 2 s with exit 0 (status $rc)" "$W/$how.err"
+			not_ok "target $how: trace ends within 2 s with exit 0 (status $rc)" "$W/t$how.err"
 		[ $rc = 254 ] && kill -INT $CT
 		exact_cover "target $how: what was counted is reported" "$W/$how"
 	else
-		attach_failed "attach for target $how" "$W/$how.err"
 		stop_bg
 	fi
 done

@@ -20,7 +20,10 @@ for name in pickle elf source analysis; do
 	asan=detect_leaks=1
 	[ $name = analysis ] && asan=detect_leaks=0 && opts+=(-detect_leaks=0)
 	echo "# fuzz_$name for ${SECONDS_EACH}s"
-	if ! ASAN_OPTIONS=$asan "$BIN/fuzz_$name" "${opts[@]}" "$work" "$keep" > "$BIN/$name.log" 2>&1; then
+	# the test corpus's Python files seed the source harnesses as well
+	seeds=()
+	case $name in source|analysis) seeds=("$HERE/../corpus") ;; esac
+	if ! ASAN_OPTIONS=$asan "$BIN/fuzz_$name" "${opts[@]}" "$work" "$keep" "${seeds[@]}" > "$BIN/$name.log" 2>&1; then
 		echo "not ok - fuzz_$name found a crash:"
 		grep -E 'ERROR|SUMMARY|Test unit written' "$BIN/$name.log" | head -5
 		fail=1
