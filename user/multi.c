@@ -118,8 +118,14 @@ static int add_process(struct multi *m, pid_t pid, bool quiet)
 			err = tracer_attach(&s->tr, &s->plan, s->fl, &s->t, why,
 					    sizeof(why));
 	}
-	if (err)
-		goto fail;
+	if (err) {
+		/* a Python we cannot trace is worth a note, even under -a */
+		if (quiet)
+			pr_err("note: PID %d not traced: %s", pid, why);
+		else
+			pr_err("%s", why);
+		goto fail_noted;
+	}
 	m->s[m->n++] = s;
 	pr_info("attached to PID %d: %s", pid, s->t.cmdline);
 	return 0;
@@ -127,6 +133,7 @@ fail:
 	/* -a meets many processes that are not Python, or have no probes */
 	if (!quiet)
 		pr_err("%s", why);
+fail_noted:
 	if (!m->probes_mode)
 		tracer_destroy(&s->tr);
 	target_close(&s->t);
@@ -220,6 +227,11 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 
 	if (!m)
 		return 1;
+	if (check_kernel(why, sizeof(why))) {
+		pr_err("%s", why);
+		free(m);
+		return 1;
+	}
 	m->o = o;
 	m->probes_mode = o->gc || o->imports || o->audit;
 	/* the events object also watches execs for -a, whatever the mode */
