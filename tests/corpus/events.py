@@ -6,7 +6,7 @@ import sys
 import time
 gc.disable()
 if len(sys.argv) > 1 and sys.argv[1] == 'sleep':
-    time.sleep(1)   # for -a to pick it up first
+    time.sleep(2)   # for -a to pick it up first
 elif len(sys.argv) > 1:
     print("ready", flush=True)
     sys.stdin.readline()

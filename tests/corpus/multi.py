@@ -1,5 +1,5 @@
 # A process among several: prints "ready", waits (for a line on stdin with
-# ARGV[2], else a second, so that -a has picked it up), then defines and
+# ARGV[2], else two seconds, so that -a has picked it up), then defines and
 # runs a few functions every 10 ms for ARGV[1] rounds, and exits.
 import sys
 import time
@@ -7,7 +7,7 @@ print("ready", flush=True)
 if len(sys.argv) > 2:
     sys.stdin.readline()
 else:
-    time.sleep(1)
+    time.sleep(2)
 def tick(i):
     return i
 class Ticker:
