@@ -18,12 +18,37 @@ volatile __u32 stopped = 0;
 const volatile __u32 target_tgid = 0;
 volatile __u32 exec_seen = 0;
 
+/*
+ * Line counts live in two arrays that userspace maps into its memory: the
+ * n-th key seen and its count.  The hash map only finds a key's place, and
+ * is never read back: copying a million-bucket hash map out takes the
+ * kernel ~0.4 s, reading the arrays takes milliseconds.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CTRACE_LINE_KEYS);
 	__type(key, struct ctrace_line_key);
+	__type(value, __u32);
+} line_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CTRACE_LINE_KEYS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct ctrace_line_key);
+} line_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CTRACE_LINE_KEYS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
 	__type(value, __u64);
-} line_counts SEC(".maps");
+} line_hits SEC(".maps");
+
+/* The next free place in line_keys and line_hits. */
+__u32 line_next = 0;
 
 /* Probe hits keyed by their arguments: entries (with RESUME kind) or returns. */
 struct {
@@ -282,6 +307,37 @@ static __always_inline void note_str_streamed(struct ctrace_sref *ref)
 		*last = *ref;
 }
 
+static __always_inline void line_add(void *key, __u64 n)
+{
+	__u32 *i = bpf_map_lookup_elem(&line_index, key);
+	__u64 *h = i ? bpf_map_lookup_elem(&line_hits, i) : NULL;
+
+	if (h)
+		__sync_fetch_and_add(h, n);
+	else
+		stat_add(CTRACE_STAT_LINE_DROPS, n);
+}
+
+/*
+ * A place for a line key that has none; true when it is new.  Two CPUs
+ * meeting the same new key both take a place; the one whose index entry
+ * loses keeps a copy of the key with no hits, which userspace skips.
+ */
+static __always_inline bool line_ensure(void *key)
+{
+	struct ctrace_line_key *slot;
+	__u32 i;
+
+	if (bpf_map_lookup_elem(&line_index, key))
+		return false;
+	i = __sync_fetch_and_add(&line_next, 1);
+	slot = bpf_map_lookup_elem(&line_keys, &i);
+	if (!slot)
+		return false;	/* full: its hits count as drops */
+	__builtin_memcpy(slot, key, sizeof(*slot));
+	return !bpf_map_update_elem(&line_index, key, &i, BPF_NOEXIST);
+}
+
 /* Add one to a counter, or make it; a full map keeps counting known keys. */
 static __always_inline bool count_in(void *map, void *key, __u32 drop_stat)
 {
@@ -306,7 +362,13 @@ static __always_inline bool count_in(void *map, void *key, __u32 drop_stat)
 static __always_inline void add_n(void *map, void *key, __u64 n,
 				  __u32 drop_stat)
 {
-	__u64 *v = bpf_map_lookup_elem(map, key);
+	__u64 *v;
+
+	if (map == &line_index) {
+		line_add(key, n);
+		return;
+	}
+	v = bpf_map_lookup_elem(map, key);
 
 	if (v)
 		__sync_fetch_and_add(v, n);
@@ -331,6 +393,8 @@ static __always_inline bool ensure_key(void *map, void *key)
 {
 	__u64 zero = 0;
 
+	if (map == &line_index)
+		return line_ensure(key);
 	if (bpf_map_lookup_elem(map, key))
 		return false;
 	return !bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
@@ -348,8 +412,11 @@ static __always_inline bool count_cached(void *cache, __u32 idx, void *map,
 	__u64 *pending;
 	bool fresh;
 
-	if (!slot)
-		return count_in(map, key, drop_stat);
+	if (!slot) {
+		fresh = ensure_key(map, key);
+		add_n(map, key, 1, drop_stat);
+		return fresh;
+	}
 	pending = (__u64 *)(slot + ksize);
 	if (*pending && same_words(slot, key, ksize / 8)) {
 		*pending += 1;
@@ -599,7 +666,7 @@ int on_line(struct pt_regs *ctx)
 	if (mode & CTRACE_COUNT_LINES) {
 		__u32 idx = (k.file.ptr >> 4 ^ k.line) & (CTRACE_CACHE_SLOTS - 1);
 
-		if (count_cached(&line_cache, idx, &line_counts, &k, sizeof(k),
+		if (count_cached(&line_cache, idx, &line_index, &k, sizeof(k),
 				 CTRACE_STAT_LINE_DROPS))
 			note_str(&k.file, false);
 	}

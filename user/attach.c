@@ -110,8 +110,11 @@ void quiet_libbpf(void)
 /* Maps a mode does not use shrink to one entry instead of ~100 MB. */
 static void size_maps(struct ctrace_bpf *s, const struct plan *p)
 {
-	if (!p->count)
-		bpf_map__set_max_entries(s->maps.line_counts, 1);
+	if (!p->count) {
+		bpf_map__set_max_entries(s->maps.line_index, 1);
+		bpf_map__set_max_entries(s->maps.line_keys, 1);
+		bpf_map__set_max_entries(s->maps.line_hits, 1);
+	}
 	if (!p->funcs && !p->entries)
 		bpf_map__set_max_entries(s->maps.func_counts, 1);
 	if (!p->calls) {

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Collecting: copy the BPF maps out with batch lookups (about 66 ns an
- * entry here, against 850 ns one key at a time), falling back to key-by-key
- * iteration on kernels without batch support.
+ * Collecting: line counts are read in place from arrays mapped into our
+ * memory; the other maps are copied out with batch lookups (about 66 ns
+ * an entry here, against 850 ns one key at a time), falling back to
+ * key-by-key iteration on kernels without batch support.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect.h"
@@ -181,6 +183,72 @@ static int flush_slots(struct bpf_map *cache, size_t slot_size, size_t ks,
 	return 0;
 }
 
+static void *map_array(struct bpf_map *m, size_t *len)
+{
+	size_t page = getpagesize();
+	void *p;
+
+	*len = (bpf_map__value_size(m) * (size_t)bpf_map__max_entries(m) +
+		page - 1) / page * page;
+	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Line counts: the keys and hits arrays, read in place, then what the
+ * per-CPU slots still hold, found through the index.  A place with no
+ * hits is a key another CPU placed first; it is skipped.
+ */
+static int collect_lines(struct ctrace_bpf *s, struct raw_tables *t)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	size_t klen = 0, hlen = 0, n = s->bss->line_next, out = 0;
+	size_t stride = (sizeof(struct ctrace_line_slot) + 7) & ~7UL;
+	const struct ctrace_line_key *keys = map_array(s->maps.line_keys, &klen);
+	const __u64 *hits = map_array(s->maps.line_hits, &hlen);
+	char *vals = ncpu > 0 ? malloc(stride * ncpu) : NULL;
+
+	if (n > bpf_map__max_entries(s->maps.line_keys))
+		n = bpf_map__max_entries(s->maps.line_keys);
+	t->lines = malloc((n + 1) * sizeof(*t->lines));
+	if (!keys || !hits || !vals || !t->lines) {
+		err = keys && hits && vals ? -ENOMEM : -errno;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		t->lines[i].k = keys[i];
+		t->lines[i].n = hits[i];
+	}
+	for (__u32 idx = 0; idx < CTRACE_CACHE_SLOTS; idx++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(s->maps.line_cache), &idx, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			const struct ctrace_line_slot *slot =
+				(const void *)(vals + c * stride);
+			__u32 at;
+
+			if (!slot->pending)
+				continue;
+			if (!bpf_map_lookup_elem(bpf_map__fd(s->maps.line_index),
+						 &slot->k, &at) && at < n)
+				t->lines[at].n += slot->pending;
+			else
+				t->stats[CTRACE_STAT_LINE_DROPS] += slot->pending;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (t->lines[i].n)
+			t->lines[out++] = t->lines[i];
+	t->n_lines = out;
+out:
+	if (keys)
+		munmap((void *)keys, klen);
+	if (hits)
+		munmap((void *)hits, hlen);
+	free(vals);
+	return err;
+}
+
 int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 {
 	void *keys = NULL, *values = NULL;
@@ -188,8 +256,9 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	err = collect_counts(s->maps.line_counts, sizeof(struct ctrace_line_key),
-			     (void **)&t->lines, &t->n_lines);
+	/* stats first: the slots' leftovers may add to the drop counts */
+	read_stats(s, t);
+	err = collect_lines(s, t);
 	if (!err)
 		err = collect_counts(s->maps.func_counts,
 				     sizeof(struct ctrace_func_key),
@@ -201,13 +270,7 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 	if (err)
 		return err;
 
-	/* stats first: the slots' leftovers may add to the drop counts */
-	read_stats(s, t);
-	err = flush_slots(s->maps.line_cache, sizeof(struct ctrace_line_slot),
-			  sizeof(struct ctrace_line_key), t->lines, t->n_lines,
-			  &t->stats[CTRACE_STAT_LINE_DROPS]);
-	if (!err)
-		err = flush_slots(s->maps.func_cache,
+	err = flush_slots(s->maps.func_cache,
 				  sizeof(struct ctrace_func_slot),
 				  sizeof(struct ctrace_func_key), t->funcs,
 				  t->n_funcs, &t->stats[CTRACE_STAT_FUNC_DROPS]);
