@@ -90,8 +90,9 @@ class Target:
 
     def plain(self, name):
         # untraced rounds are 40 times shorter, and would be as many times
-        # noisier: thirty times the work, counted as one round
-        return statistics.median(self.rounds(name, 1, PLAIN_SCALE))
+        # noisier: thirty times the work, counted as one round, and the
+        # best of three (a neighbour can only add time), as timeit does
+        return min(self.rounds(name, 3, PLAIN_SCALE))
 
     def close(self):
         self.p.stdin.close()
