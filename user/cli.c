@@ -12,8 +12,9 @@
 
 static const char usage_text[] =
 "Usage: ctrace-bpf MODE... [MODIFIERS] [FILTERS] -p PID\n"
-"       ctrace-bpf --gc|--imports|--audit[=EVENT,...]... -p PID | -- COMMAND\n"
 "       ctrace-bpf MODE... [MODIFIERS] [FILTERS] -- COMMAND [ARG...]\n"
+"       ctrace-bpf -l|-T [FILTERS] -a | -p PID -p PID...\n"
+"       ctrace-bpf --gc|--imports|--audit[=EVENT,...]... -p PID... | -a | -- COMMAND\n"
 "       ctrace-bpf -r -f FILE [-C DIR] [-m] [-s]\n"
 "\n"
 "Trace a CPython process through its USDT probes and print the reports that\n"
