@@ -121,8 +121,8 @@ else
 fi
 exec 7>&-
 
-echo "# -a --gc: the other probes, per process"
-"$CTRACE" --gc -a > "$W/gca.out" 2> "$W/gca.err" &
+echo "# -a --gc --imports --audit=open: the other probes, per process"
+"$CTRACE" --gc --imports --audit=open -a > "$W/gca.out" 2> "$W/gca.err" &
 CT=$!
 if wait_ready "$W/gca.err"; then
 	"$PYTHON" "$CORPUS/events.py" sleep > /dev/null & EV=$!
@@ -130,11 +130,31 @@ if wait_ready "$W/gca.err"; then
 	sleep 0.3
 	kill -INT $CT
 	wait $CT
-	section "$W/gca.out" $EV | awk '$1 == "1" && NF == 5 { print $2, $3 }' > "$W/gca.1"
-	[ "$(cat "$W/gca.1")" = "7 70" ] &&
+	section "$W/gca.out" $EV > "$W/gca.sec"
+	[ "$(awk '$1 == "1" && NF == 5 { print $2, $3 }' "$W/gca.sec")" = "7 70" ] &&
 		ok "-a --gc: a process started later, 7 generation-1 collections of 70 objects" ||
 		not_ok "-a --gc: the new process's collections" "$W/gca.out"
+	grep -qE '^ +[0-9.]+  json$' "$W/gca.sec" && grep -q '  nosuchmodule_xyz  FAILED$' "$W/gca.sec" &&
+		ok "-a --imports: its imports under its heading" ||
+		not_ok "-a --imports: the new process's imports" "$W/gca.out"
+	grep -qE "^[0-9.]+ +$EV +python3.11 +open +\('/etc/hostname'" "$W/gca.out" &&
+		ok "-a --audit=open: its open of /etc/hostname, with its PID" ||
+		not_ok "-a --audit: the new process's open" "$W/gca.out"
 else
 	not_ok "-a --gc: the Tracing line" "$W/gca.err"
 fi
+
+echo "# --gc on two processes given by -p"
+"$PYTHON" "$CORPUS/events.py" sleep > /dev/null & E1=$!
+"$PYTHON" "$CORPUS/events.py" sleep > /dev/null & E2=$!
+PIDS="$E1 $E2"
+sleep 0.3
+"$CTRACE" --gc -p $E1 -p $E2 > "$W/gc2.out" 2> "$W/gc2.err"
+rc=$?
+for e in $E1 $E2; do
+	section "$W/gc2.out" $e | awk '$1 == "1" && NF == 5 { print $2, $3 }' > "$W/gc2.$e"
+done
+[ $rc = 0 ] && [ "$(cat "$W/gc2.$E1")" = "7 70" ] && [ "$(cat "$W/gc2.$E2")" = "7 70" ] &&
+	ok "--gc -p A -p B: each process's 7 collections under its own heading; ends when both exit" ||
+	not_ok "--gc on two PIDs (status $rc)" "$W/gc2.out"
 finish
