@@ -65,13 +65,6 @@ struct {
 	__type(value, __u64);
 } call_counts SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CTRACE_CALL_KEYS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct ctrace_call_key);
-	__type(value, struct ctrace_call_names);
-} call_names SEC(".maps");
 
 /* New strings are rare, so this map is allocated as it grows. */
 struct {
@@ -216,50 +209,98 @@ static __always_inline __u64 read_ptr(__u64 addr)
 	return v;
 }
 
+/* Scratch for fingerprinting a string: too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ctrace_str);
+} fp_scratch SEC(".maps");
+
+/*
+ * A hash of the string's whole contents.  A freed string's address is
+ * reused by other strings, often of the same length (every "<module>"),
+ * and file names compiled at run time carry no cached str hash, so only
+ * the contents tell two strings at one address apart.
+ */
+static __noinline __u64 str_fingerprint(__u64 ptr)
+{
+	__u64 h = 0xcbf29ce484222325ULL, w;
+	struct ctrace_str *b;
+	__u32 zero = 0;
+	long n;
+
+	b = bpf_map_lookup_elem(&fp_scratch, &zero);
+	if (!b)
+		return 0;
+	n = bpf_probe_read_user_str(b->s, sizeof(b->s), (void *)ptr);
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < CTRACE_STR_MAX / 8; i++) {
+		long left = n - i * 8;
+
+		if (left <= 0)
+			break;
+		w = ((__u64 *)b->s)[i];
+		/* past the terminating NUL the buffer holds an older string */
+		if (left < 8)
+			w &= (1ULL << (left * 8)) - 1;
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h ^ n;
+}
+
 static __always_inline struct ctrace_sref sref_of(__u64 ptr)
 {
 	struct ctrace_sref r = { .ptr = ptr };
 
 	if (ptr)
-		r.tag = read_ptr(ptr - layout.str_tag_back);
+		r.tag = str_fingerprint(ptr);
 	return r;
 }
 
-struct sref_slot {
-	__u64 ptr, tag;
-	__u32 tid, pad;
+/*
+ * The last string a thread saw in each argument slot, and the last caller
+ * it named: a caller's frame outlives the returns into it.
+ */
+struct sref_slots {
+	struct ctrace_sref s[2];
+	__u64 caller;
+	struct ctrace_code caller_named;
 };
 
 /*
- * The last string each CPU saw in each argument slot.  A thread that sees
- * the same address again without having seen another in between is still
- * in code that holds that string alive, so its length is not read again:
- * a user-memory read costs ~90 ns here, a third of a line event.
+ * A thread that sees the same address again without having seen another
+ * in between is still in code that holds that string alive, so it is not
+ * fingerprinted again: that read costs more than the rest of a line event.
+ * The slots belong to the thread, not the CPU: a thread that moved to
+ * another CPU and back may have seen the string freed in between.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct sref_slot);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sref_slots);
 } sref_cache SEC(".maps");
+
+static __always_inline struct sref_slots *thread_slots(void)
+{
+	return bpf_task_storage_get(&sref_cache, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
 
 static __always_inline struct ctrace_sref sref_cached(__u64 ptr, __u32 slot)
 {
-	struct sref_slot *c = bpf_map_lookup_elem(&sref_cache, &slot);
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct sref_slots *c = thread_slots();
 	struct ctrace_sref r;
 
-	if (c && c->ptr == ptr && c->tid == tid) {
-		r.ptr = ptr;
-		r.tag = c->tag;
-		return r;
-	}
+	slot &= 1;
+	if (c && c->s[slot].ptr == ptr && ptr)
+		return c->s[slot];
 	r = sref_of(ptr);
-	if (c) {
-		c->ptr = ptr;
-		c->tag = r.tag;
-		c->tid = tid;
-	}
+	if (c)
+		c->s[slot] = r;
 	return r;
 }
 
@@ -584,6 +625,9 @@ static __always_inline __u32 resume_kind(struct usdt_args *u)
 	instr = read_ptr(frame + layout.frame_prev_instr);
 	if (!instr || bpf_probe_read_user(&word, sizeof(word), (void *)instr))
 		goto fault;
+	/* a throw enters at the YIELD_VALUE it left by, not at a RESUME */
+	if (layout.yield_opcode && (word & 0xff) == layout.yield_opcode)
+		return CTRACE_ENTRY_THROW;
 	return word >> 8;
 fault:
 	stat_inc(CTRACE_STAT_FRAME_FAULTS);
@@ -619,6 +663,22 @@ static __always_inline void code_info(__u64 code, struct ctrace_code *c)
 	c->firstlineno = read_u32(code + layout.code_firstlineno);
 	note_str(&c->file, false);
 	note_str(&c->name, false);
+}
+
+/* The caller named, once per change of caller in this thread. */
+static __always_inline void caller_info(__u64 code, struct ctrace_code *c)
+{
+	struct sref_slots *t = thread_slots();
+
+	if (t && t->caller == code) {
+		*c = t->caller_named;
+		return;
+	}
+	code_info(code, c);
+	if (t) {
+		t->caller = code;
+		t->caller_named = *c;
+	}
 }
 
 static __always_inline void stream(__u32 type, struct ctrace_sref *file,
@@ -732,11 +792,10 @@ int on_return_func(struct pt_regs *ctx)
 SEC("usdt")
 int on_return_call(struct pt_regs *ctx)
 {
-	struct ctrace_call_names names = {};
 	struct ctrace_call_key k = {};
 	struct usdt_args u;
 	struct frame_view f;
-	__u64 frame;
+	__u64 frame, caller;
 
 	if (stopped)
 		return 0;
@@ -747,15 +806,16 @@ int on_return_call(struct pt_regs *ctx)
 		return 0;
 	}
 	read_frame(frame, &f);
-	k.callee = f.code;
-	k.callee_first = read_u32(k.callee + layout.code_firstlineno);
-	k.caller = caller_code(&f);
-	if (k.caller)
-		k.caller_first = read_u32(k.caller + layout.code_firstlineno);
+	/* the probe's own arguments are the returning code's names */
+	k.callee.file = sref_cached(usdt_arg(&u, 0), 0);
+	k.callee.name = sref_cached(usdt_arg(&u, 1), 1);
+	k.callee.firstlineno = read_u32(f.code + layout.code_firstlineno);
+	caller = caller_code(&f);
+	if (caller)
+		caller_info(caller, &k.caller);
 	if (count_in(&call_counts, &k, CTRACE_STAT_CALL_DROPS)) {
-		code_info(k.callee, &names.callee);
-		code_info(k.caller, &names.caller);
-		bpf_map_update_elem(&call_names, &k, &names, BPF_NOEXIST);
+		note_str(&k.callee.file, false);
+		note_str(&k.callee.name, false);
 	}
 	return 0;
 }

@@ -45,6 +45,7 @@ struct ctrace_layout {
 	__u32 frame_code;	/* _PyInterpreterFrame -> PyCodeObject * */
 	__u32 frame_previous;	/* _PyInterpreterFrame -> caller frame */
 	__u32 frame_prev_instr;	/* _PyInterpreterFrame -> _Py_CODEUNIT * */
+	__u32 yield_opcode;	/* YIELD_VALUE: where a throw re-enters */
 	__u32 code_filename;
 	__u32 code_name;
 	__u32 code_qualname;
@@ -52,7 +53,6 @@ struct ctrace_layout {
 	__u32 str_state;	/* PyASCIIObject.state */
 	__u32 str_ascii_data;	/* sizeof(PyASCIIObject) */
 	__u32 str_utf8;		/* PyCompactUnicodeObject.utf8 */
-	__u32 str_tag_back;	/* utf8 data - this = the str's length field */
 	__u32 frame_direct;	/* <= 3.10: tstate_cframe is tstate->frame itself */
 	/*
 	 * 3.12+: no current thread state in _PyRuntime; walk the main
@@ -77,9 +77,9 @@ struct ctrace_layout {
 #define CTRACE_BLOCK_MAX 128	/* the largest span read at once */
 
 /*
- * A string as the probe hands it over: its address, and the length stored
- * just before the data.  A freed string whose address is reused by another
- * of a different length gets a different identity.
+ * A string as the probe hands it over: its address, and a hash of its
+ * contents.  A freed string whose address is reused by another gets a
+ * different identity.
  */
 struct ctrace_sref {
 	__u64 ptr;
@@ -97,10 +97,21 @@ struct ctrace_func_key {
 	struct ctrace_sref file;
 	struct ctrace_sref func;
 	__u32 line;
-	__u32 kind;	/* RESUME oparg for entries: 0 start, 1 yield, 2 yield from, 3 await */
+	__u32 kind;	/* enum ctrace_entry_kind */
 };
 
-/* Code objects by address and first line, so a reused address rarely aliases. */
+/*
+ * How a frame was entered: RESUME's oparg, or a throw into a suspended
+ * generator (close(), throw()), which runs no RESUME and reports no line.
+ */
+enum ctrace_entry_kind {
+	CTRACE_ENTRY_START,
+	CTRACE_ENTRY_YIELD,
+	CTRACE_ENTRY_YIELD_FROM,
+	CTRACE_ENTRY_AWAIT,
+	CTRACE_ENTRY_THROW,
+};
+
 /* A per-CPU slot: a key and the hits not yet added to its map. */
 struct ctrace_line_slot {
 	struct ctrace_line_key k;
@@ -112,13 +123,6 @@ struct ctrace_func_slot {
 	__u64 pending;
 };
 
-struct ctrace_call_key {
-	__u64 caller;	/* PyCodeObject *, 0 at the bottom of a stack */
-	__u64 callee;
-	__u32 caller_first;
-	__u32 callee_first;
-};
-
 struct ctrace_code {
 	struct ctrace_sref file;	/* resolved through the strs map */
 	struct ctrace_sref name;
@@ -126,8 +130,12 @@ struct ctrace_code {
 	__u32 pad;
 };
 
-/* Both ends of a caller/callee pair, named when the pair was first seen. */
-struct ctrace_call_names {
+/*
+ * A pair by its ends' names, not their code objects' addresses: a freed
+ * code object's address is reused by others.  The caller is all zero at
+ * the bottom of a stack.
+ */
+struct ctrace_call_key {
 	struct ctrace_code caller;
 	struct ctrace_code callee;
 };

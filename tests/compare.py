@@ -6,6 +6,7 @@ trace's own output against ours, never against a hand-written expectation.
     compare.py funcs|pairs|summary|trace REPORT DIR [MAIN_MODULE]
     compare.py pidcheck OURS_COVERDIR - FULL_COVERDIR BEFORE_COVERDIR
 """
+import os
 import re
 import sys
 
@@ -13,6 +14,10 @@ import sys
 def funcs(text, root):
     return [l for l in text.splitlines()
             if l.startswith('filename: ' + root)]
+
+
+def _modname(path):
+    return os.path.splitext(os.path.basename(path))[0]
 
 
 def pairs(text, root):
@@ -27,8 +32,16 @@ def pairs(text, root):
             cfile = m.group(1)
             continue
         m = re.match(r'^    (.*) -> (.*)$', line)
-        if m and pfile.startswith(root) and cfile.startswith(root):
-            out.append('%s %s -> %s %s' % (pfile, m.group(1), cfile,
+        if not m:
+            continue
+        # trace prints no "-->" for a callee in the caller's own file, even
+        # after a group of another file's: the callee's module tells
+        callee = cfile
+        if not m.group(2).startswith(_modname(cfile) + '.') and \
+                m.group(2).startswith(_modname(pfile) + '.'):
+            callee = pfile
+        if pfile.startswith(root) and callee.startswith(root):
+            out.append('%s %s -> %s %s' % (pfile, m.group(1), callee,
                                            m.group(2)))
     return sorted(out)
 

@@ -11,9 +11,9 @@ not_ok() {
 }
 # check NAME FILE: pass when FILE (a diff) is empty
 check() { if [ -s "$2" ]; then not_ok "$1" "$2"; else ok "$1"; fi; }
-# wait_for WORD FILE: until the target prints WORD (10 s at most)
+# wait_for WORD FILE [SECS]: until the target prints WORD (10 s by default)
 wait_for() {
-	for _ in $(seq 200); do
+	for _ in $(seq $((${3:-10} * 20))); do
 		grep -q "$1" "$2" 2>/dev/null && return 0
 		sleep 0.05
 	done
@@ -27,7 +27,8 @@ wait_ready() { wait_for '^Tracing' "$1"; }
 # traced, then end the trace with Ctrl-C; returns the tracer's status
 run_attached() {
 	echo go >&"$1"
-	wait_for done "$2"
+	# a workload of millions of probe hits takes seconds where a hit costs 5 us
+	wait_for done "$2" 120
 	kill -INT $CT
 	wait $CT
 }
@@ -61,6 +62,20 @@ compare_covers() { # NAME OURS_DIR TRACE_DIR
 		fi
 	done
 	check "$1" "$W/cover.diff"
+}
+
+# both_tools TAG MODE KIND DIR PROG [ARG...]: PROG launched under ctrace-bpf
+# MODE and under python -m trace MODE; what compare.py KIND extracts for DIR
+# from each goes to $W/TAG.o and $W/TAG.r, and their diff to $W/TAG.diff
+both_tools() {
+	local tag=$1 mode=$2 kind=$3 dir=$4
+	shift 4
+	"$CTRACE" $mode -- "$PYTHON" "$@" > "$W/$tag.out" 2> "$W/$tag.err"
+	"$PYTHON" -m trace $mode "$@" > "$W/$tag.ref"
+	$CMP $kind "$W/$tag.out" "$dir" > "$W/$tag.o"
+	$CMP $kind "$W/$tag.ref" "$dir" > "$W/$tag.r"
+	diff "$W/$tag.o" "$W/$tag.r" > "$W/$tag.diff"
+	[ -s "$W/$tag.r" ] || echo "trace printed nothing to compare" >> "$W/$tag.diff"
 }
 
 finish() {

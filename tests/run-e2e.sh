@@ -98,20 +98,31 @@ fi
 stop_bg 7
 
 echo "# --listfuncs and --trackcalls"
-"$CTRACE" -l -- "$PYTHON" "$CORPUS/prog.py" > "$W/l.out" 2> "$W/l.err"
-"$PYTHON" -m trace -l "$CORPUS/prog.py" > "$W/lt.out"
-$CMP funcs "$W/l.out" "$CORPUS" > "$W/l.f"
-$CMP funcs "$W/lt.out" "$CORPUS" > "$W/lt.f"
-diff "$W/l.f" "$W/lt.f" > "$W/l.diff"
-grep -q 'funcname: Counter.bump' "$W/lt.f" || echo "no Class.method line in trace's output" >> "$W/l.diff"
+both_tools l -l funcs "$CORPUS" "$CORPUS/prog.py"
+grep -q 'funcname: Counter.bump' "$W/l.r" || echo "no Class.method line in trace's output" >> "$W/l.diff"
 check "listfuncs identical, with Class.method names" "$W/l.diff"
-"$CTRACE" -T -- "$PYTHON" "$CORPUS/prog.py" > "$W/T.out" 2> "$W/T.err"
-"$PYTHON" -m trace -T "$CORPUS/prog.py" > "$W/Tt.out"
-$CMP pairs "$W/T.out" "$CORPUS" > "$W/T.p"
-$CMP pairs "$W/Tt.out" "$CORPUS" > "$W/Tt.p"
-diff "$W/T.p" "$W/Tt.p" > "$W/T.diff"
-[ -s "$W/Tt.p" ] || echo "trace printed no pairs" >> "$W/T.diff"
+both_tools T -T pairs "$CORPUS" "$CORPUS/prog.py"
 check "trackcalls pairs identical" "$W/T.diff"
+
+echo "# freed strings whose addresses are reused keep their own names"
+both_tools rl -l funcs "$W/reuse" "$CORPUS/reuse.py" "$W/reuse"
+n=$(grep -c '/gen.py, modulename: gen, funcname: f' "$W/rl.r")
+[ "$n" = 300 ] || echo "trace listed $n functions of gen.py, not 300" >> "$W/rl.diff"
+check "300 functions compiled under one file name: all listed, as by trace" "$W/rl.diff"
+both_tools rT -T pairs "$W/reuse" "$CORPUS/reuse.py" "$W/reuse"
+n=$(grep -c 'm[0-9]*.<module> -> .*m[0-9]*._process$' "$W/rT.r")
+[ "$n" = 200 ] || echo "trace listed $n pairs into _process, not 200" >> "$W/rT.diff"
+check "200 pairs of freed code objects: each named as by trace" "$W/rT.diff"
+"$CTRACE" -c -C "$W/rc" -- "$PYTHON" "$CORPUS/reuse.py" "$W/reuse" > /dev/null 2>&1
+"$PYTHON" -m trace -c -C "$W/rt" "$CORPUS/reuse.py" "$W/reuse" > /dev/null
+: > "$W/rc.diff"
+n=0
+for f in "$W"/rt/*reuse.m*.cover; do
+	n=$((n + 1))
+	diff "$W/rc/$(basename "$f")" "$f" >> "$W/rc.diff" 2>&1
+done
+[ $n = 200 ] || echo "trace wrote $n covers, not 200" >> "$W/rc.diff"
+check "200 modules run and collected: 200 covers, as trace's" "$W/rc.diff"
 
 echo "# --trace and --timing"
 # the program's own output goes elsewhere: sharing our stdout, its writes
@@ -169,7 +180,7 @@ for wrap in "env PATH=$PYDIR $(basename "$PYTHON")" "sh -c" "chroot /" "env"; do
 	*) "$CTRACE" -l -- $wrap "$PYTHON" "$CORPUS/prog.py" > "$W/w.out" 2> "$W/w.err" ;;
 	esac
 	$CMP funcs "$W/w.out" "$CORPUS" > "$W/w.f"
-	diff "$W/w.f" "$W/lt.f" > "$W/w.diff"
+	diff "$W/w.f" "$W/l.r" > "$W/w.diff"
 	[ "$wrap" = "sh -c" ] && ! grep -q shell-went-on "$W/w.out" && echo "the shell did not go on" >> "$W/w.diff"
 	cat "$W/w.err" >> "$W/w.diff.err"
 	check "through $wrap: listfuncs identical to trace's" "$W/w.diff"
@@ -185,7 +196,7 @@ compare_covers "embedded, launch mode: covers identical" "$W/e1" "$W/t1"
 hold emb "$EMBED" "$CORPUS/prog.py" wait
 if trace_held emb "$W/e2.out" -l; then
 	$CMP funcs "$W/e2.out" "$CORPUS" > "$W/e2.f"
-	diff "$W/e2.f" "$W/lt.f" > "$W/e2.diff"
+	diff "$W/e2.f" "$W/l.r" > "$W/e2.diff"
 	check "embedded, by PID: listfuncs identical to trace's" "$W/e2.diff"
 fi
 stop_bg 7

@@ -117,20 +117,16 @@ static void size_maps(struct ctrace_bpf *s, const struct plan *p)
 	}
 	if (!p->funcs && !p->entries)
 		bpf_map__set_max_entries(s->maps.func_counts, 1);
-	if (!p->calls) {
+	if (!p->calls)
 		bpf_map__set_max_entries(s->maps.call_counts, 1);
-		bpf_map__set_max_entries(s->maps.call_names, 1);
-	}
 	if (!p->trace)
 		bpf_map__set_max_entries(s->maps.events, getpagesize());
 	/* preallocated maps for each of many processes: 16K keys each */
 	if (p->small) {
 		if (p->funcs)
 			bpf_map__set_max_entries(s->maps.func_counts, 1 << 14);
-		if (p->calls) {
+		if (p->calls)
 			bpf_map__set_max_entries(s->maps.call_counts, 1 << 14);
-			bpf_map__set_max_entries(s->maps.call_names, 1 << 14);
-		}
 	}
 }
 

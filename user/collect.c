@@ -277,14 +277,6 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 	if (err)
 		return err;
 
-	/* the names of each pair, looked up in the order of the pairs */
-	t->call_names = calloc(t->n_calls + 1, sizeof(*t->call_names));
-	if (!t->call_names)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->n_calls; i++)
-		bpf_map_lookup_elem(bpf_map__fd(s->maps.call_names),
-				    &t->calls[i].k, &t->call_names[i]);
-
 	err = collect_map(bpf_map__fd(s->maps.strs), sizeof(struct ctrace_sref),
 			  sizeof(struct ctrace_str),
 			  bpf_map__max_entries(s->maps.strs), &keys, &values, &n);
@@ -314,6 +306,5 @@ void raw_tables_free(struct raw_tables *t)
 	free(t->lines);
 	free(t->funcs);
 	free(t->calls);
-	free(t->call_names);
 	memset(t, 0, sizeof(*t));
 }

@@ -22,7 +22,6 @@ struct raw_tables {
 	size_t n_funcs;
 	struct call_row *calls;
 	size_t n_calls;
-	struct ctrace_call_names *call_names;	/* parallel to calls */
 	struct str_row *strs;	/* sorted by ref */
 	size_t n_strs;
 	uint64_t stats[CTRACE_STAT_NR];

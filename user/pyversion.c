@@ -35,6 +35,7 @@ static const struct py_flavor flavors[] = {
 			.frame_code = 32,
 			.frame_previous = 48,
 			.frame_prev_instr = 56,
+			.yield_opcode = 86,
 			.code_filename = 112,
 			.code_name = 120,
 			.code_qualname = 128,
@@ -42,7 +43,6 @@ static const struct py_flavor flavors[] = {
 			.str_state = 32,
 			.str_ascii_data = 48,
 			.str_utf8 = 56,
-			.str_tag_back = 48 - 16,	/* PyASCIIObject.length */
 		},
 		.entry_needs_line = true,
 		.repair_first_line = true,
@@ -66,7 +66,6 @@ static const struct py_flavor flavors[] = {
 			.str_state = 32,
 			.str_ascii_data = 48,
 			.str_utf8 = 56,
-			.str_tag_back = 48 - 16,
 		},
 	},
 	{
@@ -80,7 +79,6 @@ static const struct py_flavor flavors[] = {
 			.str_state = 32,
 			.str_ascii_data = 40,
 			.str_utf8 = 48,
-			.str_tag_back = 40 - 16,
 			/* FRAME_OWNED_BY_INTERPRETER and _CSTACK: entry shims */
 			.owner_cstack = 3,
 			.code_tag_bits = 7,

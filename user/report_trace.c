@@ -162,10 +162,12 @@ int trace_stream_event(struct trace_stream *ts, const void *data, size_t len)
 		fprintf(ts->out, " --- modulename: %s, funcname: %s\n",
 			mod ? mod : "", func);
 		free(mod);
-		if (ev->kind == 0 &&
+		if (ev->kind == CTRACE_ENTRY_START &&
 		    ts->lk->first_line_missed(ts->lk->ctx, file, func, ev->line))
 			print_line(ts, ev->ts, file, ev->line);
-		if (th && ev->kind >= 2 && ts->lk->repair_send_edge) {
+		if (th && (ev->kind == CTRACE_ENTRY_YIELD_FROM ||
+			   ev->kind == CTRACE_ENTRY_AWAIT) &&
+		    ts->lk->repair_send_edge) {
 			th->skip_file = ev->file;
 			th->skip_line = ev->line;
 		}

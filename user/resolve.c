@@ -247,7 +247,7 @@ int resolve_counts(struct resolver *rs, const struct raw_tables *raw,
 		const char *file = raw_str(raw, f->k.file);
 		const char *func = raw_str(raw, f->k.func);
 
-		if (f->k.kind != 0 || !file || !func || resolver_ignored(rs, file))
+		if (f->k.kind != CTRACE_ENTRY_START || !file || !func || resolver_ignored(rs, file))
 			continue;
 		if (resolver_first_line_missed(rs, file, func, f->k.line) &&
 		    results_add_count(r, file, f->k.line, f->n))
@@ -261,7 +261,8 @@ int resolve_counts(struct resolver *rs, const struct raw_tables *raw,
 		const struct func_row *f = &raw->funcs[i];
 		struct count_entry key, *e;
 
-		if (f->k.kind < 2)
+		if (f->k.kind != CTRACE_ENTRY_YIELD_FROM &&
+		    f->k.kind != CTRACE_ENTRY_AWAIT)
 			continue;
 		key.file = raw_str(raw, f->k.file);
 		key.line = f->k.line;
@@ -322,16 +323,15 @@ int resolve_calls(struct resolver *rs, const struct raw_tables *raw,
 {
 	for (size_t i = 0; i < raw->n_calls; i++) {
 		const struct call_row *c = &raw->calls[i];
-		const struct ctrace_call_names *nm = &raw->call_names[i];
 		struct func_name a, b;
 		char *ma = NULL, *mb = NULL;
 		int err = 0;
 
 		/* the bottom frame: trace's own runctx is its caller there */
-		if (!c->k.caller)
+		if (!c->k.caller.file.ptr)
 			continue;
-		if (code_name(rs, raw, &nm->caller, &a, &ma) &&
-		    code_name(rs, raw, &nm->callee, &b, &mb))
+		if (code_name(rs, raw, &c->k.caller, &a, &ma) &&
+		    code_name(rs, raw, &c->k.callee, &b, &mb))
 			err = results_add_call(r, &a, &b);
 		else
 			rs->unresolved += c->n;

@@ -5,7 +5,7 @@ unless a thread is the point, so the outputs are deterministic.
 """
 import threading
 
-from pkg import shapes, util
+from pkg import closing, shapes, util
 from pkg.flow import drain, pipeline
 
 
@@ -136,6 +136,7 @@ def main():
         m.use()
     print(shapes.area_all([shapes.Square(2), shapes.Circle(1)]))
     print(threads())
+    print(closing.run())
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #include <Python.h>
 #include <internal/pycore_frame.h>
 #include <internal/pycore_runtime.h>
+#include <opcode.h>
 #include <stddef.h>
 #include <stdio.h>
 #include "pyversion.h"
@@ -55,7 +56,6 @@ int main(void)
 	expect("str_ascii_data", fl->layout.str_ascii_data, sizeof(PyASCIIObject));
 	expect("str_utf8", fl->layout.str_utf8,
 	       offsetof(PyCompactUnicodeObject, utf8));
-	expect("str_tag_back", fl->layout.str_tag_back,
-	       sizeof(PyASCIIObject) - offsetof(PyASCIIObject, length));
+	expect("yield_opcode", fl->layout.yield_opcode, YIELD_VALUE);
 	return failures ? 1 : 0;
 }
