@@ -14,6 +14,21 @@ const volatile __u32 mode = 0;
 const volatile struct ctrace_layout layout = {};
 /* Set by userspace at the end: the maps hold still while it reads them. */
 volatile __u32 stopped = 0;
+/*
+ * Launch mode starts where trace starts, at the main module's first
+ * bytecode: until then the programs count nothing.  CTRACE_MAIN_MODULE:
+ * python -m, whose main code runpy's _run_code execs later.
+ */
+volatile __u32 before_main = 0;
+/*
+ * -m: runpy's frames below the main module's were running before counting
+ * started, so trace never sees them: counting ends with the main module.
+ * module_tag is the identity tag of every "<module>" string.
+ */
+volatile __u32 main_via_runpy = 0;
+const volatile __u64 module_tag = 0;
+/* 3.13+: the tag of "__init__", the file name of the init shim's code */
+const volatile __u64 shim_file_tag = 0;
 /* The target's process id, and whether it has exec'd a new program. */
 const volatile __u32 target_tgid = 0;
 volatile __u32 exec_seen = 0;
@@ -225,7 +240,6 @@ struct {
  */
 static __noinline __u64 str_fingerprint(__u64 ptr)
 {
-	__u64 h = 0xcbf29ce484222325ULL, w;
 	struct ctrace_str *b;
 	__u32 zero = 0;
 	long n;
@@ -236,19 +250,7 @@ static __noinline __u64 str_fingerprint(__u64 ptr)
 	n = bpf_probe_read_user_str(b->s, sizeof(b->s), (void *)ptr);
 	if (n <= 0)
 		return 0;
-	for (int i = 0; i < CTRACE_STR_MAX / 8; i++) {
-		long left = n - i * 8;
-
-		if (left <= 0)
-			break;
-		w = ((__u64 *)b->s)[i];
-		/* past the terminating NUL the buffer holds an older string */
-		if (left < 8)
-			w &= (1ULL << (left * 8)) - 1;
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return h ^ n;
+	return ctrace_fingerprint(b, n);
 }
 
 static __always_inline struct ctrace_sref sref_of(__u64 ptr)
@@ -549,14 +551,18 @@ static __always_inline __u64 frame_of_thread(__u64 runtime)
  * interpreter frame.  The cookie is the probe's link-time address, so the
  * load bias falls out of the trap address without asking userspace.
  */
+static __always_inline __u64 load_bias(struct usdt_args *u)
+{
+	return (PT_REGS_IP(u->ctx) - u->spec->usdt_cookie) & ~0xfffULL;
+}
+
 static __always_inline __u64 current_frame(struct usdt_args *u)
 {
-	__u64 bias, tstate, cframe, runtime;
+	__u64 tstate, cframe, runtime;
 
 	if (!layout.runtime_sym || !u->spec)
 		return 0;
-	bias = (PT_REGS_IP(u->ctx) - u->spec->usdt_cookie) & ~0xfffULL;
-	runtime = bias + layout.runtime_sym;
+	runtime = load_bias(u) + layout.runtime_sym;
 	if (layout.interp_head)
 		return frame_of_thread(runtime);
 	tstate = read_ptr(runtime + layout.tstate_current);
@@ -595,19 +601,31 @@ static __always_inline void read_frame(__u64 frame, struct frame_view *f)
 	f->code &= ~(__u64)layout.code_tag_bits;
 }
 
-/* The code running in the frame below @f: entry shims are skipped. */
-static __always_inline __u64 caller_code(const struct frame_view *f)
+/*
+ * The code running in the frame below @f: entry shims and the init shim
+ * (@shim, 0 if none) are skipped.
+ */
+static __always_inline __u64 caller_code(const struct frame_view *f,
+					 __u64 shim)
 {
 	struct frame_view p;
 	__u64 prev = f->previous;
 
 	for (int i = 0; i < 4 && prev; i++) {
 		read_frame(prev, &p);
-		if (!layout.frame_owner || p.owner < layout.owner_cstack)
+		if ((!layout.frame_owner || p.owner < layout.owner_cstack) &&
+		    (!shim || p.code != shim))
 			return p.code;
 		prev = p.previous;
 	}
 	return 0;
+}
+
+/* 3.13+: where the init shim's code object sits in this process */
+static __always_inline __u64 init_shim(struct usdt_args *u)
+{
+	return layout.init_shim_sym && u->spec ?
+	       load_bias(u) + layout.init_shim_sym : 0;
 }
 
 /* The oparg of the RESUME being traced: how this frame was entered. */
@@ -708,6 +726,68 @@ static __always_inline void stream(__u32 type, struct ctrace_sref *file,
 	bpf_ringbuf_submit(ev, 0);
 }
 
+static __always_inline bool same_prefix(const char *s, const char *lit,
+				       int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] != lit[i])
+			return false;
+	return true;
+}
+
+static __always_inline bool is_run_code(__u64 code)
+{
+	char name[16] = {};
+
+	if (!code ||
+	    bpf_probe_read_user_str(name, sizeof(name),
+				    (void *)str_utf8(read_ptr(code + layout.code_name))) != 10)
+		return false;
+	return same_prefix(name, "_run_code", 10);
+}
+
+/* Is the code running in the current frame runpy's _run_code? */
+static __always_inline bool in_run_code(struct usdt_args *u)
+{
+	struct frame_view f;
+	__u64 frame = current_frame(u);
+
+	if (!frame)
+		return false;
+	read_frame(frame, &f);
+	return is_run_code(f.code);
+}
+
+/*
+ * The first event of the main module, once the interpreter has announced
+ * it: any event but one of a function called from C with no Python frame
+ * below it, such as the loader __main__ gets before it runs.
+ */
+static __always_inline bool main_started(struct usdt_args *u,
+					 struct pt_regs *ctx)
+{
+	struct frame_view f;
+	char name[16] = {};
+	__u64 frame;
+
+	if (before_main != CTRACE_MAIN_STARTING)
+		return false;
+	usdt_args_init(u, ctx);
+	if (bpf_probe_read_user_str(name, sizeof(name),
+				    (void *)usdt_arg(u, 1)) == 9 &&
+	    same_prefix(name, "<module>", 9))
+		goto started;
+	frame = current_frame(u);
+	if (!frame)
+		return false;
+	read_frame(frame, &f);
+	if (!caller_code(&f, init_shim(u)))
+		return false;
+started:
+	before_main = 0;
+	return true;
+}
+
 SEC("usdt")
 int on_line(struct pt_regs *ctx)
 {
@@ -715,7 +795,7 @@ int on_line(struct pt_regs *ctx)
 	struct usdt_args u;
 	long file, line;
 
-	if (stopped)
+	if (stopped || (before_main && !main_started(&u, ctx)))
 		return 0;
 	usdt_args_init(&u, ctx);
 	file = usdt_arg(&u, 0);
@@ -742,7 +822,7 @@ int on_entry(struct pt_regs *ctx)
 	struct ctrace_func_key k = {};
 	__u32 line;
 
-	if (stopped)
+	if (stopped || (before_main && !main_started(&u, ctx)))
 		return 0;
 	usdt_args_init(&u, ctx);
 	k.file = sref_cached(usdt_arg(&u, 0), 0);
@@ -769,18 +849,30 @@ int on_return_func(struct pt_regs *ctx)
 	struct usdt_args u;
 	__u32 idx;
 
-	if (stopped)
+	if (stopped || (before_main && !main_started(&u, ctx)))
 		return 0;
 	usdt_args_init(&u, ctx);
 	k.file = sref_cached(usdt_arg(&u, 0), 0);
 	k.func = sref_cached(usdt_arg(&u, 1), 1);
 	k.line = usdt_arg(&u, 2);
+	if (shim_file_tag && k.file.tag == shim_file_tag)
+		return 0;
 	idx = (k.func.ptr >> 4 ^ k.line) & (CTRACE_CACHE_SLOTS - 1);
 
 	if (count_cached(&func_cache, idx, &func_counts, &k, sizeof(k),
 			 CTRACE_STAT_FUNC_DROPS)) {
 		note_str(&k.file, false);
 		note_str(&k.func, false);
+	}
+	if (main_via_runpy && k.func.tag == module_tag) {
+		struct frame_view f;
+		__u64 frame = current_frame(&u);
+
+		if (frame) {
+			read_frame(frame, &f);
+			if (is_run_code(caller_code(&f, init_shim(&u))))
+				stopped = 1;
+		}
 	}
 	return 0;
 }
@@ -795,9 +887,9 @@ int on_return_call(struct pt_regs *ctx)
 	struct ctrace_call_key k = {};
 	struct usdt_args u;
 	struct frame_view f;
-	__u64 frame, caller;
+	__u64 frame, caller, shim;
 
-	if (stopped)
+	if (stopped || (before_main && !main_started(&u, ctx)))
 		return 0;
 	usdt_args_init(&u, ctx);
 	frame = current_frame(&u);
@@ -806,17 +898,73 @@ int on_return_call(struct pt_regs *ctx)
 		return 0;
 	}
 	read_frame(frame, &f);
+	shim = init_shim(&u);
+	if (shim && f.code == shim)
+		return 0;
 	/* the probe's own arguments are the returning code's names */
 	k.callee.file = sref_cached(usdt_arg(&u, 0), 0);
 	k.callee.name = sref_cached(usdt_arg(&u, 1), 1);
 	k.callee.firstlineno = read_u32(f.code + layout.code_firstlineno);
-	caller = caller_code(&f);
+	caller = caller_code(&f, shim);
 	if (caller)
 		caller_info(caller, &k.caller);
 	if (count_in(&call_counts, &k, CTRACE_STAT_CALL_DROPS)) {
 		note_str(&k.callee.file, false);
 		note_str(&k.callee.name, false);
 	}
+	if (main_via_runpy && k.callee.name.tag == module_tag &&
+	    is_run_code(caller))
+		stopped = 1;
+	return 0;
+}
+
+
+/*
+ * The interpreter announces what it runs as __main__ with an audit event
+ * just before it runs it: cpython.run_file, run_command or run_stdin, with
+ * no Python code in between.  For run_module, runpy runs first and execs
+ * the module's code from _run_code.  Userspace detaches this probe once
+ * it has fired: with its semaphore on, every audit event costs a trap.
+ */
+SEC("usdt")
+int on_main_start(struct pt_regs *ctx)
+{
+	struct usdt_args u;
+	char ev[24] = {};
+	long n;
+
+	if (before_main != CTRACE_MAIN_SCRIPT &&
+	    before_main != CTRACE_MAIN_MODULE)
+		return 0;
+	usdt_args_init(&u, ctx);
+	n = bpf_probe_read_user_str(ev, sizeof(ev), (void *)usdt_arg(&u, 0));
+	if (before_main == CTRACE_MAIN_MODULE) {
+		if (n == 5 && same_prefix(ev, "exec", 5) && in_run_code(&u)) {
+			before_main = 0;
+			main_via_runpy = 1;
+		}
+		return 0;
+	}
+	if (n < 13 || !same_prefix(ev, "cpython.run_", 12))
+		return 0;
+	if (n == 17 && same_prefix(ev + 12, "file", 5))
+		before_main = CTRACE_MAIN_STARTING;
+	else if ((n == 20 && same_prefix(ev + 12, "command", 8)) ||
+		 (n == 18 && same_prefix(ev + 12, "stdin", 6)))
+		before_main = 0;
+	else if (n == 19 && same_prefix(ev + 12, "module", 7))
+		before_main = CTRACE_MAIN_MODULE;
+	return 0;
+}
+
+/*
+ * trace stops when the main module is done, before the interpreter shuts
+ * down: atexit, threading._shutdown and finalizers are not its to count.
+ */
+SEC("uprobe")
+int on_finalize(struct pt_regs *ctx)
+{
+	stopped = 1;
 	return 0;
 }
 

@@ -25,6 +25,15 @@ enum ctrace_stat {
 	CTRACE_STAT_NR,
 };
 
+/*
+ * before_main: waiting for the interpreter to announce the main module,
+ * for runpy to exec it (-m), or for its first event (a script: the loader
+ * set up for __main__ runs Python code first).
+ */
+#define CTRACE_MAIN_SCRIPT 1
+#define CTRACE_MAIN_MODULE 2
+#define CTRACE_MAIN_STARTING 3
+
 /* What the programs do; set in .rodata before load. */
 enum ctrace_mode_bits {
 	CTRACE_COUNT_LINES = 1 << 0,	/* line hits into line_counts */
@@ -39,6 +48,11 @@ enum ctrace_mode_bits {
  */
 struct ctrace_layout {
 	__u64 runtime_sym;	/* link-time address of _PyRuntime */
+	/*
+	 * 3.13+: the code object of the frame pushed to run after a class's
+	 * __init__, which trace never sees (link-time address, 0 if none)
+	 */
+	__u64 init_shim_sym;
 	__u32 tstate_current;	/* _PyRuntime -> current PyThreadState * */
 	__u32 tstate_cframe;	/* PyThreadState -> _PyCFrame * */
 	__u32 cframe_current;	/* _PyCFrame -> _PyInterpreterFrame * */
@@ -143,6 +157,30 @@ struct ctrace_call_key {
 struct ctrace_str {
 	char s[CTRACE_STR_MAX];
 };
+
+/*
+ * A string's identity tag: a hash of its @n bytes, the terminating NUL
+ * included, read from @s as whole words.  Shared so that userspace can
+ * know a string's tag in advance ("<module>").  Bytes past the NUL are
+ * whatever the buffer held before, so they are masked off.
+ */
+static inline __u64 ctrace_fingerprint(const struct ctrace_str *s, long n)
+{
+	__u64 h = 0xcbf29ce484222325ULL, w;
+
+	for (int i = 0; i < CTRACE_STR_MAX / 8; i++) {
+		long left = n - i * 8;
+
+		if (left <= 0)
+			break;
+		w = ((const __u64 *)s->s)[i];
+		if (left < 8)
+			w &= (1ULL << (left * 8)) - 1;
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h ^ n;
+}
 
 enum ctrace_event_type {
 	CTRACE_EV_STR = 1,

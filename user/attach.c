@@ -23,8 +23,10 @@ static bool need_probe(const struct pyelf *e, int probe, char *why,
 }
 
 int plan_make(const struct options *o, const struct py_flavor *fl,
-	      const struct pyelf *e, struct plan *p, char *why, size_t why_len)
+	      const struct target *t, struct plan *p, char *why,
+	      size_t why_len)
 {
+	const struct pyelf *e = &t->elf;
 	int n = 0;
 
 	memset(p, 0, sizeof(*p));
@@ -55,6 +57,17 @@ int plan_make(const struct options *o, const struct py_flavor *fl,
 			p->entries = true;
 			p->probes[n++] = PROBE_ENTRY;
 		}
+	}
+	/*
+	 * trace starts at the main module's first bytecode.  Without the
+	 * audit probe that announces it (before 3.8), start-up is counted,
+	 * and so it is in a program that embeds Python: it has no main module.
+	 */
+	p->to_finalize = !o->startup;
+	if (t->launched && !o->startup && e->has_probe[PROBE_AUDIT] &&
+	    !strncmp(t->comm, "python", 6)) {
+		p->from_main = true;
+		p->probes[n++] = PROBE_AUDIT;
 	}
 	p->probes[n] = -1;
 	return 0;
@@ -107,6 +120,15 @@ void quiet_libbpf(void)
 	libbpf_set_print(libbpf_quiet);
 }
 
+/* The identity tag the BPF side gives every string equal to @s. */
+static __u64 str_tag(const char *s)
+{
+	struct ctrace_str b = {};
+
+	snprintf(b.s, sizeof(b.s), "%s", s);
+	return ctrace_fingerprint(&b, strlen(b.s) + 1);
+}
+
 /* Maps a mode does not use shrink to one entry instead of ~100 MB. */
 static void size_maps(struct ctrace_bpf *s, const struct plan *p)
 {
@@ -140,6 +162,8 @@ static struct bpf_program *program_for(struct ctrace_bpf *s,
 		return s->progs.on_entry;
 	case PROBE_RETURN:
 		return p->calls ? s->progs.on_return_call : s->progs.on_return_func;
+	case PROBE_AUDIT:
+		return s->progs.on_main_start;
 	}
 	return NULL;
 }
@@ -168,6 +192,9 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 	if (p->entries && p->count)
 		mode |= CTRACE_COUNT_ENTRIES;
 	s->rodata->mode = mode;
+	s->rodata->module_tag = str_tag("<module>");
+	if (t->elf.init_shim_sym)
+		s->rodata->shim_file_tag = str_tag("__init__");
 	s->rodata->target_tgid = t->pid;
 	err = py_layout(fl, &t->elf, (struct ctrace_layout *)&s->rodata->layout,
 			why, why_len);
@@ -195,6 +222,20 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 		return err;
 	}
 	tr->n_links++;
+	if (p->from_main)
+		s->bss->before_main = CTRACE_MAIN_SCRIPT;
+	if (p->to_finalize) {
+		LIBBPF_OPTS(bpf_uprobe_opts, fo, .func_name = "Py_FinalizeEx");
+		struct bpf_link *l;
+
+		l = bpf_program__attach_uprobe_opts(s->progs.on_finalize, t->pid,
+						    t->elf.path, 0, &fo);
+		if (l)
+			tr->links[tr->n_links++] = l;
+		else
+			pr_info("note: no Py_FinalizeEx in '%s': the interpreter's shutdown is counted too",
+				t->elf.path);
+	}
 	for (int i = 0; p->probes[i] >= 0; i++) {
 		int probe = p->probes[i];
 		LIBBPF_OPTS(bpf_usdt_opts, uo,
@@ -212,17 +253,41 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 				 strerror(-err));
 			return err;
 		}
-		tr->links[tr->n_links++] = l;
+		if (probe == PROBE_AUDIT)
+			tr->main_link = l;
+		else
+			tr->links[tr->n_links++] = l;
 		pr_debug("attached python:%s (%d sites)", probe_names[probe],
 			 t->elf.n_sites[probe]);
 	}
 	return 0;
 }
 
+void tracer_poll(struct tracer *tr)
+{
+	__u32 v;
+
+	if (!tr->main_link)
+		return;
+	v = tr->skel->bss->before_main;
+	if (v == CTRACE_MAIN_SCRIPT || v == CTRACE_MAIN_MODULE)
+		return;
+	bpf_link__destroy(tr->main_link);
+	tr->main_link = NULL;
+	pr_debug("the main module is announced: audit probe detached");
+}
+
+bool tracer_before_main(const struct tracer *tr)
+{
+	return tr->skel && tr->skel->bss && tr->skel->bss->before_main;
+}
+
 static void *destroy_links(void *arg)
 {
 	struct tracer *tr = arg;
 
+	bpf_link__destroy(tr->main_link);
+	tr->main_link = NULL;
 	for (int i = 0; i < tr->n_links; i++)
 		bpf_link__destroy(tr->links[i]);
 	return NULL;

@@ -20,7 +20,9 @@ struct plan {
 	bool calls;		/* --trackcalls */
 	bool entries;		/* function__entry attached */
 	bool small;		/* one of many processes: smaller maps */
-	int probes[4];		/* probe ids to attach, -1 terminated */
+	bool from_main;		/* launched: count from the main module on */
+	bool to_finalize;	/* stop at Py_FinalizeEx, where trace has ended */
+	int probes[5];		/* probe ids to attach, -1 terminated */
 };
 
 #define CTRACE_MAX_LINKS 8
@@ -28,6 +30,7 @@ struct plan {
 struct tracer {
 	struct ctrace_bpf *skel;
 	struct bpf_link *links[CTRACE_MAX_LINKS];
+	struct bpf_link *main_link;	/* the audit probe, until main starts */
 	pthread_t detacher;
 	bool detaching;
 	int n_links;
@@ -38,7 +41,8 @@ struct tracer {
  * --trace/--count.  Fails when the interpreter lacks a needed probe.
  */
 int plan_make(const struct options *o, const struct py_flavor *fl,
-	      const struct pyelf *e, struct plan *p, char *why, size_t why_len);
+	      const struct target *t, struct plan *p, char *why,
+	      size_t why_len);
 /* Open, size, load and attach; the probes are live when it returns 0. */
 int tracer_attach(struct tracer *tr, const struct plan *p,
 		  const struct py_flavor *fl, const struct target *t,
@@ -49,6 +53,10 @@ void tracer_stop(struct tracer *tr);
 void tracer_detach(struct tracer *tr);
 /* libbpf speaks only for warnings, or with -vv. */
 void quiet_libbpf(void);
+/* Once the main module has started, its audit probe goes. */
+void tracer_poll(struct tracer *tr);
+/* Launched, and the main module never started: nothing was counted. */
+bool tracer_before_main(const struct tracer *tr);
 /* The target exec'd: counting stopped there. */
 bool tracer_target_execd(const struct tracer *tr);
 void tracer_destroy(struct tracer *tr);

@@ -56,7 +56,10 @@ static const char usage_text[] =
 "  -p, --pid PID        attach to a running process; repeat for several\n"
 "  -a, --all            every Python process on the host, and those that\n"
 "                       start while tracing (not with -c or -t)\n"
-"  -- COMMAND [ARG...]  start COMMAND and trace it from its first bytecode\n"
+"  -- COMMAND [ARG...]  start COMMAND and trace it from the main module's\n"
+"                       first bytecode (the script, -m module or -c code)\n"
+"      --startup        with a COMMAND: trace the interpreter's start-up too\n"
+"                       (site, encodings, .pth files)\n"
 "  -d, --duration SECS  stop after SECS seconds\n"
 "\n"
 "Other:\n"
@@ -70,7 +73,8 @@ static const char usage_text[] =
 "\n"
 "Attached with -p, counting starts at attach: lines and calls that ran before\n"
 "do not count, so code that ran only before attach shows as missed.  Launch\n"
-"mode (-- COMMAND) attaches before the interpreter runs any bytecode.\n"
+"mode (-- COMMAND) counts from where python -m trace starts: the main\n"
+"module's first bytecode.\n"
 "\n"
 "Examples:\n"
 "  ctrace-bpf --count --missing --summary -p 1234\n"
@@ -93,6 +97,7 @@ enum {
 	OPT_AUDIT,
 	OPT_IGNORE_DIR,
 	OPT_VERSION,
+	OPT_STARTUP,
 };
 
 static const struct option long_opts[] = {
@@ -115,6 +120,7 @@ static const struct option long_opts[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "all", no_argument, NULL, 'a' },
 	{ "duration", required_argument, NULL, 'd' },
+	{ "startup", no_argument, NULL, OPT_STARTUP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -212,6 +218,8 @@ static int check_modes(const struct options *o)
 		return usage_error("%s-a/--all, -p/--pid and a COMMAND exclude each other", "");
 	if (!o->pid && !o->command && !o->all)
 		return usage_error("%sa target is required: -p PID, -a or -- COMMAND", "");
+	if (o->startup && !o->command)
+		return usage_error("%s--startup needs a COMMAND to launch: a process attached by PID started long ago", "");
 	/* several processes: not the modes that turn on the line probe */
 	if ((o->all || o->n_pids > 1) && (o->count || o->trace))
 		return usage_error("%s--count and --trace take one process: with -a or several -p they would turn the line probe on in each, 40 times slower", "");
@@ -258,6 +266,7 @@ int cli_parse(int argc, char **argv, struct options *o)
 				return usage_error("%sout of memory", "");
 			break;
 		case OPT_GC: o->gc = true; break;
+		case OPT_STARTUP: o->startup = true; break;
 		case OPT_IMPORTS: o->imports = true; break;
 		case OPT_AUDIT:
 			o->audit = true;

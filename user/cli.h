@@ -31,6 +31,7 @@ struct options {
 	bool all;
 	char **command;
 	double duration;
+	bool startup;		/* launch mode: count start-up too */
 	int verbose;
 };
 

@@ -314,7 +314,7 @@ int events_run(const struct options *o, struct target *t,
 	ev.st.t0 = mono_ns();
 	if (o->audit)
 		audit_header(stdout);
-	target_print_ready(t);
+	target_print_ready(t, false);
 	if (t->launched && target_release(t, why, sizeof(why))) {
 		pr_err("%s", why);
 		goto out;

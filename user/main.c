@@ -103,7 +103,7 @@ static int on_ring(void *ctx, void *data, size_t len)
 
 /* Wait for the end: a signal, the duration, or the target's exit. */
 static void run_until_done(const struct options *o, struct target *t,
-			   const struct tracer *tr, struct ring_buffer *rb)
+			   struct tracer *tr, struct ring_buffer *rb)
 {
 	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
 	int pfd = target_pollfd(t);
@@ -121,6 +121,7 @@ static void run_until_done(const struct options *o, struct target *t,
 			else
 				usleep(100 * 1000);
 		}
+		tracer_poll(tr);
 		if (target_gone(t))
 			break;
 		if (tracer_target_execd(tr)) {
@@ -287,7 +288,7 @@ static int trace_target(const struct options *o)
 	}
 	/* a missing probe is the clearer refusal, so it is reported first */
 	fl = py_flavor_for(&t.elf, flwhy, sizeof(flwhy));
-	if (plan_make(o, fl, &t.elf, &plan, why, sizeof(why))) {
+	if (plan_make(o, fl, &t, &plan, why, sizeof(why))) {
 		pr_err("%s", why);
 		goto out_abort;
 	}
@@ -330,12 +331,14 @@ static int trace_target(const struct options *o)
 			goto out_detach;
 		}
 	}
-	target_print_ready(&t);
+	target_print_ready(&t, plan.from_main);
 	if (t.launched && target_release(&t, why, sizeof(why))) {
 		pr_err("%s", why);
 		goto out_detach;
 	}
 	run_until_done(o, &t, &tr, rb);
+	if (plan.from_main && tracer_before_main(&tr))
+		pr_err("note: the main module never started, so nothing was counted; --startup counts the interpreter's start-up too");
 	/* the target is detached, and runs at full speed, while we report */
 	t0 = mono_ns();
 	tracer_stop(&tr);

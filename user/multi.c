@@ -108,7 +108,7 @@ static int add_process(struct multi *m, pid_t pid, bool quiet)
 		struct options one = *m->o;
 
 		s->fl = py_flavor_for(&s->t.elf, flwhy, sizeof(flwhy));
-		err = plan_make(&one, s->fl, &s->t.elf, &s->plan, why, sizeof(why));
+		err = plan_make(&one, s->fl, &s->t, &s->plan, why, sizeof(why));
 		if (!err && !s->fl) {
 			snprintf(why, sizeof(why), "%s", flwhy);
 			err = -ENOTSUP;

@@ -119,6 +119,8 @@ static void read_symbols(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh,
 			continue;
 		if (!strcmp(name, "_PyRuntime"))
 			e->runtime_sym = sym.st_value;
+		else if (!strcmp(name, "_Py_InitCleanup"))
+			e->init_shim_sym = sym.st_value;
 		else if (!strcmp(name, "Py_Version"))
 			*py_version = sym.st_value;
 		else if (!strcmp(name, "PyUnicode_Type"))

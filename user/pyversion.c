@@ -151,6 +151,7 @@ int py_layout(const struct py_flavor *fl, const struct pyelf *e,
 
 	*out = fl->layout;
 	out->runtime_sym = e->runtime_sym;
+	out->init_shim_sym = e->init_shim_sym;
 	if (!d) {
 		plan_blocks(out);
 		return 0;

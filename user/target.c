@@ -589,7 +589,7 @@ void target_close(struct target *t)
 	t->n_path_head = 0;
 }
 
-void target_print_ready(const struct target *t)
+void target_print_ready(const struct target *t, bool from_main)
 {
 	const struct pyelf *e = &t->elf;
 
@@ -605,6 +605,7 @@ void target_print_ready(const struct target *t)
 	term_escape(comm, sizeof(comm), t->comm, strlen(t->comm), true);
 	fprintf(stderr, "Tracing PID %d (%s, CPython %s%s)%s... Ctrl-C to end.\n",
 		t->pid, comm, ver, where,
+		from_main ? " from its main module" :
 		t->launched ? " from its first bytecode" : "");
 	fflush(stderr);
 }

@@ -42,7 +42,7 @@ void target_abort(struct target *t);
 /* True once the target is gone; a launched child is reaped. */
 bool target_gone(struct target *t);
 /* The one "Tracing PID ..." line on stderr, once every probe is live. */
-void target_print_ready(const struct target *t);
+void target_print_ready(const struct target *t, bool from_main);
 /* fd to poll for the target's exit, or -1 */
 int target_pollfd(const struct target *t);
 void target_close(struct target *t);
