@@ -205,7 +205,9 @@ bool resolver_first_line_missed(struct resolver *rs, const char *file,
 	if (!rs->fl || !rs->fl->repair_first_line)
 		return false;
 	c = find_code(rs, file, func, line, true);
-	return c && c->first_line_missed && c->firstlineno == line;
+	/* a module whose body is empty runs at its RESUME's line, 0 */
+	return c && c->first_line_missed &&
+	       (c->firstlineno == line || (!line && !strcmp(func, "<module>")));
 }
 
 static int cmp_count_key(const void *a, const void *b)
