@@ -160,5 +160,35 @@ same "a hostile pickle ran nothing" "$?" "0"
 "$PYTHON" -c 'import pickle, sys; pickle.dump(({("f.py", 1): 2}, {}, {}), open(sys.argv[1], "wb"), 4)' "$W/p4.pkl"
 same "protocol 4 pickle accepted" "$("$T" parse "$W/p4.pkl")" "accepted"
 
+echo "# sys.path as the interpreter itself builds it"
+SP=$W/sp
+mkdir -p "$SP/sub" "$SP/lib" "$SP/home/.local/lib/python3.11/site-packages" "$SP/extra"
+printf 'import sys\nprint("\\n".join(p for p in sys.path))\n' > "$SP/show.py"
+"$PYTHON" -m venv --without-pip --system-site-packages "$SP/venv"
+"$PYTHON" -m venv --without-pip "$SP/venv2"
+printf '# a comment\n%s\nimport os\n../nowhere\n' "$SP/extra" > "$SP/venv/lib/python3.11/site-packages/a.pth"
+printf 'sub\n' > "$SP/home/.local/lib/python3.11/site-packages/b.pth"
+mkdir -p "$SP/home/.local/lib/python3.11/site-packages/sub"
+sp_case() { # NAME ENV... -- ARGV...
+	local name=$1 envs=()
+	shift
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	(cd "$SP/sub" && env -i "${envs[@]}" "$@") > "$SP/ref" 2>&1
+	(cd "$SP/sub" && env -i "${envs[@]}" "$T" syspath 3.11 "$SP/sub" "$@") > "$SP/ours" 2>&1
+	same_files "sys.path: $name" "$SP/ours" "$SP/ref"
+}
+sp_case "a script" HOME=/nonexistent -- "$PYTHON" "$SP/show.py"
+sp_case "relative PYTHONPATH" HOME=/nonexistent PYTHONPATH=../lib:rel -- "$PYTHON" ../show.py
+sp_case "-E ignores PYTHONPATH" PYTHONPATH=../lib -- "$PYTHON" -E ../show.py
+sp_case "-I" PYTHONPATH=../lib HOME="$SP/home" -- "$PYTHON" -I ../show.py
+sp_case "the user site and its .pth" HOME="$SP/home" -- "$PYTHON" ../show.py
+sp_case "-s" HOME="$SP/home" -- "$PYTHON" -s ../show.py
+sp_case "PYTHONNOUSERSITE" HOME="$SP/home" PYTHONNOUSERSITE=1 -- "$PYTHON" ../show.py
+sp_case "-S" HOME="$SP/home" -- "$PYTHON" -S ../show.py
+sp_case "a venv with the system's site and a .pth" HOME="$SP/home" -- "$SP/venv/bin/python" ../show.py
+sp_case "a venv found along PATH" HOME=/nonexistent PATH="$SP/venv2/bin:/usr/bin" -- python ../show.py
+sp_case "-X and -W take a word" HOME=/nonexistent -- "$PYTHON" -X dev -W ignore -B ../show.py
+
 echo "$PASS passed, $FAIL failed"
 [ $FAIL = 0 ]

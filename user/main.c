@@ -26,6 +26,7 @@
 #include "report.h"
 #include "report_trace.h"
 #include "resolve.h"
+#include "syspath.h"
 #include "target.h"
 #include "term.h"
 
@@ -132,22 +133,19 @@ static void run_until_done(const struct options *o, struct target *t,
 	}
 }
 
-/* The interpreter's sys.path as trace would see it, for .cover names. */
-static const char **sys_path_of(const struct target *t,
-				const struct py_flavor *fl, char buf[][64],
-				size_t *n)
+/* The interpreter's sys.path, for .cover names as trace's --coverdir gives. */
+static void sys_path_of(const struct target *t, const struct py_flavor *fl,
+			struct syspath *sp)
 {
-	const char **p = calloc(t->n_path_head + PY_SYS_PATH_MAX + 1, sizeof(*p));
-	size_t i = 0;
+	struct syspath_input in = {
+		.fl = fl, .root_fd = t->root_fd, .cwd = t->cwd,
+		.argv = t->argv, .argc = t->argc,
+		.env = t->env, .envc = t->envc,
+	};
 
-	if (!p)
-		return NULL;
-	for (size_t k = 0; k < t->n_path_head; k++)
-		p[i++] = t->path_head[k];
-	if (fl)
-		i += py_sys_path(fl, p + i, buf);
-	*n = i;
-	return p;
+	memset(sp, 0, sizeof(*sp));
+	if (fl && syspath_derive(&in, sp))
+		pr_err("warning: out of memory deriving sys.path: .cover names may be longer than trace's");
 }
 
 static int write_reports(const struct options *o, struct results *r,
@@ -160,7 +158,8 @@ static int write_reports(const struct options *o, struct results *r,
 		.summary = o->summary,
 		.coverdir = o->coverdir,
 	};
-	char why[512], sys_buf[PY_SYS_PATH_MAX][64];
+	struct syspath sp = {};
+	char why[512];
 	int err = 0;
 
 	if (o->file) {
@@ -172,10 +171,13 @@ static int write_reports(const struct options *o, struct results *r,
 		return err ? 1 : 0;
 	report_funcs(r, stdout);
 	report_calls(r, stdout);
-	co.sys_path = t ? sys_path_of(t, fl, sys_buf, &co.n_sys_path) : NULL;
+	if (t)
+		sys_path_of(t, fl, &sp);
+	co.sys_path = (const char *const *)sp.dirs;
+	co.n_sys_path = sp.n;
 	if (r->n_counts && report_counts(r, &src, &co, stdout) < 0)
 		err = -1;
-	free((void *)co.sys_path);
+	syspath_free(&sp);
 	fflush(stdout);
 	return err ? 1 : 0;
 }

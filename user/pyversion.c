@@ -87,22 +87,6 @@ static const struct py_flavor flavors[] = {
 	},
 };
 
-/* Debian's sys.path after the script's directory; @buf holds the strings. */
-size_t py_sys_path(const struct py_flavor *fl, const char **out,
-		   char buf[][64])
-{
-	int ma = fl->major, mi = fl->minor;
-
-	snprintf(buf[0], 64, "/usr/lib/python%d%d.zip", ma, mi);
-	snprintf(buf[1], 64, "/usr/lib/python%d.%d", ma, mi);
-	snprintf(buf[2], 64, "/usr/lib/python%d.%d/lib-dynload", ma, mi);
-	snprintf(buf[3], 64, "/usr/local/lib/python%d.%d/dist-packages", ma, mi);
-	snprintf(buf[4], 64, "/usr/lib/python%d/dist-packages", ma);
-	for (int i = 0; i < PY_SYS_PATH_MAX; i++)
-		out[i] = buf[i];
-	return PY_SYS_PATH_MAX;
-}
-
 void py_stdlib(const struct py_flavor *fl, char *buf, size_t len)
 {
 	if (fl)

@@ -35,10 +35,6 @@ struct py_flavor {
 	const struct debug_index *debug;
 };
 
-#define PY_SYS_PATH_MAX 5
-/* sys.path after the script's directory, for .cover names: up to MAX. */
-size_t py_sys_path(const struct py_flavor *fl, const char **out,
-		   char buf[][64]);
 /* trace's $prefix for --ignore-dir: the standard library's directory. */
 void py_stdlib(const struct py_flavor *fl, char *buf, size_t len);
 

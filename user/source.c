@@ -11,10 +11,12 @@
 #include <unistd.h>
 #include "source.h"
 
-static int open_in_root(int root_fd, const char *path)
+int source_open(int root_fd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		/* openat2 refuses O_PATH with any flag it would ignore */
+		.flags = flags & O_PATH ? flags | O_CLOEXEC :
+			 flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
 		/* the target's symlinks resolve against its root, never ours */
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
@@ -22,6 +24,11 @@ static int open_in_root(int root_fd, const char *path)
 	if (root_fd < 0)
 		return open(path, how.flags);
 	return syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
+}
+
+static int open_in_root(int root_fd, const char *path)
+{
+	return source_open(root_fd, path, O_RDONLY);
 }
 
 int source_read(int root_fd, const char *cwd, const char *file, char **data,

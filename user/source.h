@@ -11,6 +11,8 @@
  * target's /proc/PID/root), relative ones from @cwd inside that root.
  * Symlinks cannot lead out of the root.  @root_fd < 0 reads our own view.
  */
+/* open(2) of @path inside @root_fd, as source_read() opens: a new fd. */
+int source_open(int root_fd, const char *path, int flags);
 int source_read(int root_fd, const char *cwd, const char *file, char **data,
 		size_t *len, char *why, size_t why_len);
 

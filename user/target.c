@@ -20,76 +20,6 @@
 #include "target.h"
 #include "term.h"
 
-static int add_path(struct target *t, const char *p)
-{
-	char **g = realloc(t->path_head, (t->n_path_head + 1) * sizeof(*g));
-
-	if (!g)
-		return -ENOMEM;
-	t->path_head = g;
-	g[t->n_path_head] = strdup(p);
-	if (!g[t->n_path_head])
-		return -ENOMEM;
-	t->n_path_head++;
-	return 0;
-}
-
-static void dirname_into(const char *path, char *out, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		snprintf(out, len, "%s", "");
-	else if (slash == path)
-		snprintf(out, len, "/");
-	else
-		snprintf(out, len, "%.*s", (int)(slash - path), path);
-}
-
-/*
- * sys.path[0] as CPython computes it from the command line: the script's
- * directory, or the working directory for -c and -m.
- */
-static void derive_sys_path(struct target *t, char *const *argv, int argc,
-			    const char *pythonpath)
-{
-	char buf[PATH_MAX * 2], dir[PATH_MAX];
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (a[0] != '-' || !strcmp(a, "-"))
-			break;
-		if (!strcmp(a, "-c") || !strcmp(a, "-m")) {
-			add_path(t, t->cwd);
-			goto pythonpath;
-		}
-		/* options that take the next word */
-		if (!strcmp(a, "-W") || !strcmp(a, "-X") || !strcmp(a, "-Q"))
-			i++;
-	}
-	if (i < argc && strcmp(argv[i], "-")) {
-		if (argv[i][0] == '/')
-			snprintf(buf, sizeof(buf), "%s", argv[i]);
-		else
-			snprintf(buf, sizeof(buf), "%s/%s", t->cwd, argv[i]);
-		dirname_into(buf, dir, sizeof(dir));
-		add_path(t, dir);
-	}
-pythonpath:
-	while (pythonpath && *pythonpath) {
-		const char *end = strchr(pythonpath, ':');
-		size_t len = end ? (size_t)(end - pythonpath) : strlen(pythonpath);
-
-		if (len && len < sizeof(dir)) {
-			snprintf(dir, sizeof(dir), "%.*s", (int)len, pythonpath);
-			add_path(t, dir);
-		}
-		pythonpath = end ? end + 1 : NULL;
-	}
-}
-
 /* Read a NUL-separated /proc file into an argv-like array. */
 static int read_nul_list(const char *path, char **buf, char ***list, int *n)
 {
@@ -129,16 +59,6 @@ static int read_nul_list(const char *path, char **buf, char ***list, int *n)
 		i += strlen(*buf + i) + 1;
 	}
 	return 0;
-}
-
-static const char *env_get(char **env, int n, const char *name)
-{
-	size_t nl = strlen(name);
-
-	for (int i = 0; i < n; i++)
-		if (!strncmp(env[i], name, nl) && env[i][nl] == '=')
-			return env[i] + nl + 1;
-	return NULL;
 }
 
 static bool same_file(const char *a, const char *b)
@@ -322,8 +242,7 @@ static void join_cmdline(struct target *t, char **argv, int argc)
 /* Everything the reports need from the process, read while it is stopped. */
 static void snapshot(struct target *t, pid_t pid)
 {
-	char path[64], **argv = NULL, **env = NULL, *abuf = NULL, *ebuf = NULL;
-	int argc = 0, envc = 0;
+	char path[64];
 	ssize_t n;
 
 	t->pid = pid;
@@ -336,16 +255,11 @@ static void snapshot(struct target *t, pid_t pid)
 	if (t->pidfd < 0)
 		t->pidfd = syscall(SYS_pidfd_open, pid, 0);
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	read_nul_list(path, &abuf, &argv, &argc);
-	join_cmdline(t, argv, argc);
+	read_nul_list(path, &t->args_buf, &t->argv, &t->argc);
+	join_cmdline(t, t->argv, t->argc);
+	/* the environment it started with: what getpath and site read */
 	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
-	read_nul_list(path, &ebuf, &env, &envc);
-	if (argv)
-		derive_sys_path(t, argv, argc, env_get(env, envc, "PYTHONPATH"));
-	free(argv);
-	free(abuf);
-	free(env);
-	free(ebuf);
+	read_nul_list(path, &t->env_buf, &t->env, &t->envc);
 }
 
 /* The processes we follow from the command to the interpreter. */
@@ -581,12 +495,14 @@ void target_close(struct target *t)
 		close(t->root_fd);
 	if (t->pidfd >= 0)
 		close(t->pidfd);
-	for (size_t i = 0; i < t->n_path_head; i++)
-		free(t->path_head[i]);
-	free(t->path_head);
+	free(t->argv);
+	free(t->args_buf);
+	free(t->env);
+	free(t->env_buf);
+	t->argv = t->env = NULL;
+	t->args_buf = t->env_buf = NULL;
+	t->argc = t->envc = 0;
 	t->root_fd = t->pidfd = -1;
-	t->path_head = NULL;
-	t->n_path_head = 0;
 }
 
 void target_print_ready(const struct target *t, bool from_main)

@@ -15,9 +15,9 @@ struct target {
 	struct pyelf elf;	/* the ELF that carries the python probes */
 	int root_fd;		/* O_PATH of the target's root, for sources */
 	char cwd[PATH_MAX];	/* the target's cwd, as seen inside its root */
-	/* sys.path entries before the interpreter's own: script dir, PYTHONPATH */
-	char **path_head;
-	size_t n_path_head;
+	/* its command line and environment, for its sys.path */
+	char **argv, **env, *args_buf, *env_buf;
+	int argc, envc;
 	int pidfd;
 	/* launch mode */
 	pid_t child;		/* what we forked: env, sh, chroot or python */

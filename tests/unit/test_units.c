@@ -12,6 +12,9 @@
 #include "report.h"
 #include "results.h"
 #include "source.h"
+#include "syspath.h"
+
+extern char **environ;
 
 static int load(const char *path, struct results *r)
 {
@@ -133,6 +136,25 @@ int main(int argc, char **argv)
 		results_free(&r);
 		return 0;
 	}
-	fprintf(stderr, "usage: test_units fullmodname|modname|expand|repickle|calls|counts|parse ...\n");
+	if (argc >= 5 && !strcmp(argv[1], "syspath")) {
+		/* syspath 3.11 CWD ARGV...: ours, from this environment */
+		struct py_flavor fl = { .major = 3 };
+		struct syspath_input in = {
+			.fl = &fl, .root_fd = -1, .cwd = argv[3],
+			.argv = argv + 4, .argc = argc - 4, .env = environ,
+		};
+		struct syspath sp;
+
+		sscanf(argv[2], "3.%d", &fl.minor);
+		while (environ[in.envc])
+			in.envc++;
+		if (syspath_derive(&in, &sp))
+			return 1;
+		for (size_t i = 0; i < sp.n; i++)
+			printf("%s\n", sp.dirs[i]);
+		syspath_free(&sp);
+		return 0;
+	}
+	fprintf(stderr, "usage: test_units fullmodname|modname|expand|repickle|calls|counts|parse|syspath ...\n");
 	return 2;
 }
