@@ -34,7 +34,7 @@ MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps install uninstall test unit e2e faults roots events multi fuzz soak bench demo clean format
+.PHONY: all deps install uninstall test unit e2e faults roots events multi realworld fuzz soak bench demo clean format
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/ctrace-bpf
@@ -89,7 +89,9 @@ $(OUTPUT)/tests/sdt_target: tests/sdt_target.c | $(OUTPUT)/tests
 # Every build and test dependency, from Debian's archive.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	pkg-config libpython3.11-dev python3.11-dev python3.11 systemtap-sdt-dev \
-	binutils util-linux procps debootstrap strace
+	binutils util-linux procps debootstrap strace python3.11-venv \
+	black python3-pyflakes python3-docutils python3-pygments python3-yaml \
+	python3-jinja2
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root" >&2; exit 1; fi
 	apt-get update
@@ -144,6 +146,11 @@ events: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
 		ROOTS=$(CURDIR)/$(OUTPUT)/roots bash tests/run-events.sh
 
+# Third-party programs from Debian's packages, launched, in venvs, by PID.
+realworld: $(OUTPUT)/ctrace-bpf
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		ROOTS=$(CURDIR)/$(OUTPUT)/roots bash tests/run-realworld.sh
+
 # Several processes: -p repeated, and -a.
 multi: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
@@ -157,7 +164,7 @@ roots: $(OUTPUT)/ctrace-bpf
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit e2e faults roots events multi
+	$(Q)$(MAKE) --no-print-directory unit e2e faults roots events multi realworld
 
 bench: $(OUTPUT)/ctrace-bpf $(OUTPUT)/floor $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

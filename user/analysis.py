@@ -66,6 +66,11 @@ def _first_line_missed(code):
 _COMPREHENSIONS = ('<listcomp>', '<setcomp>', '<dictcomp>', '<genexpr>')
 
 
+# type() wraps these in a staticmethod or classmethod: the class dict then
+# holds that wrapper, not the function, and trace prints the plain name
+_IMPLICIT_DESCRIPTORS = ('__new__', '__init_subclass__', '__class_getitem__')
+
+
 def _in_class_dict(code, parent):
     # trace names a function Class.name when the class dict holds it: defs
     # and lambdas run in a class body, but not comprehensions or the body of
@@ -84,7 +89,8 @@ def _walk(code, parent, text_lines, strs, out, executable):
         if line is not None:
             lines.add(line)
     name = code.co_name
-    if _in_class_dict(code, parent) and not _decorated(code, text_lines):
+    if _in_class_dict(code, parent) and not _decorated(code, text_lines) \
+            and name not in _IMPLICIT_DESCRIPTORS:
         name = '%s.%s' % (parent.co_name, name)
     out.append((code.co_name, code.co_firstlineno, name,
                 _first_line_missed(code), sorted(lines)))

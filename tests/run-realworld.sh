@@ -1,0 +1,173 @@
+#!/bin/bash
+# The real-world tier: third-party programs from Debian's packages (black,
+# pyflakes, docutils, pygments, PyYAML, Jinja2), each doing real work on
+# real input (tests/realworld/drive.py), under ctrace-bpf and under the same
+# interpreter's python -m trace, launched, from a venv, and attached by PID.
+# What is compared is the packages' own files: .cover files and summary
+# rows, --listfuncs and --trackcalls.  Both tools run with one hash seed:
+# set and dict orders, and so some line counts, follow it.
+set -u
+
+PYTHON=${PYTHON:-/usr/bin/python3.11}
+CTRACE=${CTRACE:?}
+HERE=$(cd "$(dirname "$0")" && pwd)
+RW=$HERE/realworld
+CMP="$PYTHON $HERE/compare.py"
+# where the packages compared are installed; a venv of its own moves them
+SITE=/usr/lib/python3/dist-packages
+W=$(mktemp -d /tmp/ctrace-realworld.XXXXXX)
+. "$HERE/lib.sh"
+cleanup() {
+	[ -n "${BG:-}" ] && kill $BG 2>/dev/null
+	rm -rf "$W"
+}
+trap cleanup EXIT
+export PYTHONHASHSEED=0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "run-realworld.sh: needs root for BPF" >&2
+	exit 1
+fi
+cd "$W" || exit 1
+
+# each package, the input it works on, and the directories that are its own
+WORK=(
+	"black $HERE/corpus/prog.py black blib2to3"
+	"pyflakes $HERE/corpus pyflakes"
+	"docutils $RW/input.rst docutils"
+	"pygments $HERE/../user/main.c pygments"
+	"yaml $RW/input.yaml yaml"
+	"jinja2 $RW/input.html.j2 jinja2 markupsafe"
+)
+# trace --missing compiles every file that ran as Python, and a Jinja2
+# template's code names the template: trace dies of its SyntaxError
+count_flags() { [ "$1" = jinja2 ] && echo "-c -s" || echo "-c -m -s"; }
+
+# own_covers DIR PKGDIR...: the .cover files of those packages, by name
+own_covers() {
+	local dir=$1 p
+	shift
+	for p in "$@"; do
+		ls "$dir" 2>/dev/null | grep -E "^$p(\\.|$)" | sed "s|^|$dir/|"
+	done
+}
+
+# own_rows FILE PKGDIR...: summary rows and listfuncs lines of those packages
+own_lines() {
+	local f=$1 p pat=
+	shift
+	for p in "$@"; do pat="$pat|$SITE/$p/"; done
+	grep -E "${pat#|}" "$f" | sort
+}
+
+# Whether trace prints Class.name or name is decided at run time from the
+# objects that refer to the function (see the README's fidelity section):
+# the names are compared without the class where that is so.
+plain_names() {
+	sed -E 's/(funcname: )[A-Za-z_][A-Za-z0-9_]*\./\1/; s/( [A-Za-z_][A-Za-z0-9_]*\.)[A-Za-z_][A-Za-z0-9_]*\.([^ .]+)( ->|$)/\1\2\3/g' | sort -u
+}
+
+# compare_launched TAG PY PKG INPUT DIRS...: every mode, both tools
+compare_launched() {
+	local tag=$1 py=$2 pkg=$3 input=$4
+	shift 4
+	local prog=("$RW/drive.py" "$pkg" "$input")
+
+	"$CTRACE" $(count_flags "$pkg") -C "$W/$tag.c" -- "$py" "${prog[@]}" > "$W/$tag.c.out" 2> "$W/$tag.c.err"
+	"$py" -m trace $(count_flags "$pkg") -C "$W/$tag.t" "${prog[@]}" > "$W/$tag.t.out" 2>&1
+	own_lines "$W/$tag.c.out" "$@" > "$W/$tag.c.rows"
+	own_lines "$W/$tag.t.out" "$@" > "$W/$tag.t.rows"
+	diff "$W/$tag.c.rows" "$W/$tag.t.rows" > "$W/$tag.rows.diff"
+	[ -s "$W/$tag.t.rows" ] || echo "trace printed no summary rows for $pkg" >> "$W/$tag.rows.diff"
+	check "$tag: summary rows of $pkg identical" "$W/$tag.rows.diff"
+	: > "$W/$tag.cov.diff"
+	for f in $(own_covers "$W/$tag.t" "$@"); do
+		diff "$W/$tag.c/$(basename "$f")" "$f" >> "$W/$tag.cov.diff" 2>&1
+	done
+	[ -n "$(own_covers "$W/$tag.t" "$@")" ] || echo "trace wrote no covers for $pkg" >> "$W/$tag.cov.diff"
+	check "$tag: $pkg's .cover files identical" "$W/$tag.cov.diff"
+
+	"$CTRACE" -l -- "$py" "${prog[@]}" > "$W/$tag.l.out" 2> "$W/$tag.l.err"
+	"$py" -m trace -l "${prog[@]}" > "$W/$tag.lt.out" 2>&1
+	own_lines "$W/$tag.l.out" "$@" | plain_names > "$W/$tag.l.f"
+	own_lines "$W/$tag.lt.out" "$@" | plain_names > "$W/$tag.lt.f"
+	diff "$W/$tag.l.f" "$W/$tag.lt.f" > "$W/$tag.l.diff"
+	[ -s "$W/$tag.lt.f" ] || echo "trace listed no functions of $pkg" >> "$W/$tag.l.diff"
+	check "$tag: --listfuncs of $pkg identical (Class. aside)" "$W/$tag.l.diff"
+
+	"$CTRACE" -T -- "$py" "${prog[@]}" > "$W/$tag.T.out" 2> "$W/$tag.T.err"
+	"$py" -m trace -T "${prog[@]}" > "$W/$tag.Tt.out" 2>&1
+	: > "$W/$tag.T.p"
+	: > "$W/$tag.Tt.p"
+	for p in "$@"; do
+		$CMP pairs "$W/$tag.T.out" "$SITE/$p/" >> "$W/$tag.T.p"
+		$CMP pairs "$W/$tag.Tt.out" "$SITE/$p/" >> "$W/$tag.Tt.p"
+	done
+	plain_names < "$W/$tag.T.p" > "$W/$tag.T.pp"
+	plain_names < "$W/$tag.Tt.p" > "$W/$tag.Tt.pp"
+	diff "$W/$tag.T.pp" "$W/$tag.Tt.pp" > "$W/$tag.T.diff"
+	[ -s "$W/$tag.Tt.p" ] || echo "trace listed no pairs within $pkg" >> "$W/$tag.T.diff"
+	check "$tag: --trackcalls within $pkg identical (Class. aside)" "$W/$tag.T.diff"
+}
+
+# compare_by_pid TAG PKG INPUT DIRS...: attached after the imports and a
+# first round; each line counts what trace counts for the whole run less
+# what it counts for the part before the attach
+compare_by_pid() {
+	local tag=$1 pkg=$2 input=$3
+	shift 3
+	local prog=("$RW/drive.py" "$pkg" "$input")
+
+	hold "$tag" "$PYTHON" "${prog[@]}" --wait
+	if trace_held "$tag" "$W/$tag.p.out" -c -C "$W/$tag.p"; then
+		printf 'go\nbye\n' | "$PYTHON" -m trace -c -C "$W/$tag.full" "${prog[@]}" --wait > /dev/null 2>&1
+		"$PYTHON" -m trace -c -C "$W/$tag.before" "${prog[@]}" --before > /dev/null 2>&1
+		mkdir -p "$W/$tag.mine" "$W/$tag.fullmine"
+		for f in $(own_covers "$W/$tag.full" "$@"); do cp "$f" "$W/$tag.fullmine/"; done
+		for f in $(own_covers "$W/$tag.p" "$@"); do cp "$f" "$W/$tag.mine/"; done
+		$CMP pidcheck "$W/$tag.mine" - "$W/$tag.fullmine" "$W/$tag.before" > "$W/$tag.pid.diff"
+		[ -n "$(ls "$W/$tag.fullmine")" ] || echo "trace wrote no covers for $pkg" >> "$W/$tag.pid.diff"
+		check "$tag: by PID, $pkg's counts are trace's less those before the attach" "$W/$tag.pid.diff"
+	fi
+	stop_bg 7
+}
+
+echo "# launched, CPython $("$PYTHON" -c 'import platform; print(platform.python_version())')"
+for w in "${WORK[@]}"; do
+	set -- $w
+	pkg=$1 input=$2
+	shift 2
+	compare_launched "launch.$pkg" "$PYTHON" "$pkg" "$input" "$@"
+done
+
+echo "# from a venv that sees the system's packages"
+"$PYTHON" -m venv --without-pip --system-site-packages "$W/venv"
+for w in "${WORK[@]:0:2}"; do
+	set -- $w
+	pkg=$1 input=$2
+	shift 2
+	compare_launched "venv.$pkg" "$W/venv/bin/python" "$pkg" "$input" "$@"
+done
+
+echo "# from a venv of its own, the packages in its site-packages"
+"$PYTHON" -m venv --without-pip "$W/own"
+OWN=$W/own/lib/python$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')/site-packages
+for p in pyflakes yaml jinja2 markupsafe; do cp -r "$SITE/$p" "$OWN/"; done
+SITE=$OWN
+for w in "${WORK[@]:1:1}" "${WORK[@]:4:2}"; do
+	set -- $w
+	pkg=$1 input=$2
+	shift 2
+	compare_launched "ownvenv.$pkg" "$W/own/bin/python" "$pkg" "$input" "$@"
+done
+SITE=/usr/lib/python3/dist-packages
+
+echo "# attached by PID"
+for w in "${WORK[@]}"; do
+	set -- $w
+	pkg=$1 input=$2
+	shift 2
+	compare_by_pid "pid.$pkg" "$pkg" "$input" "$@"
+done
+
+finish
