@@ -124,10 +124,24 @@ done
 [ $n = 200 ] || echo "trace wrote $n covers, not 200" >> "$W/rc.diff"
 check "200 modules run and collected: 200 covers, as trace's" "$W/rc.diff"
 
-echo "# --trace and --timing"
 # the program's own output goes elsewhere: sharing our stdout, its writes
 # would land between ours at any byte
 QUIET=(sh -c 'exec "$0" "$@" > /dev/null')
+echo "# frozen modules: trace's names, and the standard library's source for them"
+both_tools fz -l funcs "<frozen" "$CORPUS/frozen.py"
+grep -q 'funcname: ABCMeta.__instancecheck__' "$W/fz.r" || echo "trace named no ABCMeta method" >> "$W/fz.diff"
+check "--listfuncs: frozen abc's methods named Class.method, as by trace" "$W/fz.diff"
+"$CTRACE" -t -- "${QUIET[@]}" "$PYTHON" "$CORPUS/frozen.py" > "$W/fzt.out" 2> "$W/fzt.err"
+"$PYTHON" -m trace -t "$CORPUS/frozen.py" > "$W/fzt.ref"
+for f in fzt.out fzt.ref; do
+	sed -n '/modulename: frozen, funcname: <module>/,$p' "$W/$f" |
+		grep -o -E ' --- modulename: (abc|posixpath|genericpath), funcname: [^ ]*|<frozen (abc|posixpath|genericpath)>\([0-9]+\)' > "$W/$f.x"
+done
+diff "$W/fzt.out.x" "$W/fzt.ref.x" > "$W/fzt.diff"
+[ -s "$W/fzt.ref.x" ] || echo "trace printed no frozen lines" >> "$W/fzt.diff"
+check "--trace: frozen modules' calls and lines, as trace prints them" "$W/fzt.diff"
+
+echo "# --trace and --timing"
 "$CTRACE" -t -- "${QUIET[@]}" "$PYTHON" "$CORPUS/serial.py" > "$W/t.out" 2> "$W/t.err"
 "$PYTHON" -m trace -t "$CORPUS/serial.py" > "$W/tt.out"
 $CMP trace "$W/t.out" "$CORPUS" serial > "$W/t.r"

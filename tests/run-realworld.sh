@@ -132,42 +132,35 @@ compare_by_pid() {
 	stop_bg 7
 }
 
-echo "# launched, CPython $("$PYTHON" -c 'import platform; print(platform.python_version())')"
-for w in "${WORK[@]}"; do
-	set -- $w
-	pkg=$1 input=$2
+# each_work PREFIX HOW ARGS... -- ENTRY...: HOW PREFIX.PKG ARGS... PKG INPUT DIRS...
+# for each WORK entry given
+each_work() {
+	local prefix=$1 how=$2 args=() w
 	shift 2
-	compare_launched "launch.$pkg" "$PYTHON" "$pkg" "$input" "$@"
-done
+	while [ "$1" != -- ]; do args+=("$1"); shift; done
+	shift
+	for w in "$@"; do
+		set -- $w
+		"$how" "$prefix.$1" "${args[@]}" "$@"
+	done
+}
+
+echo "# launched, CPython $("$PYTHON" -c 'import platform; print(platform.python_version())')"
+each_work launch compare_launched "$PYTHON" -- "${WORK[@]}"
 
 echo "# from a venv that sees the system's packages"
 "$PYTHON" -m venv --without-pip --system-site-packages "$W/venv"
-for w in "${WORK[@]:0:2}"; do
-	set -- $w
-	pkg=$1 input=$2
-	shift 2
-	compare_launched "venv.$pkg" "$W/venv/bin/python" "$pkg" "$input" "$@"
-done
+each_work venv compare_launched "$W/venv/bin/python" -- "${WORK[@]:0:2}"
 
 echo "# from a venv of its own, the packages in its site-packages"
 "$PYTHON" -m venv --without-pip "$W/own"
 OWN=$W/own/lib/python$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')/site-packages
 for p in pyflakes yaml jinja2 markupsafe; do cp -r "$SITE/$p" "$OWN/"; done
 SITE=$OWN
-for w in "${WORK[@]:1:1}" "${WORK[@]:4:2}"; do
-	set -- $w
-	pkg=$1 input=$2
-	shift 2
-	compare_launched "ownvenv.$pkg" "$W/own/bin/python" "$pkg" "$input" "$@"
-done
+each_work ownvenv compare_launched "$W/own/bin/python" -- "${WORK[@]:1:1}" "${WORK[@]:4:2}"
 SITE=/usr/lib/python3/dist-packages
 
 echo "# attached by PID"
-for w in "${WORK[@]}"; do
-	set -- $w
-	pkg=$1 input=$2
-	shift 2
-	compare_by_pid "pid.$pkg" "$pkg" "$input" "$@"
-done
+each_work pid compare_by_pid -- "${WORK[@]}"
 
 finish

@@ -80,6 +80,9 @@ static const char *lk_line_text(void *ctx, const char *file, long line)
 	const struct file_analysis *a;
 	const char *why;
 
+	/* linecache has no text for "<frozen ...>" or "<string>" */
+	if (file[0] == '<')
+		return NULL;
 	a = resolver_file(ctx, file, &why);
 	if (!a || line < 1 || (size_t)line > a->src.n_lines)
 		return NULL;

@@ -158,7 +158,7 @@ int trace_stream_event(struct trace_stream *ts, const void *data, size_t len)
 			ts->unnamed++;
 			return 0;
 		}
-		mod = trace_modname(file);
+		mod = trace_globals_modname(file);
 		fprintf(ts->out, " --- modulename: %s, funcname: %s\n",
 			mod ? mod : "", func);
 		free(mod);

@@ -4,6 +4,7 @@
  * places where this interpreter's probes and settrace disagree.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -80,23 +81,46 @@ void resolver_free(struct resolver *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
+/*
+ * A frozen module's source: the standard library's file of the same
+ * module, inside the target's root.  Its code was frozen from that file, so
+ * names and first lines agree; trace prints no source text for it.
+ */
+static bool frozen_source(const struct resolver *rs, const char *file,
+			  char *path, size_t len)
+{
+	char stdlib[64];
+	size_t n, at;
+	const char *m = frozen_module(file, &n);
+
+	if (!m || !rs->fl)
+		return false;
+	py_stdlib(rs->fl, stdlib, sizeof(stdlib));
+	at = snprintf(path, len, "%s/", stdlib);
+	for (size_t i = 0; i < n && at + 4 < len; i++)
+		path[at++] = m[i] == '.' ? '/' : m[i];
+	snprintf(path + at, len - at, ".py");
+	return true;
+}
+
 /* Read and analyse @f's file to @level, replacing a shallower analysis. */
 static void analyse_file(struct resolver *rs, struct resolved_file *f,
 			 enum analysis_level level)
 {
+	char path[PATH_MAX];
 	struct timespec t0, t1;
 	char *data = NULL;
 	size_t len = 0;
 
 	file_analysis_free(&f->a);
 	f->level = level;
-	if (f->file[0] == '<') {
+	if (f->file[0] == '<' && !frozen_source(rs, f->file, path, sizeof(path))) {
 		f->err = -ENOENT;
 		snprintf(f->why, sizeof(f->why), "not a file");
 		return;
 	}
-	f->err = source_read(rs->root_fd, rs->cwd, f->file, &data, &len, f->why,
-			     sizeof(f->why));
+	f->err = source_read(rs->root_fd, rs->cwd, f->file[0] == '<' ? path : f->file,
+			     &data, &len, f->why, sizeof(f->why));
 	if (f->err)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -345,6 +345,32 @@ int results_merge(struct results *dst, const struct results *src)
 	return 0;
 }
 
+const char *frozen_module(const char *file, size_t *len)
+{
+	size_t n = strlen(file);
+
+	if (n <= 10 || strncmp(file, "<frozen ", 8) || file[n - 1] != '>')
+		return NULL;
+	*len = n - 9;
+	return file + 8;
+}
+
+char *trace_globals_modname(const char *file)
+{
+	size_t len;
+	const char *m = frozen_module(file, &len), *dot;
+
+	if (!m)
+		return trace_modname(file);
+	/* its __file__ is the standard library's NAME.py: the base name */
+	dot = memrchr(m, '.', len);
+	if (dot) {
+		len -= dot + 1 - m;
+		m = dot + 1;
+	}
+	return strndup(m, len);
+}
+
 char *trace_modname(const char *path)
 {
 	const char *base = strrchr(path, '/');

@@ -55,5 +55,15 @@ void results_normalize(struct results *r);
 int results_merge(struct results *dst, const struct results *src);
 /* trace's _modname(): the base name without its extension. */
 char *trace_modname(const char *path);
+/*
+ * "NAME" of a frozen module's "<frozen NAME>", or NULL; @len is its length
+ * (the string is not terminated there).
+ */
+const char *frozen_module(const char *file, size_t *len);
+/*
+ * _modname() of the module's __file__, as trace's --trace prints it: for a
+ * frozen module that is the standard library's file, not co_filename.
+ */
+char *trace_globals_modname(const char *file);
 
 #endif
