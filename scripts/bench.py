@@ -32,13 +32,15 @@ SDT = os.environ.get('SDT_TARGET', '')
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROUNDS = int(os.environ.get('ROUNDS', '1'))
 BLOCKS = int(os.environ.get('BLOCKS', '15'))
-SIZES = {'line': 300000, 'call': 100000}
+SIZES = {'line': 300000, 'call': 100000, 'cross': 100000}
 PLAIN_SCALE = 30
 IN_ROOT = '/tmp/ctrace-bench'
 
 # interpreter, ctrace-bpf mode, floor probes, workload, limit on "added"
 CASES = [
     ('3.11', '--count', ['line'], 'line', 1.20),
+    # every line event changes file: a string hash per event
+    ('3.11', '--count', ['line', 'function__entry'], 'cross', None),
     ('3.11', '--listfuncs', ['function__return'], 'call', None),
     ('3.11', '--trackcalls', ['function__return'], 'call', None),
     ('3.15', '--listfuncs', ['function__entry'], 'call', 1.20),

@@ -23,7 +23,19 @@ def call_heavy(n):
         leaf(i)
 
 
-WORKLOADS = {'line': line_heavy, 'call': call_heavy}
+# a function of another file: every line event changes file, the worst case
+# for the per-thread string cache (each change hashes the file name)
+_other = {}
+exec(compile("def other(i):\n    return i\n", "bench_other.py", "exec"), _other)
+
+
+def cross_file(n):
+    other = _other["other"]
+    for i in range(n):
+        other(i)
+
+
+WORKLOADS = {'line': line_heavy, 'call': call_heavy, 'cross': cross_file}
 
 
 def timed(name, n):

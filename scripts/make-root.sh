@@ -7,6 +7,19 @@ suite=$1
 dir=$2
 pkgs=${3:-}
 if [ -f "$dir/.complete" ]; then
+	# a root built for another test may lack packages this one needs
+	missing=
+	for p in $(echo "$pkgs" | tr , ' '); do
+		chroot "$dir" dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'ok installed' || missing="$missing $p"
+	done
+	[ -z "$missing" ] && exit 0
+	echo "make-root.sh: adding$missing to $dir" >&2
+	# a snapshot mirror's Release files may be past their Valid-Until
+	{ chroot "$dir" apt-get -o Acquire::Check-Valid-Until=false update &&
+	  chroot "$dir" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		--no-install-recommends $missing; } > "$dir.log" 2>&1 ||
+		{ tail -20 "$dir.log" >&2; exit 1; }
 	exit 0
 fi
 rm -rf "$dir"

@@ -12,6 +12,7 @@ PYTHON=${PYTHON:-/usr/bin/python3.11}
 CTRACE=${CTRACE:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
 RW=$HERE/realworld
+ROOTS=${ROOTS:-$HERE/../build/roots}
 CMP="$PYTHON $HERE/compare.py"
 # where the packages compared are installed; a venv of its own moves them
 SITE=/usr/lib/python3/dist-packages
@@ -23,6 +24,9 @@ cleanup() {
 }
 trap cleanup EXIT
 export PYTHONHASHSEED=0
+# which setups to run; all by default
+TIERS=${RW_TIERS:-launch venv ownvenv pid roots}
+want() { case " $TIERS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if [ "$(id -u)" != 0 ]; then
 	echo "run-realworld.sh: needs root for BPF" >&2
@@ -67,36 +71,49 @@ plain_names() {
 	sed -E 's/(funcname: )[A-Za-z_][A-Za-z0-9_]*\./\1/; s/( [A-Za-z_][A-Za-z0-9_]*\.)[A-Za-z_][A-Za-z0-9_]*\.([^ .]+)( ->|$)/\1\2\3/g' | sort -u
 }
 
-# compare_launched TAG PY PKG INPUT DIRS...: every mode, both tools
+# compare_launched TAG PY PKG INPUT DIRS...: every mode in MODES, both tools.
+# PY may be several words (chroot ROOT python3.9); DRIVE is drive.py as the
+# target sees it, and TROOT the root trace's files are written in.
+MODES="count funcs calls"
+DRIVE=$RW/drive.py
+TROOT=
 compare_launched() {
 	local tag=$1 py=$2 pkg=$3 input=$4
 	shift 4
-	local prog=("$RW/drive.py" "$pkg" "$input")
+	local prog=("$DRIVE" "$pkg" "$input") tc=$W/$tag.t
 
-	"$CTRACE" $(count_flags "$pkg") -C "$W/$tag.c" -- "$py" "${prog[@]}" > "$W/$tag.c.out" 2> "$W/$tag.c.err"
-	"$py" -m trace $(count_flags "$pkg") -C "$W/$tag.t" "${prog[@]}" > "$W/$tag.t.out" 2>&1
+	# trace writes inside the root: a relative directory, from its /
+	[ -n "$TROOT" ] && tc=tmp/ctrace-rw/$tag.t
+	case " $MODES " in *" count "*)
+	"$CTRACE" $(count_flags "$pkg") -C "$W/$tag.c" -- $py "${prog[@]}" > "$W/$tag.c.out" 2> "$W/$tag.c.err"
+	(cd "${TROOT:-.}" && $py -m trace $(count_flags "$pkg") -C "$tc" "${prog[@]}") > "$W/$tag.t.out" 2>&1
+	[ -n "$TROOT" ] && tc=$TROOT/$tc
 	own_lines "$W/$tag.c.out" "$@" > "$W/$tag.c.rows"
 	own_lines "$W/$tag.t.out" "$@" > "$W/$tag.t.rows"
 	diff "$W/$tag.c.rows" "$W/$tag.t.rows" > "$W/$tag.rows.diff"
 	[ -s "$W/$tag.t.rows" ] || echo "trace printed no summary rows for $pkg" >> "$W/$tag.rows.diff"
 	check "$tag: summary rows of $pkg identical" "$W/$tag.rows.diff"
 	: > "$W/$tag.cov.diff"
-	for f in $(own_covers "$W/$tag.t" "$@"); do
+	for f in $(own_covers "$tc" "$@"); do
 		diff "$W/$tag.c/$(basename "$f")" "$f" >> "$W/$tag.cov.diff" 2>&1
 	done
-	[ -n "$(own_covers "$W/$tag.t" "$@")" ] || echo "trace wrote no covers for $pkg" >> "$W/$tag.cov.diff"
+	[ -n "$(own_covers "$tc" "$@")" ] || echo "trace wrote no covers for $pkg" >> "$W/$tag.cov.diff"
 	check "$tag: $pkg's .cover files identical" "$W/$tag.cov.diff"
+	esac
 
-	"$CTRACE" -l -- "$py" "${prog[@]}" > "$W/$tag.l.out" 2> "$W/$tag.l.err"
-	"$py" -m trace -l "${prog[@]}" > "$W/$tag.lt.out" 2>&1
+	case " $MODES " in *" funcs "*)
+	"$CTRACE" -l -- $py "${prog[@]}" > "$W/$tag.l.out" 2> "$W/$tag.l.err"
+	$py -m trace -l "${prog[@]}" > "$W/$tag.lt.out" 2>&1
 	own_lines "$W/$tag.l.out" "$@" | plain_names > "$W/$tag.l.f"
 	own_lines "$W/$tag.lt.out" "$@" | plain_names > "$W/$tag.lt.f"
 	diff "$W/$tag.l.f" "$W/$tag.lt.f" > "$W/$tag.l.diff"
 	[ -s "$W/$tag.lt.f" ] || echo "trace listed no functions of $pkg" >> "$W/$tag.l.diff"
 	check "$tag: --listfuncs of $pkg identical (Class. aside)" "$W/$tag.l.diff"
+	esac
 
-	"$CTRACE" -T -- "$py" "${prog[@]}" > "$W/$tag.T.out" 2> "$W/$tag.T.err"
-	"$py" -m trace -T "${prog[@]}" > "$W/$tag.Tt.out" 2>&1
+	case " $MODES " in *" calls "*)
+	"$CTRACE" -T -- $py "${prog[@]}" > "$W/$tag.T.out" 2> "$W/$tag.T.err"
+	$py -m trace -T "${prog[@]}" > "$W/$tag.Tt.out" 2>&1
 	: > "$W/$tag.T.p"
 	: > "$W/$tag.Tt.p"
 	for p in "$@"; do
@@ -108,6 +125,7 @@ compare_launched() {
 	diff "$W/$tag.T.pp" "$W/$tag.Tt.pp" > "$W/$tag.T.diff"
 	[ -s "$W/$tag.Tt.p" ] || echo "trace listed no pairs within $pkg" >> "$W/$tag.T.diff"
 	check "$tag: --trackcalls within $pkg identical (Class. aside)" "$W/$tag.T.diff"
+	esac
 }
 
 # compare_by_pid TAG PKG INPUT DIRS...: attached after the imports and a
@@ -145,22 +163,54 @@ each_work() {
 	done
 }
 
-echo "# launched, CPython $("$PYTHON" -c 'import platform; print(platform.python_version())')"
-each_work launch compare_launched "$PYTHON" -- "${WORK[@]}"
+if want launch; then
+	echo "# launched, CPython $("$PYTHON" -c 'import platform; print(platform.python_version())')"
+	each_work launch compare_launched "$PYTHON" -- "${WORK[@]}"
+fi
 
-echo "# from a venv that sees the system's packages"
-"$PYTHON" -m venv --without-pip --system-site-packages "$W/venv"
-each_work venv compare_launched "$W/venv/bin/python" -- "${WORK[@]:0:2}"
+if want venv; then
+	echo "# from a venv that sees the system's packages"
+	"$PYTHON" -m venv --without-pip --system-site-packages "$W/venv"
+	each_work venv compare_launched "$W/venv/bin/python" -- "${WORK[@]:0:2}"
+fi
 
-echo "# from a venv of its own, the packages in its site-packages"
-"$PYTHON" -m venv --without-pip "$W/own"
-OWN=$W/own/lib/python$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')/site-packages
-for p in pyflakes yaml jinja2 markupsafe; do cp -r "$SITE/$p" "$OWN/"; done
-SITE=$OWN
-each_work ownvenv compare_launched "$W/own/bin/python" -- "${WORK[@]:1:1}" "${WORK[@]:4:2}"
-SITE=/usr/lib/python3/dist-packages
+if want ownvenv; then
+	echo "# from a venv of its own, the packages in its site-packages"
+	"$PYTHON" -m venv --without-pip "$W/own"
+	OWN=$W/own/lib/python$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')/site-packages
+	for p in pyflakes yaml jinja2 markupsafe; do cp -r "$SITE/$p" "$OWN/"; done
+	SITE=$OWN
+	each_work ownvenv compare_launched "$W/own/bin/python" -- "${WORK[@]:1:1}" "${WORK[@]:4:2}"
+	SITE=/usr/lib/python3/dist-packages
+fi
 
-echo "# attached by PID"
-each_work pid compare_by_pid -- "${WORK[@]}"
+if want pid; then
+	echo "# attached by PID"
+	each_work pid compare_by_pid -- "${WORK[@]}"
+fi
+
+# in_root SUITE PY MODES: pyflakes and PyYAML inside a Debian root
+in_root() {
+	local R=$ROOTS/$1 py=$2
+	if ! sh "$HERE/../scripts/make-root.sh" "$1" "$R" "$3"; then
+		not_ok "debootstrap $1 with $3"
+		return
+	fi
+	rm -rf "${R:?}/tmp/ctrace-rw"
+	mkdir -p "$R/tmp/ctrace-rw"
+	cp -r "$RW"/* "$HERE/corpus" "$R/tmp/ctrace-rw/"
+	DRIVE=/tmp/ctrace-rw/drive.py TROOT=$R MODES=$4
+	each_work "$py" compare_launched "chroot $R $py" -- \
+		"pyflakes /tmp/ctrace-rw/corpus pyflakes" \
+		"yaml /tmp/ctrace-rw/input.yaml yaml"
+	DRIVE=$RW/drive.py TROOT= MODES="count funcs calls"
+}
+
+if want roots; then
+	echo "# CPython 3.9 (Debian 11) in a chroot"
+	in_root bullseye python3.9 python3.9,python3-pyflakes,python3-yaml "count funcs calls"
+	echo "# CPython 3.15 (Debian unstable) in a chroot: no line probe"
+	in_root sid python3.15 python3.14,python3.15,python3-pyflakes,python3-yaml "funcs calls"
+fi
 
 finish

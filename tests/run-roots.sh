@@ -54,7 +54,7 @@ same_as_trace() {
 }
 
 echo "# CPython 3.9 (Debian 11) in a chroot"
-if make_root bullseye python3.9; then
+if make_root bullseye python3.9,python3-pyflakes,python3-yaml; then
 	R=$ROOTS/bullseye
 	rm -rf "$R/tmp/c9" "$W/c9"
 	"$CTRACE" -c -m -s -C "$W/c9" -- chroot "$R" python3.9 "$IN/prog.py" > "$W/c9.out" 2> "$W/c9.err"
@@ -105,7 +105,7 @@ if make_root trixie python3.13; then
 fi
 
 echo "# CPython 3.14 and 3.15 (Debian unstable) in a chroot"
-if make_root sid python3.14,python3.15; then
+if make_root sid python3.14,python3.15,python3-pyflakes,python3-yaml; then
 	R=$ROOTS/sid
 	refused_on "$R" python3.14
 	same_as_trace "$R" python3.15 -l funcs "3.15: --listfuncs identical (function__return alone)"

@@ -72,15 +72,16 @@ void analysis_shutdown(void)
 
 /* In the child: analyse and write the record to @fd. */
 static void __attribute__((noreturn))
-child_analyse(int fd, const char *data, size_t len, const char *filename,
-	      enum analysis_level level)
+child_analyse(int fd, const char *data, size_t len, const char *pyc,
+	      size_t pyc_len, const char *filename, enum analysis_level level)
 {
 	PyObject *res;
 	char *buf;
 	Py_ssize_t n;
 
-	res = PyObject_CallFunction(serialize_fn, "y#si", data, (Py_ssize_t)len,
-				    filename, (int)level);
+	res = PyObject_CallFunction(serialize_fn, "y#siy#", data, (Py_ssize_t)len,
+				    filename, (int)level, pyc ? pyc : "",
+				    (Py_ssize_t)(pyc ? pyc_len : 0));
 	if (!res || PyBytes_AsStringAndSize(res, &buf, &n))
 		_exit(3);
 	while (n > 0) {
@@ -175,6 +176,15 @@ int analysis_run(const char *data, size_t len, const char *filename,
 		 enum analysis_level level, struct file_analysis *out, char *why,
 		 size_t why_len)
 {
+	return analysis_run_pyc(data, len, NULL, 0, filename, level, out, why,
+				why_len);
+}
+
+int analysis_run_pyc(const char *data, size_t len, const char *pyc,
+		     size_t pyc_len, const char *filename,
+		     enum analysis_level level, struct file_analysis *out,
+		     char *why, size_t why_len)
+{
 	char *rec = NULL;
 	size_t rec_len = 0;
 	int pfd[2], err;
@@ -202,7 +212,7 @@ int analysis_run(const char *data, size_t len, const char *filename,
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		child_analyse(pfd[1], data, len, filename, level);
+		child_analyse(pfd[1], data, len, pyc, pyc_len, filename, level);
 	}
 	close(pfd[1]);
 	err = collect_child(pid, pfd[0], &rec, &rec_len, why, why_len);

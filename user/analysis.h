@@ -38,6 +38,15 @@ enum analysis_level {
 int analysis_run(const char *data, size_t len, const char *filename,
 		 enum analysis_level level, struct file_analysis *out,
 		 char *why, size_t why_len);
+/*
+ * The same, with the target version's own compiled code (a 3.9 .pyc of
+ * this very source) for the executable lines, as that version's trace
+ * finds them.
+ */
+int analysis_run_pyc(const char *data, size_t len, const char *pyc,
+		     size_t pyc_len, const char *filename,
+		     enum analysis_level level, struct file_analysis *out,
+		     char *why, size_t why_len);
 void file_analysis_free(struct file_analysis *a);
 /*
  * The code object named @name that holds @line: the innermost one whose

@@ -102,13 +102,121 @@ def _walk(code, parent, text_lines, strs, out, executable):
 LINES, CODES, EXECUTABLE = 0, 1, 2
 
 
-def analyse(data, filename, level=EXECUTABLE):
+class _Pyc39:
+    """Code objects of a CPython 3.9 .pyc, read as data: marshal's format,
+    not this interpreter's marshal, which knows only its own version."""
+
+    def __init__(self, data):
+        self.data, self.pos, self.refs = data, 16, []
+
+    def _take(self, n):
+        b = self.data[self.pos:self.pos + n]
+        if len(b) != n:
+            raise ValueError('truncated .pyc')
+        self.pos += n
+        return b
+
+    def _i32(self):
+        return int.from_bytes(self._take(4), 'little', signed=True)
+
+    def obj(self):
+        code = self._take(1)[0]
+        flag, t = code & 0x80, chr(code & 0x7f)
+        slot = None
+        if flag:
+            slot = len(self.refs)
+            self.refs.append(None)
+        v = self._value(t)
+        if flag:
+            self.refs[slot] = v
+        return v
+
+    def _seq(self, n):
+        return tuple(self.obj() for _ in range(n))
+
+    def _value(self, t):
+        simple = {'0': None, 'N': None, 'F': False, 'T': True,
+                  'S': StopIteration, '.': Ellipsis}
+        if t in simple:
+            return simple[t]
+        if t == 'i':
+            return self._i32()
+        if t == 'l':
+            n = self._i32()
+            digits = [int.from_bytes(self._take(2), 'little')
+                      for _ in range(abs(n))]
+            v = sum(d << (15 * i) for i, d in enumerate(digits))
+            return -v if n < 0 else v
+        if t == 'g':
+            return self._take(8)
+        if t == 'y':
+            return self._take(16)
+        if t in 'stauAU':
+            return self._take(self._i32())
+        if t in 'zZ':
+            return self._take(self._take(1)[0])
+        if t == ')':
+            return self._seq(self._take(1)[0])
+        if t in '([<>':
+            return self._seq(self._i32())
+        if t == '{':
+            items = []
+            while self.data[self.pos:self.pos + 1] != b'0':
+                items.append((self.obj(), self.obj()))
+            self.pos += 1
+            return tuple(items)
+        if t == 'r':
+            return self.refs[self._i32()]
+        if t == 'c':
+            for _ in range(6):
+                self._i32()   # arg counts, nlocals, stacksize, flags
+            co_code = self.obj()
+            consts = self.obj()
+            for _ in range(6):
+                self.obj()    # names, varnames, freevars, cellvars, file, name
+            first = self._i32()
+            lnotab = self.obj()
+            return ('code', len(co_code), consts, first, lnotab)
+        raise ValueError('unknown marshal type %r' % t)
+
+
+def _linestarts39(code):
+    # dis.findlinestarts of 3.9, on its co_lnotab
+    _, code_len, _, lineno, lnotab = code
+    last, addr = None, 0
+    for byte_incr, line_incr in zip(lnotab[0::2], lnotab[1::2]):
+        if byte_incr:
+            if lineno != last:
+                yield lineno
+                last = lineno
+            addr += byte_incr
+            if addr >= code_len:
+                return
+        if line_incr >= 0x80:
+            line_incr -= 0x100
+        lineno += line_incr
+    if lineno != last:
+        yield lineno
+
+
+def _executable39(code, strs, out):
+    for line in _linestarts39(code):
+        if line not in strs:
+            out.add(line)
+    for const in code[2] or ():
+        if isinstance(const, tuple) and const[:1] == ('code',):
+            _executable39(const, strs, out)
+
+
+def analyse(data, filename, level=EXECUTABLE, pyc=b''):
     """Return (encoding, lines, executable, codes) or raise on bad source.
 
     lines are the source lines as trace's linecache reads them, encoded back
     in the file's encoding; codes are (co_name, co_firstlineno, trace_name,
     first_line_missed, line list) tuples.  Compiling is the slow part, so
-    level LINES skips it, and only EXECUTABLE runs the tokenizer.
+    level LINES skips it, and only EXECUTABLE runs the tokenizer.  With
+    @pyc, the target version's own compiled code (3.9) gives the executable
+    lines: trace compiles with that version's compiler.
     """
     text, encoding = _decode(data)
     text_lines = io.StringIO(text, newline=None).readlines()
@@ -119,6 +227,9 @@ def analyse(data, filename, level=EXECUTABLE):
         strs = (_docstring_lines(text, text_lines) if level >= EXECUTABLE
                 else set())
         _walk(code, None, text_lines, strs, codes, executable)
+        if pyc and level >= EXECUTABLE:
+            executable = set()
+            _executable39(_Pyc39(pyc).obj(), strs, executable)
     cover_enc = encoding
     if encoding == 'utf-8-sig':
         cover_enc = 'utf-8'
@@ -137,11 +248,12 @@ def _raw_lines(data):
     return lines
 
 
-def serialize(data, filename, level=EXECUTABLE):
+def serialize(data, filename, level=EXECUTABLE, pyc=b''):
     """analyse() as a byte record the C side parses; never raises."""
     out = [b'CTA1\n']
     try:
-        encoding, lines, executable, codes = analyse(data, filename, level)
+        encoding, lines, executable, codes = analyse(data, filename, level,
+                                                     pyc)
         problem = None
     except Exception as err:  # bad source must not stop the report
         encoding, lines, executable, codes = 'utf-8', _raw_lines(data), [], []

@@ -67,6 +67,8 @@ static const struct py_flavor flavors[] = {
 			.str_ascii_data = 48,
 			.str_utf8 = 56,
 		},
+		.pyc_tag = "cpython-39",
+		.pyc_magic = 3425,
 	},
 	{
 		/*

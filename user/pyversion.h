@@ -31,6 +31,13 @@ struct py_flavor {
 	bool repair_first_line;
 	/* 3.11: the probe fires on SEND's backward edge, settrace does not */
 	bool repair_send_edge;
+	/*
+	 * Executable lines from the target's own .pyc of a source, when this
+	 * version compiles differently from the host's 3.11: its
+	 * __pycache__ tag and magic number.  NULL: the host's compiler.
+	 */
+	const char *pyc_tag;
+	unsigned int pyc_magic;
 	/* frame layout from _Py_DebugOffsets: indexes of its u64 fields */
 	const struct debug_index *debug;
 };

@@ -4,7 +4,11 @@
  * places where this interpreter's probes and settrace disagree.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -103,11 +107,58 @@ static bool frozen_source(const struct resolver *rs, const char *file,
 	return true;
 }
 
+/*
+ * The target's own .pyc of @file, when this version needs it and it was
+ * compiled from the very source read (its header's mtime and size agree):
+ * NULL otherwise, and the host's compiler is used.
+ */
+static char *target_pyc(const struct resolver *rs, const char *file,
+			size_t src_len, size_t *len)
+{
+	const char *slash = strrchr(file, '/'), *dot;
+	char path[PATH_MAX], why[128], *data = NULL;
+	struct stat st;
+	unsigned char *h;
+	int fd;
+
+	if (!rs->fl || !rs->fl->pyc_tag || !slash || file[0] != '/')
+		return NULL;
+	dot = strrchr(slash, '.');
+	if (!dot || strcmp(dot, ".py"))
+		return NULL;
+	fd = source_open(rs->root_fd, file, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || (size_t)st.st_size != src_len) {
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	snprintf(path, sizeof(path), "%.*s/__pycache__/%.*s.%s.pyc",
+		 (int)(slash - file), file, (int)(dot - slash - 1), slash + 1,
+		 rs->fl->pyc_tag);
+	if (source_read(rs->root_fd, NULL, path, &data, len, why, sizeof(why)))
+		return NULL;
+	h = (unsigned char *)data;
+	/* magic, flags 0 (checked by time), source mtime and size */
+	if (*len < 16 || (unsigned int)(h[0] | h[1] << 8) != rs->fl->pyc_magic ||
+	    h[2] != '\r' || h[3] != '\n' || h[4] | h[5] | h[6] | h[7] ||
+	    (uint32_t)(h[8] | h[9] << 8 | h[10] << 16 | (uint32_t)h[11] << 24) !=
+		    (uint32_t)st.st_mtime ||
+	    (uint32_t)(h[12] | h[13] << 8 | h[14] << 16 | (uint32_t)h[15] << 24) !=
+		    (uint32_t)st.st_size) {
+		free(data);
+		return NULL;
+	}
+	return data;
+}
+
 /* Read and analyse @f's file to @level, replacing a shallower analysis. */
 static void analyse_file(struct resolver *rs, struct resolved_file *f,
 			 enum analysis_level level)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], *pyc;
+	size_t pyc_len = 0;
 	struct timespec t0, t1;
 	char *data = NULL;
 	size_t len = 0;
@@ -124,8 +175,11 @@ static void analyse_file(struct resolver *rs, struct resolved_file *f,
 	if (f->err)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	f->err = analysis_run(data, len, f->file, level, &f->a, f->why,
-			      sizeof(f->why));
+	pyc = level >= ANALYSIS_EXECUTABLE && f->file[0] != '<' ?
+	      target_pyc(rs, f->file, len, &pyc_len) : NULL;
+	f->err = analysis_run_pyc(data, len, pyc, pyc_len, f->file, level,
+				  &f->a, f->why, sizeof(f->why));
+	free(pyc);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pr_debug("analysed '%s' (%zu bytes, level %d) in %.3f s", f->file, len,
 		 level, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
