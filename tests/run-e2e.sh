@@ -42,6 +42,28 @@ check "summary rows identical" "$W/sum.diff"
 compare_covers "cover files identical" "$W/c1" "$W/t1"
 [ "$(grep -c '^Tracing' "$W/c1.err")" = 1 ] && ok "one Tracing line" || not_ok "one Tracing line" "$W/c1.err"
 
+echo "# launch mode counts from the main module, as trace does"
+# every file we report, trace reports too, or trace's own process had it
+# imported already (not the interpreter's start-up, which neither counts)
+"$PYTHON" "$CORPUS/modfiles.py" > "$W/mods.startup"
+"$PYTHON" -m trace --count -R "$CORPUS/modfiles.py" > "$W/mods.trace"
+sed -n 's/.*   (\(.*\))$/\1/p' "$W/t1.out" > "$W/allowed"
+grep -v -x -F -f "$W/mods.startup" "$W/mods.trace" >> "$W/allowed"
+sed -n 's/.*   (\(.*\))$/\1/p' "$W/c1.out" | grep -v -x -F -f "$W/allowed" > "$W/startup.diff"
+check "no start-up files reported: site, encodings, .pth code" "$W/startup.diff"
+"$CTRACE" -c -s -C "$W/su" --startup -- "$PYTHON" "$CORPUS/prog.py" > "$W/su.out" 2>&1
+sed -n 's/.*   (\(.*\))$/\1/p' "$W/su.out" | grep -x -F -f "$W/mods.startup" | grep -v "$CORPUS" > "$W/su.files"
+[ -s "$W/su.files" ] && ok "--startup: start-up files reported too" || not_ok "--startup: start-up files reported too" "$W/su.out"
+
+# -m: trace's --module; runpy's own frames are not the program's
+(cd "$CORPUS" && "$CTRACE" -l -- "$PYTHON" -m frozen) > "$W/m.out" 2> "$W/m.err"
+(cd "$CORPUS" && "$PYTHON" -m trace -l --module frozen) > "$W/m.ref"
+grep '^filename: ' "$W/m.out" | grep -v -F -f <(grep -v -x -F -f "$W/mods.startup" "$W/mods.trace" | sed 's/^/filename: /;s/$/,/') > "$W/m.o"
+grep '^filename: ' "$W/m.ref" > "$W/m.r"
+diff "$W/m.o" "$W/m.r" > "$W/m.diff"
+[ -s "$W/m.r" ] || echo "trace listed nothing" >> "$W/m.diff"
+check "-m module: the functions trace --module lists" "$W/m.diff"
+
 echo "# --count without --missing"
 "$CTRACE" -c -C "$W/c2" -- "$PYTHON" "$CORPUS/prog.py" > /dev/null 2>&1
 "$PYTHON" -m trace -c -C "$W/t2" "$CORPUS/prog.py" > /dev/null

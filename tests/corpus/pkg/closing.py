@@ -19,6 +19,10 @@ def guarded():
     yield 2
 
 
+def chained(n):
+    yield from (x * 2 for x in range(n))
+
+
 def run():
     hits = 0
     for i in range(10):
@@ -28,4 +32,6 @@ def run():
     g = guarded()
     next(g)
     g.close()
+    for i in range(3):
+        hits += sum(chained(4))
     return hits, first_of(range(20))
