@@ -64,6 +64,15 @@ diff "$W/m.o" "$W/m.r" > "$W/m.diff"
 [ -s "$W/m.r" ] || echo "trace listed nothing" >> "$W/m.diff"
 check "-m module: the functions trace --module lists" "$W/m.diff"
 
+echo "# a directory added to sys.path at run time names its modules"
+"$CTRACE" -c -C "$W/pi.c" -- "$PYTHON" "$CORPUS/pathins.py" "$W/pi" > /dev/null 2>&1
+"$PYTHON" -m trace -c -C "$W/pi.t" "$CORPUS/pathins.py" "$W/pi" > /dev/null 2>&1
+(cd "$W/pi.t" && ls | grep lateadd) > "$W/pi.r"
+(cd "$W/pi.c" && ls | grep lateadd) > "$W/pi.o"
+diff "$W/pi.o" "$W/pi.r" > "$W/pi.diff"
+[ -s "$W/pi.r" ] || echo "trace wrote no cover for lateadd" >> "$W/pi.diff"
+check "the target's sys.path read from its memory: lateadd's cover named as trace names it" "$W/pi.diff"
+
 echo "# --count without --missing"
 "$CTRACE" -c -C "$W/c2" -- "$PYTHON" "$CORPUS/prog.py" > /dev/null 2>&1
 "$PYTHON" -m trace -c -C "$W/t2" "$CORPUS/prog.py" > /dev/null

@@ -26,6 +26,7 @@
 #include "report.h"
 #include "report_trace.h"
 #include "resolve.h"
+#include "livepath.h"
 #include "syspath.h"
 #include "target.h"
 #include "term.h"
@@ -105,9 +106,40 @@ static int on_ring(void *ctx, void *data, size_t len)
 	return trace_stream_event(ctx, data, len);
 }
 
+/*
+ * sys.path is read from the target as late as can be: every half second
+ * while it runs, and at the end; a target that has exited keeps the last.
+ */
+struct live_reader {
+	const struct live_path_layout *l;
+	uint64_t runtime, next_ns;
+};
+
+static void live_init(struct live_reader *lv, const struct py_flavor *fl,
+		      const struct target *t)
+{
+	memset(lv, 0, sizeof(*lv));
+	lv->l = fl ? fl->live_path : NULL;
+	if (lv->l)
+		lv->runtime = livepath_runtime(t->pid, t->elf.path,
+					       t->elf.runtime_sym);
+	pr_debug("live sys.path: _PyRuntime at %#llx",
+		 (unsigned long long)lv->runtime);
+}
+
+static void live_read(struct live_reader *lv, struct target *t, uint64_t now)
+{
+	if (!lv->runtime || now < lv->next_ns)
+		return;
+	lv->next_ns = now + 500000000ULL;
+	if (!livepath_read(lv->l, t->pid, lv->runtime, &t->live_path))
+		pr_debug("live sys.path: %zu entries", t->live_path.n);
+}
+
 /* Wait for the end: a signal, the duration, or the target's exit. */
 static void run_until_done(const struct options *o, struct target *t,
-			   struct tracer *tr, struct ring_buffer *rb)
+			   struct tracer *tr, struct ring_buffer *rb,
+			   struct live_reader *lv)
 {
 	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
 	int pfd = target_pollfd(t);
@@ -126,6 +158,9 @@ static void run_until_done(const struct options *o, struct target *t,
 				usleep(100 * 1000);
 		}
 		tracer_poll(tr);
+		/* not before main has started; in Py_FinalizeEx sys is undone */
+		if (!tr->skel->bss->stopped && !tracer_before_main(tr))
+			live_read(lv, t, mono_ns());
 		if (target_gone(t))
 			break;
 		if (tracer_target_execd(tr)) {
@@ -149,6 +184,17 @@ static void sys_path_of(const struct target *t, const struct py_flavor *fl,
 	memset(sp, 0, sizeof(*sp));
 	if (fl && syspath_derive(&in, sp))
 		pr_err("warning: out of memory deriving sys.path: .cover names may be longer than trace's");
+	/*
+	 * What the program added at run time, from its memory; '' (for -c)
+	 * means the cwd, as derived.  A read made early holds less, hence the
+	 * union.
+	 */
+	for (size_t i = 0; i < t->live_path.n; i++) {
+		const char *d = t->live_path.dirs[i];
+
+		if (syspath_add(sp, d[0] ? d : t->cwd))
+			break;
+	}
 }
 
 static int write_reports(const struct options *o, struct results *r,
@@ -267,6 +313,7 @@ static int trace_target(const struct options *o)
 	struct resolver rs;
 	struct results r;
 	struct tracer tr = {};
+	struct live_reader lv;
 	struct target t;
 	struct plan plan;
 	char why[1024], flwhy[256];
@@ -341,7 +388,11 @@ static int trace_target(const struct options *o)
 		pr_err("%s", why);
 		goto out_detach;
 	}
-	run_until_done(o, &t, &tr, rb);
+	live_init(&lv, fl, &t);
+	run_until_done(o, &t, &tr, rb, &lv);
+	if (!tr.skel->bss->stopped && !tracer_before_main(&tr) &&
+	    !target_gone(&t))
+		live_read(&lv, &t, UINT64_MAX);
 	if (plan.from_main && tracer_before_main(&tr))
 		pr_err("note: the main module never started, so nothing was counted; --startup counts the interpreter's start-up too");
 	/* the target is detached, and runs at full speed, while we report */

@@ -21,6 +21,23 @@ static const struct debug_index debug_315 = {
 	.code_firstlineno = 52,
 };
 
+/* 3.11's offsets, from Include/internal; tests/unit/test_layout.c checks them */
+static const struct live_path_layout live_311 = {
+	.interp_head = 40,	/* _PyRuntimeState.interpreters.head */
+	.sysdict = 904,
+	.dict_keys = 32,	/* PyDictObject.ma_keys */
+	.keys_log2_index_bytes = 9,
+	.keys_kind = 10,	/* 0: general entries, else str-keyed ones */
+	.keys_nentries = 24,
+	.keys_indices = 32,
+	.entry_size = 16,	/* PyDictUnicodeEntry: key, value */
+	.list_size = 16,
+	.list_items = 24,
+	.str_length = 16,
+	.str_state = 32,
+	.str_data = 48,
+};
+
 /*
  * Offsets from CPython 3.11's Include/internal headers on x86-64;
  * tests/unit/test_layout.c checks them against the installed headers.
@@ -47,6 +64,7 @@ static const struct py_flavor flavors[] = {
 		.entry_needs_line = true,
 		.repair_first_line = true,
 		.repair_send_edge = true,
+		.live_path = &live_311,
 	},
 	{
 		/*

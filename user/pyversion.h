@@ -19,6 +19,18 @@ struct debug_index {
 	    code_filename, code_name, code_firstlineno;
 };
 
+/*
+ * Where the live sys.path sits: _PyRuntime -> interpreters.head ->
+ * sysdict -> its "path" entry -> the list's str items (compact ASCII).
+ */
+struct live_path_layout {
+	unsigned int interp_head, sysdict, dict_keys;
+	unsigned int keys_log2_index_bytes, keys_kind, keys_nentries,
+		     keys_indices, entry_size;	/* str-keyed entries */
+	unsigned int list_size, list_items;
+	unsigned int str_length, str_state, str_data;
+};
+
 struct py_flavor {
 	int major, minor;
 	struct ctrace_layout layout;	/* runtime_sym filled from the ELF */
@@ -38,6 +50,8 @@ struct py_flavor {
 	 */
 	const char *pyc_tag;
 	unsigned int pyc_magic;
+	/* the live sys.path, read from the target; NULL: derived only */
+	const struct live_path_layout *live_path;
 	/* frame layout from _Py_DebugOffsets: indexes of its u64 fields */
 	const struct debug_index *debug;
 };

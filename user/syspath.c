@@ -137,7 +137,7 @@ static bool exists(const struct syspath_input *in, const char *path)
 	return true;
 }
 
-static int add(struct syspath *sp, const char *dir)
+int syspath_add(struct syspath *sp, const char *dir)
 {
 	char **g;
 
@@ -168,7 +168,7 @@ static void add_pythonpath(const struct syspath_input *in, const char *pp,
 		if (len && len < sizeof(one)) {
 			snprintf(one, sizeof(one), "%.*s", (int)len, pp);
 			abspath(in->cwd, one, dir, sizeof(dir));
-			add(sp, dir);
+			syspath_add(sp, dir);
 		}
 		pp = end ? end + 1 : NULL;
 	}
@@ -240,7 +240,7 @@ static void add_pth_dirs(const struct syspath_input *in, const char *site,
 				continue;
 			abspath(site, line, dir, sizeof(dir));
 			if (exists(in, dir))
-				add(sp, dir);
+				syspath_add(sp, dir);
 		}
 		free(data);
 	}
@@ -252,7 +252,7 @@ static void add_site(const struct syspath_input *in, const char *site,
 {
 	if (!is_dir(in, site))
 		return;
-	add(sp, site);
+	syspath_add(sp, site);
 	add_pth_dirs(in, site, sp);
 }
 
@@ -341,20 +341,20 @@ int syspath_derive(const struct syspath_input *in, struct syspath *sp)
 		if (c.script) {
 			abspath(in->cwd, c.script, dir, sizeof(dir));
 			abspath(dir, "..", dir, sizeof(dir));
-			add(sp, dir);
+			syspath_add(sp, dir);
 		} else if (c.command_or_module) {
 			/* -c has '' there, which names every file from '/' */
-			add(sp, in->cwd);
+			syspath_add(sp, in->cwd);
 		}
 	}
 	if (!c.ignore_env)
 		add_pythonpath(in, env_of(in, "PYTHONPATH"), sp);
 	snprintf(dir, sizeof(dir), "/usr/lib/python%d%d.zip", ma, mi);
-	add(sp, dir);
+	syspath_add(sp, dir);
 	snprintf(dir, sizeof(dir), "/usr/lib/python%d.%d", ma, mi);
-	add(sp, dir);
+	syspath_add(sp, dir);
 	snprintf(dir, sizeof(dir), "/usr/lib/python%d.%d/lib-dynload", ma, mi);
-	add(sp, dir);
+	syspath_add(sp, dir);
 	if (c.no_site)
 		return 0;
 	venv_found = find_venv(in, venv, sizeof(venv), &system_site);

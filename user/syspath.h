@@ -29,6 +29,8 @@ struct syspath_input {
 };
 
 int syspath_derive(const struct syspath_input *in, struct syspath *sp);
+/* Append @dir unless it is there already; -ENOMEM. */
+int syspath_add(struct syspath *sp, const char *dir);
 void syspath_free(struct syspath *sp);
 
 #endif

@@ -502,6 +502,7 @@ void target_close(struct target *t)
 	t->argv = t->env = NULL;
 	t->args_buf = t->env_buf = NULL;
 	t->argc = t->envc = 0;
+	syspath_free(&t->live_path);
 	t->root_fd = t->pidfd = -1;
 }
 

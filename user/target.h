@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include "pyelf.h"
+#include "syspath.h"
 
 struct target {
 	pid_t pid;
@@ -18,6 +19,8 @@ struct target {
 	/* its command line and environment, for its sys.path */
 	char **argv, **env, *args_buf, *env_buf;
 	int argc, envc;
+	/* its sys.path as last read from its memory; empty if never */
+	struct syspath live_path;
 	int pidfd;
 	/* launch mode */
 	pid_t child;		/* what we forked: env, sh, chroot or python */

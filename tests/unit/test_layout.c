@@ -7,6 +7,8 @@
 #include <Python.h>
 #include <internal/pycore_frame.h>
 #include <internal/pycore_runtime.h>
+#include <internal/pycore_dict.h>
+#include <internal/pycore_interp.h>
 #include <opcode.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -57,5 +59,21 @@ int main(void)
 	expect("str_utf8", fl->layout.str_utf8,
 	       offsetof(PyCompactUnicodeObject, utf8));
 	expect("yield_opcode", fl->layout.yield_opcode, YIELD_VALUE);
+	/* the live sys.path's walk: runtime, sys dict, list, str */
+#define LIVE(field, want) expect(#field, fl->live_path->field, want)
+	LIVE(interp_head, offsetof(_PyRuntimeState, interpreters.head));
+	LIVE(sysdict, offsetof(PyInterpreterState, sysdict));
+	LIVE(dict_keys, offsetof(PyDictObject, ma_keys));
+	LIVE(keys_log2_index_bytes, offsetof(PyDictKeysObject, dk_log2_index_bytes));
+	LIVE(keys_kind, offsetof(PyDictKeysObject, dk_kind));
+	LIVE(keys_nentries, offsetof(PyDictKeysObject, dk_nentries));
+	LIVE(keys_indices, offsetof(PyDictKeysObject, dk_indices));
+	LIVE(entry_size, sizeof(PyDictUnicodeEntry));
+	LIVE(list_size, offsetof(PyVarObject, ob_size));
+	LIVE(list_items, offsetof(PyListObject, ob_item));
+	LIVE(str_length, offsetof(PyASCIIObject, length));
+	LIVE(str_state, offsetof(PyASCIIObject, state));
+	LIVE(str_data, sizeof(PyASCIIObject));
+#undef LIVE
 	return failures ? 1 : 0;
 }
