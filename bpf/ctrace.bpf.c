@@ -292,9 +292,10 @@ static __always_inline struct sref_slots *thread_slots(void)
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
 }
 
-static __always_inline struct ctrace_sref sref_cached(__u64 ptr, __u32 slot)
+/* @c: the thread's slots, looked up once per event (NULL: none) */
+static __always_inline struct ctrace_sref sref_cached(struct sref_slots *c,
+						      __u64 ptr, __u32 slot)
 {
-	struct sref_slots *c = thread_slots();
 	struct ctrace_sref r;
 
 	slot &= 1;
@@ -684,10 +685,9 @@ static __always_inline void code_info(__u64 code, struct ctrace_code *c)
 }
 
 /* The caller named, once per change of caller in this thread. */
-static __always_inline void caller_info(__u64 code, struct ctrace_code *c)
+static __always_inline void caller_info(struct sref_slots *t, __u64 code,
+					struct ctrace_code *c)
 {
-	struct sref_slots *t = thread_slots();
-
 	if (t && t->caller == code) {
 		*c = t->caller_named;
 		return;
@@ -800,7 +800,7 @@ int on_line(struct pt_regs *ctx)
 	usdt_args_init(&u, ctx);
 	file = usdt_arg(&u, 0);
 	line = usdt_arg(&u, 2);
-	k.file = sref_cached(file, 0);
+	k.file = sref_cached(thread_slots(), file, 0);
 	k.line = line;
 
 	if (mode & CTRACE_COUNT_LINES) {
@@ -818,6 +818,7 @@ int on_line(struct pt_regs *ctx)
 SEC("usdt")
 int on_entry(struct pt_regs *ctx)
 {
+	struct sref_slots *ts;
 	struct usdt_args u;
 	struct ctrace_func_key k = {};
 	__u32 line;
@@ -825,8 +826,9 @@ int on_entry(struct pt_regs *ctx)
 	if (stopped || (before_main && !main_started(&u, ctx)))
 		return 0;
 	usdt_args_init(&u, ctx);
-	k.file = sref_cached(usdt_arg(&u, 0), 0);
-	k.func = sref_cached(usdt_arg(&u, 1), 1);
+	ts = thread_slots();
+	k.file = sref_cached(ts, usdt_arg(&u, 0), 0);
+	k.func = sref_cached(ts, usdt_arg(&u, 1), 1);
 	k.line = line = usdt_arg(&u, 2);
 	k.kind = resume_kind(&u);
 
@@ -846,14 +848,16 @@ SEC("usdt")
 int on_return_func(struct pt_regs *ctx)
 {
 	struct ctrace_func_key k = {};
+	struct sref_slots *ts;
 	struct usdt_args u;
 	__u32 idx;
 
 	if (stopped || (before_main && !main_started(&u, ctx)))
 		return 0;
 	usdt_args_init(&u, ctx);
-	k.file = sref_cached(usdt_arg(&u, 0), 0);
-	k.func = sref_cached(usdt_arg(&u, 1), 1);
+	ts = thread_slots();
+	k.file = sref_cached(ts, usdt_arg(&u, 0), 0);
+	k.func = sref_cached(ts, usdt_arg(&u, 1), 1);
 	k.line = usdt_arg(&u, 2);
 	if (shim_file_tag && k.file.tag == shim_file_tag)
 		return 0;
@@ -885,6 +889,7 @@ SEC("usdt")
 int on_return_call(struct pt_regs *ctx)
 {
 	struct ctrace_call_key k = {};
+	struct sref_slots *ts;
 	struct usdt_args u;
 	struct frame_view f;
 	__u64 frame, caller, shim;
@@ -902,12 +907,13 @@ int on_return_call(struct pt_regs *ctx)
 	if (shim && f.code == shim)
 		return 0;
 	/* the probe's own arguments are the returning code's names */
-	k.callee.file = sref_cached(usdt_arg(&u, 0), 0);
-	k.callee.name = sref_cached(usdt_arg(&u, 1), 1);
+	ts = thread_slots();
+	k.callee.file = sref_cached(ts, usdt_arg(&u, 0), 0);
+	k.callee.name = sref_cached(ts, usdt_arg(&u, 1), 1);
 	k.callee.firstlineno = read_u32(f.code + layout.code_firstlineno);
 	caller = caller_code(&f, shim);
 	if (caller)
-		caller_info(caller, &k.caller);
+		caller_info(ts, caller, &k.caller);
 	if (count_in(&call_counts, &k, CTRACE_STAT_CALL_DROPS)) {
 		note_str(&k.callee.file, false);
 		note_str(&k.callee.name, false);

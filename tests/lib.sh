@@ -2,6 +2,20 @@
 # Expects W (a scratch directory), CMP and CORPUS to be set by the caller.
 PASS=0 FAIL=0 SKIP=0
 
+# at exit: a held target is killed and the scratch directory goes
+scratch_cleanup() {
+	[ -n "${BG:-}" ] && kill $BG 2>/dev/null
+	rm -rf "$W"
+}
+
+# need_root SCRIPT: BPF needs root; say so and stop otherwise
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "$1: needs root for BPF" >&2
+		exit 1
+	fi
+}
+
 ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
 skip() { echo "skip - $1: $2"; SKIP=$((SKIP + 1)); }
 not_ok() {

@@ -13,16 +13,9 @@ CORPUS=$HERE/corpus
 CMP="$PYTHON $HERE/compare.py"
 W=$(mktemp -d /tmp/ctrace-e2e.XXXXXX)
 . "$HERE/lib.sh"
-cleanup() {
-	[ -n "${BG:-}" ] && kill $BG 2>/dev/null
-	rm -rf "$W"
-}
-trap cleanup EXIT
+trap scratch_cleanup EXIT
 
-if [ "$(id -u)" != 0 ]; then
-	echo "run-e2e.sh: needs root for BPF" >&2
-	exit 1
-fi
+need_root run-e2e.sh
 if ! readelf -n "$PYTHON" 2>/dev/null | grep -q 'Name: line'; then
 	echo "run-e2e.sh: $PYTHON has no python:line probe" >&2
 	exit 1

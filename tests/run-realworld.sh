@@ -18,20 +18,13 @@ CMP="$PYTHON $HERE/compare.py"
 SITE=/usr/lib/python3/dist-packages
 W=$(mktemp -d /tmp/ctrace-realworld.XXXXXX)
 . "$HERE/lib.sh"
-cleanup() {
-	[ -n "${BG:-}" ] && kill $BG 2>/dev/null
-	rm -rf "$W"
-}
-trap cleanup EXIT
+trap scratch_cleanup EXIT
 export PYTHONHASHSEED=0
 # which setups to run; all by default
 TIERS=${RW_TIERS:-launch venv ownvenv pid roots}
 want() { case " $TIERS " in *" $1 "*) return 0 ;; esac; return 1; }
 
-if [ "$(id -u)" != 0 ]; then
-	echo "run-realworld.sh: needs root for BPF" >&2
-	exit 1
-fi
+need_root run-realworld.sh
 cd "$W" || exit 1
 
 # each package, the input it works on, and the directories that are its own

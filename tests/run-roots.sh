@@ -13,11 +13,7 @@ CMP="$HOSTPY $HERE/compare.py"
 W=$(mktemp -d /tmp/ctrace-roots.XXXXXX)
 IN=/tmp/ctrace-corpus	# where the corpus sits inside each root
 . "$HERE/lib.sh"
-cleanup() {
-	[ -n "${BG:-}" ] && kill $BG 2>/dev/null
-	rm -rf "$W"
-}
-trap cleanup EXIT
+trap scratch_cleanup EXIT
 cd "$W" || exit 1
 
 # make_root SUITE PACKAGES: build once, then reuse; a failure fails the run
