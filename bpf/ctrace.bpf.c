@@ -81,6 +81,15 @@ struct {
 } call_counts SEC(".maps");
 
 
+/* Each code's class, decided once, at its first return: see frame_class(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CTRACE_FUNC_KEYS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ctrace_code);
+	__type(value, struct ctrace_class);
+} code_class SEC(".maps");
+
 /* New strings are rare, so this map is allocated as it grows. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -606,8 +615,8 @@ static __always_inline void read_frame(__u64 frame, struct frame_view *f)
  * The code running in the frame below @f: entry shims and the init shim
  * (@shim, 0 if none) are skipped.
  */
-static __always_inline __u64 caller_code(const struct frame_view *f,
-					 __u64 shim)
+static __always_inline __u64 caller_code_at(const struct frame_view *f,
+					    __u64 shim, __u64 *at)
 {
 	struct frame_view p;
 	__u64 prev = f->previous;
@@ -615,11 +624,21 @@ static __always_inline __u64 caller_code(const struct frame_view *f,
 	for (int i = 0; i < 4 && prev; i++) {
 		read_frame(prev, &p);
 		if ((!layout.frame_owner || p.owner < layout.owner_cstack) &&
-		    (!shim || p.code != shim))
+		    (!shim || p.code != shim)) {
+			*at = prev;
 			return p.code;
+		}
 		prev = p.previous;
 	}
 	return 0;
+}
+
+static __always_inline __u64 caller_code(const struct frame_view *f,
+					 __u64 shim)
+{
+	__u64 at;
+
+	return caller_code_at(f, shim, &at);
 }
 
 /* 3.13+: where the init shim's code object sits in this process */
@@ -697,6 +716,309 @@ static __always_inline void caller_info(struct sref_slots *t, __u64 code,
 		t->caller = code;
 		t->caller_named = *c;
 	}
+}
+
+/* ---- trace's Class.name, from the live objects ---- */
+
+#define MRO_MAX 16
+#define DICT_WORDS 256	/* one read of a dict's entries: 2 KiB */
+#define DICT_READS 8	/* dicts past 1024 str-keyed entries: not looked at */
+
+struct dict_block {
+	__u64 w[DICT_WORDS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dict_block);
+} dict_scratch SEC(".maps");
+
+/* One read of a dict's entries, searched by bpf_loop(): the verifier checks
+ * the callback once instead of every iteration. */
+struct scan_ctx {
+	__u64 cnt, esz, voff, func, code;
+	/*
+	 * A second look, once a holder is known: dict values are collected
+	 * into sub_dicts, and another function of the same code is a twin.
+	 */
+	__u64 dict_type, func_type;
+	int found, twin;
+	int subclasses;	/* values are weak references to subclasses */
+};
+
+#define SUB_DICTS 32
+
+/* Dicts that are class attributes (a dispatch table): they may hold it too. */
+struct sub_dicts {
+	__u64 n;
+	__u64 d[SUB_DICTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sub_dicts);
+} sub_dicts SEC(".maps");
+
+static long scan_entry(__u32 e, void *data)
+{
+	struct scan_ctx *c = data;
+	struct dict_block *b;
+	__u32 zero = 0;
+	__u64 v, at;
+
+	b = bpf_map_lookup_elem(&dict_scratch, &zero);
+	if (!b || e >= c->cnt)
+		return 1;
+	at = e * c->esz;
+	v = b->w[(at + c->voff) & (DICT_WORDS - 1)];
+	if (!v)
+		return 0;	/* a deleted entry */
+	if (c->subclasses) {
+		struct sub_dicts *s = bpf_map_lookup_elem(&sub_dicts, &zero);
+		__u64 cls = read_ptr(v + 16);	/* PyWeakReference.wr_object */
+
+		if (s && cls && s->n < SUB_DICTS)
+			s->d[s->n++ & (SUB_DICTS - 1)] =
+				read_ptr(cls + layout.type_dict);
+		return 0;
+	}
+	if (c->func ? v == c->func : read_ptr(v + layout.func_code) == c->code) {
+		c->found = 1;
+		return c->dict_type ? 0 : 1;
+	}
+	if (c->dict_type) {
+		__u64 t = read_ptr(v + 8);
+		struct sub_dicts *s;
+
+		if (t == c->dict_type) {
+			s = bpf_map_lookup_elem(&sub_dicts, &zero);
+			if (s && s->n < SUB_DICTS)
+				s->d[s->n++ & (SUB_DICTS - 1)] = v;
+		} else if (c->func && t == c->func_type &&
+			   read_ptr(v + layout.func_code) == c->code) {
+			c->twin = 1;	/* one code, two functions (a decorator's) */
+		}
+	}
+	return 0;
+}
+
+/*
+ * Does the class dict @dict hold the function @func, or, where frames do
+ * not say their function (3.9), a function of @code?  (Any key: aliases,
+ * wrappers and type()'s dicts hold functions under other names.)  A global
+ * function: the verifier checks it once, not at every call site.
+ * 2: the dict is too big to tell; 3: another function of the same code
+ * is there too (with @dict_type, which also collects the dicts it holds).
+ * With neither @func nor @code, @dict is a type's tp_subclasses: the
+ * subclasses' dicts are collected.
+ */
+__noinline int dict_holds(__u64 dict, __u64 func, __u64 code, __u64 dict_type,
+			  __u64 func_type)
+{
+	struct scan_ctx c = { .func = func, .code = code, .dict_type = dict_type,
+			      .func_type = func_type, .subclasses = !func && !code };
+	__u64 keys, entries, n, per;
+	struct dict_block *b;
+	__u32 zero = 0;
+
+	/* ma_keys at 32 and ma_values at 40, from 3.9 to 3.15 */
+	if (!dict || read_ptr(dict + 40))
+		return 0;	/* a split table: an instance's dict, not a class's */
+	keys = read_ptr(dict + 32);
+	if (!keys)
+		return 0;
+	if (layout.dict_keys_sized) {
+		__u64 size = read_ptr(keys + 8);
+
+		n = read_ptr(keys + 32);
+		entries = keys + 40 + size * (size <= 0xff ? 1 : size <= 0xffff ? 2 :
+					      size <= 0xffffffffULL ? 4 : 8);
+		c.esz = 3, c.voff = 2;	/* hash, key, value */
+	} else {
+		__u8 h[4] = {};
+
+		/* dk_log2_size, dk_log2_index_bytes, dk_kind */
+		bpf_probe_read_user(h, sizeof(h), (void *)(keys + 8));
+		n = read_ptr(keys + 24);
+		entries = keys + 32 + (1ULL << (h[1] & 31));
+		if (h[2])
+			c.esz = 2, c.voff = 1;	/* key, value */
+		else
+			c.esz = 3, c.voff = 2;
+	}
+	b = bpf_map_lookup_elem(&dict_scratch, &zero);
+	if (!b)
+		return 0;
+	per = DICT_WORDS / c.esz;
+	for (int r = 0; r < DICT_READS; r++) {
+		__u64 first = r * per, bytes;
+
+		if (first >= n)
+			break;
+		c.cnt = n - first < per ? n - first : per;
+		bytes = c.cnt * c.esz * 8;
+		if (!bytes || bytes > sizeof(b->w) ||
+		    bpf_probe_read_user(b->w, bytes,
+					(void *)(entries + first * c.esz * 8)))
+			return 2;	/* cannot tell */
+		bpf_loop(c.cnt, scan_entry, &c, 0);
+		if (c.found && !dict_type)
+			return 1;
+	}
+	if (c.twin)
+		return 3;
+	if (c.found)
+		return 1;
+	return n > DICT_READS * per ? 2 : 0;
+}
+
+/*
+ * trace names the class only when exactly one dict holds the function:
+ * one class's, and no other class's in the MRO (an alias in a subclass),
+ * no module's (a function assigned into a class), and no dict that is a
+ * class attribute (a dispatch table), and no direct subclass's.  Dicts
+ * elsewhere are not seen.
+ */
+static __always_inline int only_holder(__u64 frame, __u64 mro, __u64 n, __u32 at,
+					  __u64 func, __u64 code, __u64 bias)
+{
+	__u64 tag = ~(__u64)layout.code_tag_bits;
+	__u64 dict_type = layout.dict_type_sym ? bias + layout.dict_type_sym : 0;
+	__u64 func_type = layout.func_type_sym ? bias + layout.func_type_sym : 0;
+	struct sub_dicts *s;
+	__u32 zero = 0;
+	int held;
+
+	if (layout.frame_globals &&
+	    dict_holds(read_ptr(frame + layout.frame_globals) & tag, func,
+		       code, 0, 0) == 1)
+		return 0;
+	s = bpf_map_lookup_elem(&sub_dicts, &zero);
+	if (!s)
+		return 1;
+	s->n = 0;
+	for (__u32 i = 0; i < MRO_MAX; i++) {
+		__u64 cls;
+
+		if (i >= n)
+			break;
+		cls = read_ptr(mro + layout.tuple_items + i * 8);
+		if (!cls)
+			continue;
+		held = dict_holds(read_ptr(cls + layout.type_dict), func, code,
+				  dict_type, func_type);
+		if (held == 3 || (held == 1 && i != at))
+			return 0;
+	}
+	/* aliases in the holder's subclasses (indent = invalid_input) */
+	if (layout.type_subclasses)
+		dict_holds(read_ptr(read_ptr(mro + layout.tuple_items + at * 8) +
+				    layout.type_subclasses), 0, 0, 0, 0);
+	for (__u32 i = 0; i < SUB_DICTS; i++) {
+		if (i >= s->n)
+			break;
+		if (dict_holds(s->d[i], func, code, 0, 0) == 1)
+			return 0;
+	}
+	return 1;
+}
+
+#define CO_VARARGS 0x4
+#define CLASS_UNKNOWN 0	/* the frame cannot tell: the source decides */
+#define CLASS_NONE 1	/* no class's dict holds it: trace's plain name */
+
+/*
+ * trace decides at a code's first call: Class.name when one class's dict
+ * holds the function (gc.get_referrers), else the plain name.  A method's
+ * class is in the MRO of its first argument's type, so that MRO's dicts
+ * are searched for the function; super() calls and mixins are found the
+ * same way.  Returns the class's tp_name, or CLASS_UNKNOWN/CLASS_NONE.
+ */
+__noinline __u64 frame_class(__u64 frame, __u64 bias)
+{
+	__u64 tag = ~(__u64)layout.code_tag_bits;
+	__u64 code, func = 0, arg, type, mro, n;
+	int argc = 0;
+
+	code = read_ptr(frame + layout.frame_code) & tag;
+	if (!code || !layout.frame_locals)
+		return CLASS_UNKNOWN;
+	bpf_probe_read_user(&argc, sizeof(argc),
+			    (void *)(code + layout.code_argcount));
+	if (argc > 0) {
+		arg = read_ptr(frame + layout.frame_locals) & tag;
+	} else if (layout.code_flags &&
+		   (read_u32(code + layout.code_flags) & CO_VARARGS)) {
+		/* a decorator's wrapper, (*args, **kw): the first of args */
+		__u64 args = read_ptr(frame + layout.frame_locals + 8 *
+				      (read_u32(code + layout.code_kwonly) & 0xff)) & tag;
+
+		arg = args && read_ptr(args + 16) > 0 ?
+		      read_ptr(args + layout.tuple_items) : 0;
+	} else {
+		return CLASS_UNKNOWN;	/* no first argument to go by */
+	}
+	if (!arg)
+		return CLASS_UNKNOWN;	/* deleted, or 3.9's copy in a cell */
+	type = read_ptr(arg + 8);
+	/* a first argument a closure captures sits in a cell (3.11+) */
+	if (layout.cell_type_sym && type == bias + layout.cell_type_sym) {
+		arg = read_ptr(arg + 16);
+		if (!arg)
+			return CLASS_UNKNOWN;
+		type = read_ptr(arg + 8);
+	}
+	if (layout.frame_has_func) {
+		func = read_ptr(frame + layout.frame_func) & tag;
+		if (!func)
+			return CLASS_UNKNOWN;
+	}
+	mro = type ? read_ptr(type + layout.type_mro) : 0;
+	if (!mro)
+		return CLASS_UNKNOWN;
+	n = read_ptr(mro + 16);
+	for (__u32 i = 0; i < MRO_MAX; i++) {
+		__u64 cls;
+		int held;
+
+		if (i >= n)
+			return CLASS_NONE;
+		cls = read_ptr(mro + layout.tuple_items + i * 8);
+		if (!cls)
+			return CLASS_UNKNOWN;
+		held = dict_holds(read_ptr(cls + layout.type_dict), func, code, 0, 0);
+		if (held == 1)
+			return only_holder(frame, mro, n, i, func, code, bias) ?
+			       read_ptr(cls + layout.type_name) ?: CLASS_UNKNOWN :
+			       CLASS_NONE;
+		if (held)
+			return CLASS_UNKNOWN;
+	}
+	return CLASS_UNKNOWN;	/* a longer MRO than we look through */
+}
+
+/* Decide @c's class from @frame, the first time @c is seen. */
+static __always_inline void note_class(struct usdt_args *u, __u64 frame,
+				       struct ctrace_code *c)
+{
+	struct ctrace_class v = {};
+	__u64 tp;
+
+	if (!layout.frame_locals || !frame || !c->name.ptr ||
+	    bpf_map_lookup_elem(&code_class, c))
+		return;
+	tp = frame_class(frame, load_bias(u));
+	if (tp == CLASS_UNKNOWN)
+		return;
+	if (tp != CLASS_NONE) {
+		v.name = sref_of(tp);
+		note_str(&v.name, false);
+	}
+	bpf_map_update_elem(&code_class, c, &v, BPF_NOEXIST);
 }
 
 static __always_inline void stream(__u32 type, struct ctrace_sref *file,
@@ -843,6 +1165,26 @@ int on_entry(struct pt_regs *ctx)
 	return 0;
 }
 
+/* A new --listfuncs key: its code's class, if not yet decided. */
+static __always_inline void name_class(struct usdt_args *u,
+				       struct ctrace_func_key *k)
+{
+	struct ctrace_code c = { .file = k->file, .name = k->func };
+	struct frame_view f;
+	__u64 frame;
+
+	if (!layout.frame_locals)
+		return;
+	frame = current_frame(u);
+	if (!frame)
+		return;
+	read_frame(frame, &f);
+	if (!f.code)
+		return;
+	c.firstlineno = read_u32(f.code + layout.code_firstlineno);
+	note_class(u, frame, &c);
+}
+
 /* --listfuncs: a function that returned was called. */
 SEC("usdt")
 int on_return_func(struct pt_regs *ctx)
@@ -867,6 +1209,7 @@ int on_return_func(struct pt_regs *ctx)
 			 CTRACE_STAT_FUNC_DROPS)) {
 		note_str(&k.file, false);
 		note_str(&k.func, false);
+		name_class(&u, &k);
 	}
 	if (main_via_runpy && k.func.tag == module_tag) {
 		struct frame_view f;
@@ -892,7 +1235,7 @@ int on_return_call(struct pt_regs *ctx)
 	struct sref_slots *ts;
 	struct usdt_args u;
 	struct frame_view f;
-	__u64 frame, caller, shim;
+	__u64 frame, caller, shim, caller_frame = 0;
 
 	if (stopped || (before_main && !main_started(&u, ctx)))
 		return 0;
@@ -911,12 +1254,15 @@ int on_return_call(struct pt_regs *ctx)
 	k.callee.file = sref_cached(ts, usdt_arg(&u, 0), 0);
 	k.callee.name = sref_cached(ts, usdt_arg(&u, 1), 1);
 	k.callee.firstlineno = read_u32(f.code + layout.code_firstlineno);
-	caller = caller_code(&f, shim);
+	caller = caller_code_at(&f, shim, &caller_frame);
 	if (caller)
 		caller_info(ts, caller, &k.caller);
 	if (count_in(&call_counts, &k, CTRACE_STAT_CALL_DROPS)) {
 		note_str(&k.callee.file, false);
 		note_str(&k.callee.name, false);
+		note_class(&u, frame, &k.callee);
+		if (caller)
+			note_class(&u, caller_frame, &k.caller);
 	}
 	if (main_via_runpy && k.callee.name.tag == module_tag &&
 	    is_run_code(caller))

@@ -86,6 +86,28 @@ struct ctrace_layout {
 	 */
 	__u32 frame_lo, frame_span;	/* code, previous, owner */
 	__u32 tstate_lo, tstate_span;	/* 3.12+: frame, native id */
+	/*
+	 * trace names a function Class.name when a class's dict holds it.
+	 * At a code's first return the class is looked for among the MRO of
+	 * its first argument's type.  frame_locals 0: not for this version.
+	 */
+	__u64 cell_type_sym;	/* link-time &PyCell_Type: a captured argument */
+	__u64 dict_type_sym;	/* link-time &PyDict_Type: dispatch tables */
+	__u64 func_type_sym;	/* link-time &PyFunction_Type: a decorator's twins */
+	__u32 frame_locals;	/* the frame's first local */
+	__u32 frame_func;	/* the frame's function, if frame_has_func */
+	__u32 frame_has_func;	/* else: the dict's entry keyed by co_name */
+	__u32 code_argcount;
+	__u32 code_kwonly;	/* co_kwonlyargcount: where *args sits */
+	__u32 code_flags;	/* 0: unknown, and *args is not looked into */
+	__u32 frame_globals;	/* a module's dict holding it too: plain */
+	__u32 func_code;	/* PyFunctionObject.func_code */
+	__u32 type_name;	/* PyTypeObject.tp_name, tp_dict, tp_mro */
+	__u32 type_dict;
+	__u32 type_mro;
+	__u32 type_subclasses;	/* a dict of weak references; 0: not looked at */
+	__u32 tuple_items;
+	__u32 dict_keys_sized;	/* 3.9: dk_size, not the log2 fields */
 };
 
 #define CTRACE_BLOCK_MAX 128	/* the largest span read at once */
@@ -152,6 +174,14 @@ struct ctrace_code {
 struct ctrace_call_key {
 	struct ctrace_code caller;
 	struct ctrace_code callee;
+};
+
+/*
+ * A code's class, as trace's first call decides it: the class's tp_name,
+ * or a zero ptr where no class's dict holds the function (a plain name).
+ */
+struct ctrace_class {
+	struct ctrace_sref name;
 };
 
 struct ctrace_str {

@@ -128,6 +128,23 @@ check "listfuncs identical, with Class.method names" "$W/l.diff"
 both_tools T -T pairs "$CORPUS" "$CORPUS/prog.py"
 check "trackcalls pairs identical" "$W/T.diff"
 
+echo "# Class.name or name: decided from the live objects, as trace decides"
+both_tools nl -l funcs "$CORPUS" "$CORPUS/names.py"
+# each case must be in trace's output, or the comparison proves nothing
+for want in Base.kept Base.inner Made.'<lambda>' _rhs _helper table_func \
+	Child.hello klass stat prop; do
+	grep -qF "funcname: $want" "$W/nl.r" || echo "trace printed no $want" >> "$W/nl.diff"
+done
+check "--listfuncs: identity decorators, wrappers, type(), a class body's own call, a function two dicts hold" "$W/nl.diff"
+both_tools nT -T pairs "$CORPUS" "$CORPUS/names.py"
+grep -qF 'names.Base.inner -> ' "$W/nT.r" || echo "trace listed no pair from Base.inner" >> "$W/nT.diff"
+check "--trackcalls: both ends named from the live objects" "$W/nT.diff"
+both_tools ns -l funcs "<string>" "$CORPUS/names.py"
+for want in Point.__init__ Built.made_method; do
+	grep -qF "funcname: $want" "$W/ns.r" || echo "trace printed no $want" >> "$W/ns.diff"
+done
+check "--listfuncs: methods compiled from <string> (dataclass, exec) named by their class" "$W/ns.diff"
+
 echo "# freed strings whose addresses are reused keep their own names"
 both_tools rl -l funcs "$W/reuse" "$CORPUS/reuse.py" "$W/reuse"
 n=$(grep -c '/gen.py, modulename: gen, funcname: f' "$W/rl.r")

@@ -57,13 +57,6 @@ own_lines() {
 	grep -E "${pat#|}" "$f" | sort
 }
 
-# Whether trace prints Class.name or name is decided at run time from the
-# objects that refer to the function (see the README's fidelity section):
-# the names are compared without the class where that is so.
-plain_names() {
-	sed -E 's/(funcname: )[A-Za-z_][A-Za-z0-9_]*\./\1/; s/( [A-Za-z_][A-Za-z0-9_]*\.)[A-Za-z_][A-Za-z0-9_]*\.([^ .]+)( ->|$)/\1\2\3/g' | sort -u
-}
-
 # compare_launched TAG PY PKG INPUT DIRS...: every mode in MODES, both tools.
 # PY may be several words (chroot ROOT python3.9); DRIVE is drive.py as the
 # target sees it, and TROOT the root trace's files are written in.
@@ -97,11 +90,11 @@ compare_launched() {
 	case " $MODES " in *" funcs "*)
 	"$CTRACE" -l -- $py "${prog[@]}" > "$W/$tag.l.out" 2> "$W/$tag.l.err"
 	$py -m trace -l "${prog[@]}" > "$W/$tag.lt.out" 2>&1
-	own_lines "$W/$tag.l.out" "$@" | plain_names > "$W/$tag.l.f"
-	own_lines "$W/$tag.lt.out" "$@" | plain_names > "$W/$tag.lt.f"
+	own_lines "$W/$tag.l.out" "$@" > "$W/$tag.l.f"
+	own_lines "$W/$tag.lt.out" "$@" > "$W/$tag.lt.f"
 	diff "$W/$tag.l.f" "$W/$tag.lt.f" > "$W/$tag.l.diff"
 	[ -s "$W/$tag.lt.f" ] || echo "trace listed no functions of $pkg" >> "$W/$tag.l.diff"
-	check "$tag: --listfuncs of $pkg identical (Class. aside)" "$W/$tag.l.diff"
+	check "$tag: --listfuncs of $pkg identical, Class.name included" "$W/$tag.l.diff"
 	esac
 
 	case " $MODES " in *" calls "*)
@@ -113,11 +106,11 @@ compare_launched() {
 		$CMP pairs "$W/$tag.T.out" "$SITE/$p/" >> "$W/$tag.T.p"
 		$CMP pairs "$W/$tag.Tt.out" "$SITE/$p/" >> "$W/$tag.Tt.p"
 	done
-	plain_names < "$W/$tag.T.p" > "$W/$tag.T.pp"
-	plain_names < "$W/$tag.Tt.p" > "$W/$tag.Tt.pp"
-	diff "$W/$tag.T.pp" "$W/$tag.Tt.pp" > "$W/$tag.T.diff"
+	sort -u -o "$W/$tag.T.p" "$W/$tag.T.p"
+	sort -u -o "$W/$tag.Tt.p" "$W/$tag.Tt.p"
+	diff "$W/$tag.T.p" "$W/$tag.Tt.p" > "$W/$tag.T.diff"
 	[ -s "$W/$tag.Tt.p" ] || echo "trace listed no pairs within $pkg" >> "$W/$tag.T.diff"
-	check "$tag: --trackcalls within $pkg identical (Class. aside)" "$W/$tag.T.diff"
+	check "$tag: --trackcalls within $pkg identical, Class.name included" "$W/$tag.T.diff"
 	esac
 }
 

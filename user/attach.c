@@ -141,6 +141,8 @@ static void size_maps(struct ctrace_bpf *s, const struct plan *p)
 		bpf_map__set_max_entries(s->maps.func_counts, 1);
 	if (!p->calls)
 		bpf_map__set_max_entries(s->maps.call_counts, 1);
+	if (!p->calls && !p->funcs)
+		bpf_map__set_max_entries(s->maps.code_class, 1);
 	if (!p->trace)
 		bpf_map__set_max_entries(s->maps.events, getpagesize());
 	/* preallocated maps for each of many processes: 16K keys each */

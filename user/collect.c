@@ -115,6 +115,76 @@ const char *raw_str(const struct raw_tables *t, struct ctrace_sref ref)
 	return r ? r->s : NULL;
 }
 
+static int cmp_class_name(const void *a, const void *b)
+{
+	const struct class_name *x = a, *y = b;
+	int c = strcmp(x->func, y->func);
+
+	if (!c)
+		c = strcmp(x->file, y->file);
+	/* a line < 0 stands for any line */
+	if (!c && x->firstlineno >= 0 && y->firstlineno >= 0)
+		c = (x->firstlineno > y->firstlineno) -
+		    (x->firstlineno < y->firstlineno);
+	return c;
+}
+
+int raw_name_classes(struct raw_tables *t)
+{
+	size_t n = 0;
+
+	t->class_names = calloc(t->n_classes + 1, sizeof(*t->class_names));
+	if (!t->class_names)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_classes; i++) {
+		const struct class_row *r = &t->classes[i];
+		struct class_name *c = &t->class_names[n];
+		const char *cls = NULL;
+
+		c->file = raw_str(t, r->k.file);
+		c->func = raw_str(t, r->k.name);
+		c->firstlineno = r->k.firstlineno;
+		if (r->v.name.ptr && !(cls = raw_str(t, r->v.name)))
+			continue;	/* its string was lost: no verdict */
+		if (!c->file || !c->func)
+			continue;
+		if (cls && asprintf(&c->trace_name, "%s.%s", cls, c->func) < 0)
+			return -ENOMEM;
+		n++;
+	}
+	t->n_class_names = n;
+	qsort(t->class_names, n, sizeof(*t->class_names), cmp_class_name);
+	return 0;
+}
+
+static bool same_verdict(const struct class_name *a, const struct class_name *b)
+{
+	if (!a->trace_name || !b->trace_name)
+		return a->trace_name == b->trace_name;
+	return !strcmp(a->trace_name, b->trace_name);
+}
+
+const struct class_name *raw_class(const struct raw_tables *t, const char *file,
+				   const char *func, long firstlineno)
+{
+	struct class_name key = { .file = file, .func = func,
+				  .firstlineno = firstlineno };
+	const struct class_name *c, *x, *end;
+
+	c = bsearch(&key, t->class_names, t->n_class_names,
+		    sizeof(*t->class_names), cmp_class_name);
+	if (!c || firstlineno >= 0)
+		return c;
+	/* by name alone: every code of that name in the file must agree */
+	end = t->class_names + t->n_class_names;
+	while (c > t->class_names && !cmp_class_name(c - 1, &key))
+		c--;
+	for (x = c + 1; x < end && !cmp_class_name(x, &key); x++)
+		if (!same_verdict(x, c))
+			return NULL;
+	return c;
+}
+
 /* Dump one counting map into rows of {key, u64}. */
 static int collect_counts(struct bpf_map *m, size_t ks, void **rows, size_t *n)
 {
@@ -295,7 +365,21 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 	free(keys);
 	free(values);
 
-	return 0;
+	err = collect_map(bpf_map__fd(s->maps.code_class),
+			  sizeof(struct ctrace_code), sizeof(struct ctrace_class),
+			  bpf_map__max_entries(s->maps.code_class), &keys,
+			  &values, &n);
+	if (err)
+		return err;
+	t->classes = calloc(n + 1, sizeof(*t->classes));
+	for (size_t i = 0; t->classes && i < n; i++) {
+		t->classes[i].k = ((struct ctrace_code *)keys)[i];
+		t->classes[i].v = ((struct ctrace_class *)values)[i];
+	}
+	t->n_classes = t->classes ? n : 0;
+	free(keys);
+	free(values);
+	return raw_name_classes(t);
 }
 
 void raw_tables_free(struct raw_tables *t)
@@ -303,6 +387,10 @@ void raw_tables_free(struct raw_tables *t)
 	for (size_t i = 0; i < t->n_strs; i++)
 		free(t->strs[i].s);
 	free(t->strs);
+	for (size_t i = 0; i < t->n_class_names; i++)
+		free(t->class_names[i].trace_name);
+	free(t->class_names);
+	free(t->classes);
 	free(t->lines);
 	free(t->funcs);
 	free(t->calls);

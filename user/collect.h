@@ -13,6 +13,14 @@ struct line_row { struct ctrace_line_key k; uint64_t n; };
 struct func_row { struct ctrace_func_key k; uint64_t n; };
 struct call_row { struct ctrace_call_key k; uint64_t n; };
 struct str_row { struct ctrace_sref ref; char *s; };
+struct class_row { struct ctrace_code k; struct ctrace_class v; };
+
+/* A code's class as decided live, by names: see raw_class(). */
+struct class_name {
+	const char *file, *func;
+	long firstlineno;
+	char *trace_name;	/* Class.func, or NULL: the plain name */
+};
 
 /* The BPF maps, copied out in batches: raw probe keys, not yet named. */
 struct raw_tables {
@@ -24,6 +32,10 @@ struct raw_tables {
 	size_t n_calls;
 	struct str_row *strs;	/* sorted by ref */
 	size_t n_strs;
+	struct class_row *classes;
+	size_t n_classes;
+	struct class_name *class_names;	/* sorted by func, file, line */
+	size_t n_class_names;
 	uint64_t stats[CTRACE_STAT_NR];
 };
 
@@ -32,6 +44,15 @@ int collect_all(struct ctrace_bpf *skel, struct raw_tables *t);
 int collect_map(int fd, size_t key_size, size_t value_size, size_t max,
 		void **keys, void **values, size_t *n);
 const char *raw_str(const struct raw_tables *t, struct ctrace_sref ref);
+/* Name the class rows once the strings are in; sorts them for raw_class(). */
+int raw_name_classes(struct raw_tables *t);
+/*
+ * The live verdict on the code @func of @file that starts at @firstlineno;
+ * with @firstlineno < 0, the one verdict all such codes share, if they do.
+ * NULL: none was made, and the source decides.
+ */
+const struct class_name *raw_class(const struct raw_tables *t, const char *file,
+				   const char *func, long firstlineno);
 void raw_tables_free(struct raw_tables *t);
 
 #endif

@@ -129,6 +129,12 @@ static void read_symbols(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh,
 			e->type_int = sym.st_value;
 		else if (!strcmp(name, "PyBytes_Type"))
 			e->type_bytes = sym.st_value;
+		else if (!strcmp(name, "PyCell_Type"))
+			e->type_cell = sym.st_value;
+		else if (!strcmp(name, "PyDict_Type"))
+			e->type_dict = sym.st_value;
+		else if (!strcmp(name, "PyFunction_Type"))
+			e->type_func = sym.st_value;
 		else if (!strncmp(name, "Py_Initialize", 13))
 			e->is_python = true;
 	}

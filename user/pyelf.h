@@ -30,6 +30,9 @@ struct pyelf {
 	uint64_t init_shim_sym;	/* 3.13+: _Py_InitCleanup, 0 if absent */
 	/* PyUnicode_Type, PyLong_Type, PyBytes_Type: to tell audit args apart */
 	uint64_t type_str, type_int, type_bytes;
+	uint64_t type_cell;	/* PyCell_Type: a captured first argument */
+	uint64_t type_dict;	/* PyDict_Type: dicts that may hold a method */
+	uint64_t type_func;	/* PyFunction_Type */
 	int major, minor, micro;	/* 0 when unknown */
 	bool has_micro;		/* false when only the file name told */
 	bool is_python;		/* has Py_* symbols or python probes */

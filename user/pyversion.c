@@ -19,6 +19,8 @@ static const struct debug_index debug_315 = {
 	.code_filename = 48,
 	.code_name = 49,
 	.code_firstlineno = 52,
+	.frame_locals = 43,	/* interpreter_frame.localsplus */
+	.code_argcount = 53,
 };
 
 /* 3.11's offsets, from Include/internal; tests/unit/test_layout.c checks them */
@@ -60,6 +62,19 @@ static const struct py_flavor flavors[] = {
 			.str_state = 32,
 			.str_ascii_data = 48,
 			.str_utf8 = 56,
+			.frame_locals = 72,
+			.frame_func = 0,
+			.frame_has_func = 1,
+			.code_argcount = 56,
+			.code_kwonly = 64,
+			.code_flags = 48,
+			.frame_globals = 8,
+			.func_code = 48,
+			.type_name = 24,
+			.type_dict = 264,
+			.type_mro = 344,
+			.type_subclasses = 360,
+			.tuple_items = 24,
 		},
 		.entry_needs_line = true,
 		.repair_first_line = true,
@@ -84,6 +99,19 @@ static const struct py_flavor flavors[] = {
 			.str_state = 32,
 			.str_ascii_data = 48,
 			.str_utf8 = 56,
+			/* PyFrameObject.f_localsplus, after 20 blocks */
+			.frame_locals = 360,
+			.code_argcount = 16,
+			.code_kwonly = 24,
+			.code_flags = 36,
+			.frame_globals = 48,
+			.func_code = 16,
+			.type_name = 24,
+			.type_dict = 264,
+			.type_mro = 344,
+			.type_subclasses = 360,
+			.tuple_items = 24,
+			.dict_keys_sized = 1,
 		},
 		.pyc_tag = "cpython-39",
 		.pyc_magic = 3425,
@@ -102,6 +130,16 @@ static const struct py_flavor flavors[] = {
 			/* FRAME_OWNED_BY_INTERPRETER and _CSTACK: entry shims */
 			.owner_cstack = 3,
 			.code_tag_bits = 7,
+			/* _PyInterpreterFrame.f_funcobj, a tagged reference */
+			.frame_func = 16,
+			.frame_has_func = 1,
+			.frame_globals = 24,
+			.func_code = 48,
+			.type_name = 24,
+			.type_dict = 264,
+			.type_mro = 344,
+			.type_subclasses = 360,
+			.tuple_items = 32,	/* after the cached hash (3.14) */
 		},
 		.debug = &debug_315,
 	},
@@ -156,6 +194,9 @@ int py_layout(const struct py_flavor *fl, const struct pyelf *e,
 	*out = fl->layout;
 	out->runtime_sym = e->runtime_sym;
 	out->init_shim_sym = e->init_shim_sym;
+	out->cell_type_sym = e->type_cell;
+	out->dict_type_sym = e->type_dict;
+	out->func_type_sym = e->type_func;
 	if (!d) {
 		plan_blocks(out);
 		return 0;
@@ -178,6 +219,17 @@ int py_layout(const struct py_flavor *fl, const struct pyelf *e,
 	out->code_filename = w[d->code_filename];
 	out->code_name = w[d->code_name];
 	out->code_firstlineno = w[d->code_firstlineno];
+	out->frame_locals = w[d->frame_locals];
+	out->code_argcount = w[d->code_argcount];
+	/*
+	 * co_flags, co_argcount, co_posonlyargcount, co_kwonlyargcount,
+	 * co_stacksize, co_firstlineno: ints in a row since 3.11.  The debug
+	 * offsets name two of them; the others follow where they agree.
+	 */
+	if (out->code_firstlineno == out->code_argcount + 16) {
+		out->code_flags = out->code_argcount - 4;
+		out->code_kwonly = out->code_argcount + 8;
+	}
 	plan_blocks(out);
 	return 0;
 }

@@ -16,7 +16,8 @@
 struct debug_index {
 	int interp_head, interp_threads, tstate_next, tstate_frame,
 	    tstate_native_id, frame_previous, frame_code, frame_owner,
-	    code_filename, code_name, code_firstlineno;
+	    code_filename, code_name, code_firstlineno, frame_locals,
+	    code_argcount;
 };
 
 /*

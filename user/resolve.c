@@ -267,11 +267,19 @@ static const struct code_info *find_code(struct resolver *rs, const char *file,
 	return c;
 }
 
-const char *resolver_func_name(struct resolver *rs, const char *file,
-			       const char *func, long line, bool exact_first)
+const char *resolver_func_name(struct resolver *rs, const struct raw_tables *raw,
+			       const char *file, const char *func, long line,
+			       bool exact_first)
 {
 	const struct code_info *c = find_code(rs, file, func, line, exact_first);
+	const struct class_name *v = NULL;
 
+	/* what the live objects said at the code's first return comes first */
+	if (raw)
+		v = raw_class(raw, file, func, c ? c->firstlineno :
+					       exact_first ? line : -1);
+	if (v)
+		return v->trace_name ? v->trace_name : func;
 	return c ? c->trace_name : func;
 }
 
@@ -371,7 +379,7 @@ int resolve_funcs(struct resolver *rs, const struct raw_tables *raw,
 			rs->unresolved += f->n;
 			continue;
 		}
-		n.func = resolver_func_name(rs, n.file, n.func, f->k.line, false);
+		n.func = resolver_func_name(rs, raw, n.file, n.func, f->k.line, false);
 		mod = n.file[0] ? trace_modname(n.file) : NULL;
 		n.mod = mod;
 		err = results_add_func(r, &n);
@@ -392,7 +400,8 @@ static bool code_name(struct resolver *rs, const struct raw_tables *raw,
 	n->func = raw_str(raw, c->name);
 	if (!n->file || !n->func)
 		return false;
-	n->func = resolver_func_name(rs, n->file, n->func, c->firstlineno, true);
+	n->func = resolver_func_name(rs, raw, n->file, n->func, c->firstlineno,
+				     true);
 	*mod = n->file[0] ? trace_modname(n->file) : NULL;
 	n->mod = *mod;
 	return true;

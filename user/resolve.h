@@ -41,9 +41,13 @@ const struct file_analysis *resolver_file_at(struct resolver *rs,
 					     const char **why);
 /* trace's --ignore-module/--ignore-dir verdict for a file. */
 bool resolver_ignored(const struct resolver *rs, const char *file);
-/* The name trace gives the code @func that holds @line in @file. */
-const char *resolver_func_name(struct resolver *rs, const char *file,
-			       const char *func, long line, bool exact_first);
+/*
+ * The name trace gives the code @func that holds @line in @file: the class
+ * found live in @raw (may be NULL), else the source's answer.
+ */
+const char *resolver_func_name(struct resolver *rs, const struct raw_tables *raw,
+			       const char *file, const char *func, long line,
+			       bool exact_first);
 /* Would the line probe skip the first line of this fresh frame? */
 bool resolver_first_line_missed(struct resolver *rs, const char *file,
 				const char *func, long line);

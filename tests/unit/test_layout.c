@@ -59,6 +59,33 @@ int main(void)
 	expect("str_utf8", fl->layout.str_utf8,
 	       offsetof(PyCompactUnicodeObject, utf8));
 	expect("yield_opcode", fl->layout.yield_opcode, YIELD_VALUE);
+	/* Class.name from the live objects: frame, code, function, type */
+	expect("frame_locals", fl->layout.frame_locals,
+	       offsetof(_PyInterpreterFrame, localsplus));
+	expect("frame_func", fl->layout.frame_func,
+	       offsetof(_PyInterpreterFrame, f_func));
+	expect("frame_globals", fl->layout.frame_globals,
+	       offsetof(_PyInterpreterFrame, f_globals));
+	expect("code_argcount", fl->layout.code_argcount,
+	       offsetof(PyCodeObject, co_argcount));
+	expect("code_kwonly", fl->layout.code_kwonly,
+	       offsetof(PyCodeObject, co_kwonlyargcount));
+	expect("code_flags", fl->layout.code_flags,
+	       offsetof(PyCodeObject, co_flags));
+	expect("func_code", fl->layout.func_code,
+	       offsetof(PyFunctionObject, func_code));
+	expect("type_name", fl->layout.type_name, offsetof(PyTypeObject, tp_name));
+	expect("type_dict", fl->layout.type_dict, offsetof(PyTypeObject, tp_dict));
+	expect("type_mro", fl->layout.type_mro, offsetof(PyTypeObject, tp_mro));
+	expect("type_subclasses", fl->layout.type_subclasses,
+	       offsetof(PyTypeObject, tp_subclasses));
+	expect("tuple_items", fl->layout.tuple_items,
+	       offsetof(PyTupleObject, ob_item));
+	/* the BPF side reads these fixed offsets in every version */
+	expect("dict ma_keys", 32, offsetof(PyDictObject, ma_keys));
+	expect("dict ma_values", 40, offsetof(PyDictObject, ma_values));
+	expect("cell ob_ref", 16, offsetof(PyCellObject, ob_ref));
+	expect("weakref wr_object", 16, offsetof(PyWeakReference, wr_object));
 	/* the live sys.path's walk: runtime, sys dict, list, str */
 #define LIVE(field, want) expect(#field, fl->live_path->field, want)
 	LIVE(interp_head, offsetof(_PyRuntimeState, interpreters.head));
