@@ -744,6 +744,7 @@ struct scan_ctx {
 	 * into sub_dicts, and another function of the same code is a twin.
 	 */
 	__u64 dict_type, func_type;
+	__u64 hit;	/* the function found */
 	int found, twin;
 	int subclasses;	/* values are weak references to subclasses */
 };
@@ -787,7 +788,12 @@ static long scan_entry(__u32 e, void *data)
 		return 0;
 	}
 	if (c->func ? v == c->func : read_ptr(v + layout.func_code) == c->code) {
+		/* 3.9, by code: a second function of it is a twin (the same
+		 * function under a second name is an alias) */
+		if (c->found && !c->func && v != c->hit)
+			c->twin = 1;
 		c->found = 1;
+		c->hit = v;
 		return c->dict_type ? 0 : 1;
 	}
 	if (c->dict_type) {

@@ -132,10 +132,10 @@ echo "# Class.name or name: decided from the live objects, as trace decides"
 both_tools nl -l funcs "$CORPUS" "$CORPUS/names.py"
 # each case must be in trace's output, or the comparison proves nothing
 for want in Base.kept Base.inner Made.'<lambda>' _rhs _helper table_func \
-	Child.hello klass stat prop; do
+	Child.hello klass stat prop twin_func; do
 	grep -qF "funcname: $want" "$W/nl.r" || echo "trace printed no $want" >> "$W/nl.diff"
 done
-check "--listfuncs: identity decorators, wrappers, type(), a class body's own call, a function two dicts hold" "$W/nl.diff"
+check "--listfuncs: identity decorators, wrappers, twins, type(), a class body's own call, a function two dicts hold" "$W/nl.diff"
 both_tools nT -T pairs "$CORPUS" "$CORPUS/names.py"
 grep -qF 'names.Base.inner -> ' "$W/nT.r" || echo "trace listed no pair from Base.inner" >> "$W/nT.diff"
 check "--trackcalls: both ends named from the live objects" "$W/nT.diff"

@@ -72,6 +72,8 @@ if make_root bullseye python3.9,python3-pyflakes,python3-yaml; then
 	$CMP funcs "$W/u9.out" "$IN" > "$W/u9.f"
 	diff "$W/u9.f" "$W/bullseye.python3.9-l.funcs.r" > "$W/u9.diff"
 	check "3.9 in its own mount namespace (unshare -m): --listfuncs identical" "$W/u9.diff"
+	same_as_trace "$R" python3.9 -l funcs "3.9: --listfuncs Class.name from the live objects" names.py
+	same_as_trace "$R" python3.9 -T pairs "3.9: --trackcalls Class.name from the live objects" names.py
 
 	# by PID: the chrooted process is found through /proc/PID/map_files
 	hold p9 chroot "$R" python3.9 "$IN/waitrun.py"

@@ -396,3 +396,20 @@ void raw_tables_free(struct raw_tables *t)
 	free(t->calls);
 	memset(t, 0, sizeof(*t));
 }
+
+void raw_warn_lost(const struct raw_tables *t, uint64_t unnamed, const char *who)
+{
+	uint64_t drops = t->stats[CTRACE_STAT_LINE_DROPS] +
+			 t->stats[CTRACE_STAT_FUNC_DROPS] +
+			 t->stats[CTRACE_STAT_CALL_DROPS];
+
+	if (drops)
+		pr_err("warning: %s%llu events were not counted: a BPF map was full",
+		       who, (unsigned long long)drops);
+	if (t->stats[CTRACE_STAT_EVENT_DROPS])
+		pr_err("warning: %s%llu trace events were lost: the ring buffer was full",
+		       who, (unsigned long long)t->stats[CTRACE_STAT_EVENT_DROPS]);
+	if (unnamed || t->stats[CTRACE_STAT_STR_DROPS])
+		pr_err("warning: %s%llu events name a file or function that could not be read from the target",
+		       who, (unsigned long long)unnamed);
+}

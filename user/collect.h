@@ -54,5 +54,10 @@ int raw_name_classes(struct raw_tables *t);
 const struct class_name *raw_class(const struct raw_tables *t, const char *file,
 				   const char *func, long firstlineno);
 void raw_tables_free(struct raw_tables *t);
+/*
+ * Warn of what was not counted (full maps, a full ring) and of @unnamed
+ * events whose strings could not be read; @who prefixes each line.
+ */
+void raw_warn_lost(const struct raw_tables *t, uint64_t unnamed, const char *who);
 
 #endif

@@ -273,19 +273,8 @@ static void report_stats(const struct raw_tables *raw, const struct resolver *rs
 			 uint64_t ring_unnamed, const struct plan *plan)
 {
 	uint64_t lines, funcs, calls;
-	uint64_t drops = raw->stats[CTRACE_STAT_LINE_DROPS] +
-			 raw->stats[CTRACE_STAT_FUNC_DROPS] +
-			 raw->stats[CTRACE_STAT_CALL_DROPS];
 
-	if (drops)
-		pr_err("warning: %llu events were not counted: a BPF map was full",
-		       (unsigned long long)drops);
-	if (raw->stats[CTRACE_STAT_EVENT_DROPS])
-		pr_err("warning: %llu trace events were lost: the ring buffer was full",
-		       (unsigned long long)raw->stats[CTRACE_STAT_EVENT_DROPS]);
-	if (rs->unresolved || ring_unnamed || raw->stats[CTRACE_STAT_STR_DROPS])
-		pr_err("warning: %llu events name a file or function that could not be read from the target",
-		       (unsigned long long)(rs->unresolved + ring_unnamed));
+	raw_warn_lost(raw, rs->unresolved + ring_unnamed, "");
 	/* hits are not counted on the hot path: the maps' sums are the hits */
 	lines = sum_rows(raw->lines, raw->n_lines, sizeof(*raw->lines)) +
 		raw->stats[CTRACE_STAT_LINE_DROPS];
@@ -307,7 +296,7 @@ static int trace_target(const struct options *o)
 {
 	const struct py_flavor *fl;
 	struct ring_buffer *rb = NULL;
-	struct trace_stream ts;
+	struct trace_stream ts = {};	/* freed on every path out of attach */
 	struct trace_lookup lk;
 	struct raw_tables raw = {};
 	struct resolver rs;
@@ -363,7 +352,7 @@ static int trace_target(const struct options *o)
 	test_delay("CTRACE_TEST_DELAY_ATTACH");
 	if (tracer_attach(&tr, &plan, fl, &t, why, sizeof(why))) {
 		pr_err("%s", why);
-		goto out_resolver;
+		goto out_detach;	/* what did attach goes, and the object */
 	}
 	/*
 	 * Probes go in by PID number.  If the process we examined has exited
@@ -446,7 +435,6 @@ out_detach:
 	tracer_destroy(&tr);
 	raw_tables_free(&raw);
 	pr_debug("maps and tables freed in %.2f s", (mono_ns() - t0) / 1e9);
-out_resolver:
 	resolver_free(&rs);
 out_abort:
 	if (t.launched && !t.reaped)

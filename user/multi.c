@@ -185,6 +185,7 @@ static void report_session(const struct multi *m, struct session *s)
 	struct raw_tables raw = {};
 	struct resolver rs;
 	struct results r;
+	char who[32];
 	int err;
 
 	if (m->probes_mode) {
@@ -206,6 +207,11 @@ static void report_session(const struct multi *m, struct session *s)
 		      m->o->n_ignore_dirs);
 	err = s->plan.calls ? resolve_calls(&rs, &raw, &r) :
 			      resolve_funcs(&rs, &raw, &r);
+	snprintf(who, sizeof(who), "PID %d: ", s->t.pid);
+	raw_warn_lost(&raw, rs.unresolved, who);
+	if (tracer_target_execd(&s->tr))
+		pr_err("note: PID %d exec'd a new program; counting stopped there",
+		       s->t.pid);
 	if (err)
 		pr_err("PID %d: out of memory resolving names", s->t.pid);
 	else if (s->plan.calls)

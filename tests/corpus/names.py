@@ -16,6 +16,12 @@ def wrapping(f):
     return inner
 
 
+def twin(f):
+    def twin_func(self, *a):
+        return f(self, *a)
+    return twin_func
+
+
 class Base:
     def hello(self):
         return 1
@@ -30,6 +36,15 @@ class Base:
 
     def closure(self):
         return [self.hello() for _ in range(2)] and (lambda: self.hello())()
+
+    # one code, two functions in the dict: trace refuses to guess
+    @twin
+    def first(self):
+        return 5
+
+    @twin
+    def second(self):
+        return 6
 
     @staticmethod
     def stat(x):
@@ -92,6 +107,8 @@ def main():
         o.wrapped()
         o.closure()
         o.prop
+        o.first()
+        o.second()
     Base.stat(1)
     Base.klass()
     Made().call()
