@@ -34,7 +34,7 @@ MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps install uninstall test unit e2e faults roots events multi realworld fuzz soak bench demo clean format
+.PHONY: all deps install uninstall test unit e2e faults roots events multi fleet realworld fuzz soak bench demo clean format
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/ctrace-bpf
@@ -156,6 +156,12 @@ multi: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
 		ROOTS=$(CURDIR)/$(OUTPUT)/roots bash tests/run-multi.sh
 
+# -a across hundreds of processes: one attachment per binary, --merge,
+# --comm, --cgroup, semaphores after the end and after SIGKILL.
+fleet: $(OUTPUT)/ctrace-bpf
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		ROOTS=$(CURDIR)/$(OUTPUT)/roots bash tests/run-fleet.sh
+
 # The version matrix: Debian roots built with debootstrap, kept in build/.
 roots: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
@@ -164,7 +170,7 @@ roots: $(OUTPUT)/ctrace-bpf
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit e2e faults roots events multi realworld
+	$(Q)$(MAKE) --no-print-directory unit e2e faults roots events multi fleet realworld
 
 bench: $(OUTPUT)/ctrace-bpf $(OUTPUT)/floor $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

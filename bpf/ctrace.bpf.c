@@ -31,6 +31,13 @@ const volatile __u64 module_tag = 0;
 const volatile __u64 shim_file_tag = 0;
 /* The target's process id, and whether it has exec'd a new program. */
 const volatile __u32 target_tgid = 0;
+/*
+ * -a: which of the processes that map the binary count.  A comm to match
+ * (all zero: any), and a cgroup the process must be in (0: any).
+ */
+const volatile __u64 want_comm[2] = {};
+const volatile __u64 want_cgroup = 0;
+const volatile __u32 want_cgroup_level = 0;
 volatile __u32 exec_seen = 0;
 
 /*
@@ -738,14 +745,14 @@ struct {
 /* One read of a dict's entries, searched by bpf_loop(): the verifier checks
  * the callback once instead of every iteration. */
 struct scan_ctx {
-	__u64 cnt, esz, voff, func, code;
+	__u64 entries, n, per, esz, voff, func, code;
 	/*
 	 * A second look, once a holder is known: dict values are collected
 	 * into sub_dicts, and another function of the same code is a twin.
 	 */
 	__u64 dict_type, func_type;
 	__u64 hit;	/* the function found */
-	int found, twin;
+	int found, twin, fault;
 	int subclasses;	/* values are weak references to subclasses */
 };
 
@@ -764,30 +771,69 @@ struct {
 	__type(value, struct sub_dicts);
 } sub_dicts SEC(".maps");
 
+#define VAL_MATCH 1	/* the function searched for */
+#define VAL_TWIN 2	/* another function of the same code */
+#define VAL_DICT 3	/* a dict, which may hold it too */
+
+/* What one dict value is to the search.  Global: checked once. */
+__noinline int judge_value(__u64 v, __u64 func, __u64 code, __u64 dict_type,
+			   __u64 func_type)
+{
+	__u64 t;
+
+	if (func ? v == func : read_ptr(v + layout.func_code) == code)
+		return VAL_MATCH;
+	if (!dict_type)
+		return 0;
+	t = read_ptr(v + 8);
+	if (t == dict_type)
+		return VAL_DICT;
+	if (func && t == func_type && read_ptr(v + layout.func_code) == code)
+		return VAL_TWIN;
+	return 0;
+}
+
+/*
+ * One entry of a dict; a block of entries is read when its first is met.
+ * Run by bpf_loop(), so the verifier checks this body once: few branches,
+ * the judging in a global function.
+ */
 static long scan_entry(__u32 e, void *data)
 {
 	struct scan_ctx *c = data;
 	struct dict_block *b;
+	struct sub_dicts *s;
 	__u32 zero = 0;
-	__u64 v, at;
+	__u64 v, i;
+	int j;
 
 	b = bpf_map_lookup_elem(&dict_scratch, &zero);
-	if (!b || e >= c->cnt)
+	s = bpf_map_lookup_elem(&sub_dicts, &zero);
+	if (!b || !s || e >= c->n || !c->per)
 		return 1;
-	at = e * c->esz;
-	v = b->w[(at + c->voff) & (DICT_WORDS - 1)];
+	i = e % c->per;
+	if (!i) {
+		__u64 cnt = c->n - e < c->per ? c->n - e : c->per;
+		__u64 bytes = cnt * c->esz * 8;
+
+		if (!bytes || bytes > sizeof(b->w) ||
+		    bpf_probe_read_user(b->w, bytes,
+					(void *)(c->entries + e * c->esz * 8))) {
+			c->fault = 1;
+			return 1;
+		}
+	}
+	v = b->w[(i * c->esz + c->voff) & (DICT_WORDS - 1)];
 	if (!v)
 		return 0;	/* a deleted entry */
 	if (c->subclasses) {
-		struct sub_dicts *s = bpf_map_lookup_elem(&sub_dicts, &zero);
-		__u64 cls = read_ptr(v + 16);	/* PyWeakReference.wr_object */
-
-		if (s && cls && s->n < SUB_DICTS)
-			s->d[s->n++ & (SUB_DICTS - 1)] =
-				read_ptr(cls + layout.type_dict);
-		return 0;
+		/* PyWeakReference.wr_object, then its dict */
+		v = read_ptr(read_ptr(v + 16) + layout.type_dict);
+		j = VAL_DICT;
+	} else {
+		j = judge_value(v, c->func, c->code, c->dict_type, c->func_type);
 	}
-	if (c->func ? v == c->func : read_ptr(v + layout.func_code) == c->code) {
+	if (j == VAL_MATCH) {
 		/* 3.9, by code: a second function of it is a twin (the same
 		 * function under a second name is an alias) */
 		if (c->found && !c->func && v != c->hit)
@@ -796,19 +842,10 @@ static long scan_entry(__u32 e, void *data)
 		c->hit = v;
 		return c->dict_type ? 0 : 1;
 	}
-	if (c->dict_type) {
-		__u64 t = read_ptr(v + 8);
-		struct sub_dicts *s;
-
-		if (t == c->dict_type) {
-			s = bpf_map_lookup_elem(&sub_dicts, &zero);
-			if (s && s->n < SUB_DICTS)
-				s->d[s->n++ & (SUB_DICTS - 1)] = v;
-		} else if (c->func && t == c->func_type &&
-			   read_ptr(v + layout.func_code) == c->code) {
-			c->twin = 1;	/* one code, two functions (a decorator's) */
-		}
-	}
+	if (j == VAL_TWIN)
+		c->twin = 1;
+	if (j == VAL_DICT && v && s->n < SUB_DICTS)
+		s->d[s->n++ & (SUB_DICTS - 1)] = v;
 	return 0;
 }
 
@@ -827,9 +864,7 @@ __noinline int dict_holds(__u64 dict, __u64 func, __u64 code, __u64 dict_type,
 {
 	struct scan_ctx c = { .func = func, .code = code, .dict_type = dict_type,
 			      .func_type = func_type, .subclasses = !func && !code };
-	__u64 keys, entries, n, per;
-	struct dict_block *b;
-	__u32 zero = 0;
+	__u64 keys, n;
 
 	/* ma_keys at 32 and ma_values at 40, from 3.9 to 3.15 */
 	if (!dict || read_ptr(dict + 40))
@@ -841,8 +876,8 @@ __noinline int dict_holds(__u64 dict, __u64 func, __u64 code, __u64 dict_type,
 		__u64 size = read_ptr(keys + 8);
 
 		n = read_ptr(keys + 32);
-		entries = keys + 40 + size * (size <= 0xff ? 1 : size <= 0xffff ? 2 :
-					      size <= 0xffffffffULL ? 4 : 8);
+		c.entries = keys + 40 + size * (size <= 0xff ? 1 : size <= 0xffff ? 2 :
+						size <= 0xffffffffULL ? 4 : 8);
 		c.esz = 3, c.voff = 2;	/* hash, key, value */
 	} else {
 		__u8 h[4] = {};
@@ -850,87 +885,117 @@ __noinline int dict_holds(__u64 dict, __u64 func, __u64 code, __u64 dict_type,
 		/* dk_log2_size, dk_log2_index_bytes, dk_kind */
 		bpf_probe_read_user(h, sizeof(h), (void *)(keys + 8));
 		n = read_ptr(keys + 24);
-		entries = keys + 32 + (1ULL << (h[1] & 31));
+		c.entries = keys + 32 + (1ULL << (h[1] & 31));
 		if (h[2])
 			c.esz = 2, c.voff = 1;	/* key, value */
 		else
 			c.esz = 3, c.voff = 2;
 	}
-	b = bpf_map_lookup_elem(&dict_scratch, &zero);
-	if (!b)
-		return 0;
-	per = DICT_WORDS / c.esz;
-	for (int r = 0; r < DICT_READS; r++) {
-		__u64 first = r * per, bytes;
-
-		if (first >= n)
-			break;
-		c.cnt = n - first < per ? n - first : per;
-		bytes = c.cnt * c.esz * 8;
-		if (!bytes || bytes > sizeof(b->w) ||
-		    bpf_probe_read_user(b->w, bytes,
-					(void *)(entries + first * c.esz * 8)))
-			return 2;	/* cannot tell */
-		bpf_loop(c.cnt, scan_entry, &c, 0);
-		if (c.found && !dict_type)
-			return 1;
-	}
+	c.per = DICT_WORDS / c.esz;
+	c.n = n < DICT_READS * c.per ? n : DICT_READS * c.per;
+	bpf_loop(c.n, scan_entry, &c, 0);
+	if (c.fault)
+		return 2;	/* cannot tell */
 	if (c.twin)
 		return 3;
 	if (c.found)
 		return 1;
-	return n > DICT_READS * per ? 2 : 0;
+	return n > c.n ? 2 : 0;
+}
+
+/*
+ * A walk along an MRO, its loops run by bpf_loop(): the verifier checks
+ * each callback once, where a plain loop is checked once per iteration.
+ */
+struct mro_walk {
+	__u64 mro, func, code, dict_type, func_type;
+	__u32 at;	/* the class whose dict holds the function */
+	int found, shared;
+};
+
+static long find_holder(__u32 i, void *data)
+{
+	struct mro_walk *w = data;
+	__u64 cls = read_ptr(w->mro + layout.tuple_items + i * 8);
+	int held;
+
+	if (!cls) {
+		w->found = -1;
+		return 1;
+	}
+	held = dict_holds(read_ptr(cls + layout.type_dict), w->func, w->code,
+			  0, 0);
+	if (held == 1) {
+		w->found = 1;
+		w->at = i;
+	} else if (held) {
+		w->found = -1;	/* cannot tell */
+	}
+	return held ? 1 : 0;
+}
+
+static long other_holder(__u32 i, void *data)
+{
+	struct mro_walk *w = data;
+	__u64 cls = read_ptr(w->mro + layout.tuple_items + i * 8);
+	int held;
+
+	if (!cls)
+		return 0;
+	held = dict_holds(read_ptr(cls + layout.type_dict), w->func, w->code,
+			  w->dict_type, w->func_type);
+	w->shared = held == 3 || (held == 1 && i != w->at);
+	return w->shared;
+}
+
+static long sub_holder(__u32 i, void *data)
+{
+	struct mro_walk *w = data;
+	struct sub_dicts *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&sub_dicts, &zero);
+	if (!s || i >= s->n)
+		return 1;
+	w->shared = dict_holds(s->d[i & (SUB_DICTS - 1)], w->func, w->code, 0,
+			       0) == 1;
+	return w->shared;
 }
 
 /*
  * trace names the class only when exactly one dict holds the function:
  * one class's, and no other class's in the MRO (an alias in a subclass),
- * no module's (a function assigned into a class), and no dict that is a
- * class attribute (a dispatch table), and no direct subclass's.  Dicts
- * elsewhere are not seen.
+ * no module's (a function assigned into a class), no dict that is a class
+ * attribute (a dispatch table), and no direct subclass's.  Dicts elsewhere
+ * are not seen.
  */
-static __always_inline int only_holder(__u64 frame, __u64 mro, __u64 n, __u32 at,
-					  __u64 func, __u64 code, __u64 bias)
+static __always_inline bool only_holder(struct mro_walk *w, __u64 frame,
+					__u64 n, __u64 bias)
 {
 	__u64 tag = ~(__u64)layout.code_tag_bits;
-	__u64 dict_type = layout.dict_type_sym ? bias + layout.dict_type_sym : 0;
-	__u64 func_type = layout.func_type_sym ? bias + layout.func_type_sym : 0;
 	struct sub_dicts *s;
 	__u32 zero = 0;
-	int held;
 
 	if (layout.frame_globals &&
-	    dict_holds(read_ptr(frame + layout.frame_globals) & tag, func,
-		       code, 0, 0) == 1)
-		return 0;
+	    dict_holds(read_ptr(frame + layout.frame_globals) & tag, w->func,
+		       w->code, 0, 0) == 1)
+		return false;
 	s = bpf_map_lookup_elem(&sub_dicts, &zero);
 	if (!s)
-		return 1;
+		return true;
 	s->n = 0;
-	for (__u32 i = 0; i < MRO_MAX; i++) {
-		__u64 cls;
-
-		if (i >= n)
-			break;
-		cls = read_ptr(mro + layout.tuple_items + i * 8);
-		if (!cls)
-			continue;
-		held = dict_holds(read_ptr(cls + layout.type_dict), func, code,
-				  dict_type, func_type);
-		if (held == 3 || (held == 1 && i != at))
-			return 0;
-	}
+	w->dict_type = layout.dict_type_sym ? bias + layout.dict_type_sym : 0;
+	w->func_type = layout.func_type_sym ? bias + layout.func_type_sym : 0;
+	bpf_loop(n, other_holder, w, 0);
+	if (w->shared)
+		return false;
 	/* aliases in the holder's subclasses (indent = invalid_input) */
 	if (layout.type_subclasses)
-		dict_holds(read_ptr(read_ptr(mro + layout.tuple_items + at * 8) +
-				    layout.type_subclasses), 0, 0, 0, 0);
-	for (__u32 i = 0; i < SUB_DICTS; i++) {
-		if (i >= s->n)
-			break;
-		if (dict_holds(s->d[i], func, code, 0, 0) == 1)
-			return 0;
-	}
-	return 1;
+		dict_holds(read_ptr(read_ptr(w->mro + layout.tuple_items +
+					     w->at * 8) + layout.type_subclasses),
+			   0, 0, 0, 0);
+	bpf_loop(SUB_DICTS, sub_holder, w, 0);
+	return !w->shared;
 }
 
 #define CO_VARARGS 0x4
@@ -948,6 +1013,7 @@ __noinline __u64 frame_class(__u64 frame, __u64 bias)
 {
 	__u64 tag = ~(__u64)layout.code_tag_bits;
 	__u64 code, func = 0, arg, type, mro, n;
+	struct mro_walk w = {};
 	int argc = 0;
 
 	code = read_ptr(frame + layout.frame_code) & tag;
@@ -987,24 +1053,20 @@ __noinline __u64 frame_class(__u64 frame, __u64 bias)
 	if (!mro)
 		return CLASS_UNKNOWN;
 	n = read_ptr(mro + 16);
-	for (__u32 i = 0; i < MRO_MAX; i++) {
-		__u64 cls;
-		int held;
-
-		if (i >= n)
-			return CLASS_NONE;
-		cls = read_ptr(mro + layout.tuple_items + i * 8);
-		if (!cls)
-			return CLASS_UNKNOWN;
-		held = dict_holds(read_ptr(cls + layout.type_dict), func, code, 0, 0);
-		if (held == 1)
-			return only_holder(frame, mro, n, i, func, code, bias) ?
-			       read_ptr(cls + layout.type_name) ?: CLASS_UNKNOWN :
-			       CLASS_NONE;
-		if (held)
-			return CLASS_UNKNOWN;
-	}
-	return CLASS_UNKNOWN;	/* a longer MRO than we look through */
+	if (n > MRO_MAX)
+		return CLASS_UNKNOWN;	/* a longer MRO than we look through */
+	w.mro = mro;
+	w.func = func;
+	w.code = code;
+	bpf_loop(n, find_holder, &w, 0);
+	if (w.found < 0)
+		return CLASS_UNKNOWN;
+	if (!w.found)
+		return CLASS_NONE;
+	if (!only_holder(&w, frame, n, bias))
+		return CLASS_NONE;
+	return read_ptr(read_ptr(mro + layout.tuple_items + w.at * 8) +
+			layout.type_name) ?: CLASS_UNKNOWN;
 }
 
 /* Decide @c's class from @frame, the first time @c is seen. */
@@ -1171,6 +1233,22 @@ int on_entry(struct pt_regs *ctx)
 	return 0;
 }
 
+/* -a --comm/--cgroup: is the current process one of those asked for? */
+static __always_inline bool wanted(void)
+{
+	__u64 comm[2] = {};
+
+	if (want_comm[0] || want_comm[1]) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (comm[0] != want_comm[0] || comm[1] != want_comm[1])
+			return false;
+	}
+	if (want_cgroup &&
+	    bpf_get_current_ancestor_cgroup_id(want_cgroup_level) != want_cgroup)
+		return false;
+	return true;
+}
+
 /* A new --listfuncs key: its code's class, if not yet decided. */
 static __always_inline void name_class(struct usdt_args *u,
 				       struct ctrace_func_key *k)
@@ -1200,13 +1278,14 @@ int on_return_func(struct pt_regs *ctx)
 	struct usdt_args u;
 	__u32 idx;
 
-	if (stopped || (before_main && !main_started(&u, ctx)))
+	if (stopped || (before_main && !main_started(&u, ctx)) || !wanted())
 		return 0;
 	usdt_args_init(&u, ctx);
 	ts = thread_slots();
 	k.file = sref_cached(ts, usdt_arg(&u, 0), 0);
 	k.func = sref_cached(ts, usdt_arg(&u, 1), 1);
 	k.line = usdt_arg(&u, 2);
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	if (shim_file_tag && k.file.tag == shim_file_tag)
 		return 0;
 	idx = (k.func.ptr >> 4 ^ k.line) & (CTRACE_CACHE_SLOTS - 1);
@@ -1243,10 +1322,11 @@ int on_return_call(struct pt_regs *ctx)
 	struct frame_view f;
 	__u64 frame, caller, shim, caller_frame = 0;
 
-	if (stopped || (before_main && !main_started(&u, ctx)))
+	if (stopped || (before_main && !main_started(&u, ctx)) || !wanted())
 		return 0;
 	usdt_args_init(&u, ctx);
 	frame = current_frame(&u);
+	k.tgid = bpf_get_current_pid_tgid() >> 32;
 	if (!frame) {
 		stat_inc(CTRACE_STAT_FRAME_FAULTS);
 		return 0;

@@ -129,11 +129,17 @@ struct ctrace_line_key {
 	__u32 pad;
 };
 
+/*
+ * Function and pair keys carry the process: under -a one object counts
+ * every process that maps an interpreter binary.
+ */
 struct ctrace_func_key {
 	struct ctrace_sref file;
 	struct ctrace_sref func;
 	__u32 line;
 	__u32 kind;	/* enum ctrace_entry_kind */
+	__u32 tgid;
+	__u32 pad;
 };
 
 /*
@@ -174,6 +180,8 @@ struct ctrace_code {
 struct ctrace_call_key {
 	struct ctrace_code caller;
 	struct ctrace_code callee;
+	__u32 tgid;
+	__u32 pad;
 };
 
 /*

@@ -292,6 +292,67 @@ def launch_startup():
     return traced - plain < 1
 
 
+SCALE_NS = [int(n) for n in os.environ.get('SCALE_NS', '100 500 2000').split()]
+TINY = """
+import os, sys, time
+def tick():
+    return 1
+print("ready", flush=True)
+while not os.path.exists(sys.argv[1]):
+    tick()
+    time.sleep(0.05)
+"""
+
+
+def scale():
+    """-a --listfuncs over N tiny processes: ready, report, RSS (issue 11)."""
+    ok = True
+    d = tempfile.mkdtemp()
+    stop = os.path.join(d, 'stop')
+    print('-a --listfuncs over N idle python3.11 processes, each calling one '
+          'function 20 times a second:')
+    print('%6s %9s %10s %8s %9s' % ('N', 'ready s', 'report s', 'RSS MB',
+                                    'reported'))
+    for n in SCALE_NS:
+        procs = []
+        for _ in range(n):
+            procs.append(subprocess.Popen([PYTHON, '-S', '-c', TINY, stop],
+                                          stdout=subprocess.PIPE, text=True))
+        for q in procs:
+            q.stdout.readline()
+        err = tempfile.TemporaryFile(mode='w+')
+        out = tempfile.TemporaryFile(mode='w+')
+        t0 = time.monotonic()
+        p = subprocess.Popen([CTRACE, '-a', '-l', '-v'], stdout=out,
+                             stderr=err)
+        while time.monotonic() - t0 < 120:
+            err.seek(0)
+            if re.search(r'^Tracing', err.read(), re.M):
+                break
+            time.sleep(0.01)
+        ready = time.monotonic() - t0
+        time.sleep(2)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        p.wait()
+        report = time.monotonic() - t0
+        err.seek(0)
+        m = re.search(r'peak RSS:\s*(\d+) kB', err.read())
+        rss = int(m.group(1)) // 1024 if m else -1
+        out.seek(0)
+        heads = set(re.findall(r'^pid (\d+): ', out.read(), re.M))
+        got = sum(1 for q in procs if str(q.pid) in heads)
+        with open(stop, 'w'):
+            pass
+        for q in procs:
+            q.wait()
+        os.unlink(stop)
+        print('%6d %9.2f %10.2f %8d %4d of %d' % (n, ready, report, rss, got, n))
+        ok = ok and got == n and ready < 2 and report < 2 and 0 < rss < 200
+    shutil.rmtree(d)
+    return ok
+
+
 def main():
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) > 1:
@@ -306,6 +367,7 @@ def main():
         ok = all([run_case(*case) for case in CASES])
     ok = big_map() and ok
     ok = launch_startup() and ok
+    ok = scale() and ok
     print('all within the limits' if ok else 'SOME LIMITS MISSED')
     return 0 if ok else 1
 

@@ -170,6 +170,29 @@ static struct bpf_program *program_for(struct ctrace_bpf *s,
 	return NULL;
 }
 
+/*
+ * The verifier checks every program loaded, and that is most of the time
+ * an attach takes: load only the programs this plan attaches.
+ */
+static void load_only_needed(struct ctrace_bpf *s, const struct plan *p)
+{
+	struct bpf_program *keep[CTRACE_MAX_LINKS] = { s->progs.on_exec };
+	struct bpf_program *prog;
+	int n = 1;
+
+	for (int i = 0; p->probes[i] >= 0 && n < CTRACE_MAX_LINKS; i++)
+		keep[n++] = program_for(s, p, p->probes[i]);
+	if (p->to_finalize && !p->any_pid && n < CTRACE_MAX_LINKS)
+		keep[n++] = s->progs.on_finalize;
+	bpf_object__for_each_program(prog, s->obj) {
+		bool needed = false;
+
+		for (int i = 0; i < n; i++)
+			needed |= keep[i] == prog;
+		bpf_program__set_autoload(prog, needed);
+	}
+}
+
 int tracer_attach(struct tracer *tr, const struct plan *p,
 		  const struct py_flavor *fl, const struct target *t,
 		  char *why, size_t why_len)
@@ -197,13 +220,17 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 	s->rodata->module_tag = str_tag("<module>");
 	if (t->elf.init_shim_sym)
 		s->rodata->shim_file_tag = str_tag("__init__");
-	s->rodata->target_tgid = t->pid;
+	s->rodata->target_tgid = p->any_pid ? 0 : t->pid;
+	memcpy((void *)s->rodata->want_comm, p->comm, sizeof(p->comm));
+	s->rodata->want_cgroup = p->cgroup_id;
+	s->rodata->want_cgroup_level = p->cgroup_level;
 	err = py_layout(fl, &t->elf, (struct ctrace_layout *)&s->rodata->layout,
 			why, why_len);
 	if (err && p->calls)
 		return err;	/* callers need frames; other modes do without */
 	log_layout(&s->rodata->layout);
 	size_maps(s, p);
+	load_only_needed(s, p);
 
 	err = ctrace_bpf__load(s);
 	if (err) {
@@ -226,7 +253,7 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 	tr->n_links++;
 	if (p->from_main)
 		s->bss->before_main = CTRACE_MAIN_SCRIPT;
-	if (p->to_finalize) {
+	if (p->to_finalize && !p->any_pid) {
 		LIBBPF_OPTS(bpf_uprobe_opts, fo, .func_name = "Py_FinalizeEx");
 		struct bpf_link *l;
 
@@ -244,7 +271,8 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 			    .usdt_cookie = t->elf.probe_pc[probe]);
 		struct bpf_link *l;
 
-		l = bpf_program__attach_usdt(program_for(s, p, probe), t->pid,
+		l = bpf_program__attach_usdt(program_for(s, p, probe),
+					     p->any_pid ? -1 : t->pid,
 					     t->elf.path, "python",
 					     probe_names[probe], &uo);
 		if (!l) {
@@ -253,6 +281,11 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 				 "cannot attach to python:%s in '%s' (PID %d): %s",
 				 probe_names[probe], t->elf.path, t->pid,
 				 strerror(-err));
+			if (p->any_pid)
+				snprintf(why, why_len,
+					 "cannot attach to python:%s in '%s' for every process: %s",
+					 probe_names[probe], t->elf.path,
+					 strerror(-err));
 			return err;
 		}
 		if (probe == PROBE_AUDIT)

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "cli.h"
 #include "pyversion.h"
 #include "target.h"
@@ -22,6 +23,14 @@ struct plan {
 	bool small;		/* one of many processes: smaller maps */
 	bool from_main;		/* launched: count from the main module on */
 	bool to_finalize;	/* stop at Py_FinalizeEx, where trace has ended */
+	/*
+	 * -a: attached to the binary for every process that maps it, now or
+	 * later, filtered in the kernel by comm and cgroup (0: any)
+	 */
+	bool any_pid;
+	char comm[16];
+	uint64_t cgroup_id;
+	int cgroup_level;
 	int probes[5];		/* probe ids to attach, -1 terminated */
 };
 

@@ -62,6 +62,15 @@ static const char usage_text[] =
 "                       (site, encodings, .pth files)\n"
 "  -d, --duration SECS  stop after SECS seconds\n"
 "\n"
+"Many processes (with -a):\n"
+"      --merge          one report for all the processes traced, not one\n"
+"                       per process\n"
+"      --comm NAME      only processes whose comm (ps -o comm) is NAME\n"
+"      --exe PATH       only processes running the interpreter PATH, or\n"
+"                       whose command line has PATH as a word\n"
+"      --cgroup PATH    only processes under this cgroup v2 directory (a\n"
+"                       systemd service, a container)\n"
+"\n"
 "Other:\n"
 "  -v, --verbose        say more; -vv for debugging\n"
 "  -h, --help           show this help\n"
@@ -85,6 +94,8 @@ static const char usage_text[] =
 "      list the functions process 1234 runs in the next 10 seconds\n"
 "  ctrace-bpf --trackcalls -p 1234\n"
 "      caller -> callee pairs, as python -m trace --trackcalls\n"
+"  ctrace-bpf -a --listfuncs --merge --comm gunicorn -d 60\n"
+"      every function any gunicorn worker runs in a minute, in one list\n"
 "  ctrace-bpf --trace --timing -- python3.11 app.py\n"
 "      print every line as it runs, with timestamps\n"
 "  ctrace-bpf -c -R -f counts.pkl -p 1234; ctrace-bpf -r -f counts.pkl -m\n"
@@ -98,6 +109,10 @@ enum {
 	OPT_IGNORE_DIR,
 	OPT_VERSION,
 	OPT_STARTUP,
+	OPT_MERGE,
+	OPT_COMM,
+	OPT_EXE,
+	OPT_CGROUP,
 };
 
 static const struct option long_opts[] = {
@@ -119,6 +134,10 @@ static const struct option long_opts[] = {
 	{ "audit", optional_argument, NULL, OPT_AUDIT },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "all", no_argument, NULL, 'a' },
+	{ "merge", no_argument, NULL, OPT_MERGE },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "exe", required_argument, NULL, OPT_EXE },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "startup", no_argument, NULL, OPT_STARTUP },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -222,7 +241,11 @@ static int check_modes(const struct options *o)
 		return usage_error("%s--startup needs a COMMAND to launch: a process attached by PID started long ago", "");
 	/* several processes: not the modes that turn on the line probe */
 	if ((o->all || o->n_pids > 1) && (o->count || o->trace))
-		return usage_error("%s--count and --trace take one process: with -a or several -p they would turn the line probe on in each, 40 times slower", "");
+		return usage_error("%s--count and --trace take one process: with -a or several -p they would turn the line probe on in each, 40 times slower; use --listfuncs or --trackcalls across processes, or -p PID for one", "");
+	if ((o->merge || o->comm || o->exe || o->cgroup) && !o->all)
+		return usage_error("%s--merge, --comm, --exe and --cgroup choose among the processes of -a/--all", "");
+	if (o->merge && (o->gc || o->imports || o->audit))
+		return usage_error("%s--merge joins --listfuncs and --trackcalls reports, not --gc, --imports or --audit", "");
 	return -1;
 }
 
@@ -290,6 +313,22 @@ int cli_parse(int argc, char **argv, struct options *o)
 			break;
 		}
 		case 'a': o->all = true; break;
+		case OPT_MERGE: o->merge = true; break;
+		case OPT_COMM:
+			if (!*optarg || strlen(optarg) > 15)
+				return usage_error("invalid --comm '%s': a process's comm has 1 to 15 characters", optarg);
+			o->comm = optarg;
+			break;
+		case OPT_EXE:
+			if (!*optarg)
+				return usage_error("invalid --exe '%s': expected a path or a word", optarg);
+			o->exe = optarg;
+			break;
+		case OPT_CGROUP:
+			if (!*optarg)
+				return usage_error("invalid --cgroup '%s': expected a cgroup directory", optarg);
+			o->cgroup = optarg;
+			break;
 		case 'd':
 			if (parse_duration(optarg, &o->duration))
 				return usage_error("invalid -d/--duration '%s': expected seconds > 0", optarg);

@@ -29,6 +29,11 @@ struct options {
 	pid_t pids[CTRACE_MAX_PIDS];
 	int n_pids;
 	bool all;
+	/* -a: one report for all, and which processes count */
+	bool merge;
+	const char *comm;	/* its comm, as ps -o comm shows it */
+	const char *exe;	/* its interpreter, or a word of its command line */
+	const char *cgroup;	/* under this cgroup (v2) directory */
 	char **command;
 	double duration;
 	bool startup;		/* launch mode: count start-up too */

@@ -384,6 +384,13 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 
 void raw_tables_free(struct raw_tables *t)
 {
+	if (t->borrowed) {
+		free(t->lines);
+		free(t->funcs);
+		free(t->calls);
+		memset(t, 0, sizeof(*t));
+		return;
+	}
 	for (size_t i = 0; i < t->n_strs; i++)
 		free(t->strs[i].s);
 	free(t->strs);
@@ -412,4 +419,57 @@ void raw_warn_lost(const struct raw_tables *t, uint64_t unnamed, const char *who
 	if (unnamed || t->stats[CTRACE_STAT_STR_DROPS])
 		pr_err("warning: %s%llu events name a file or function that could not be read from the target",
 		       who, (unsigned long long)unnamed);
+}
+
+int raw_tables_select(const struct raw_tables *all, uint32_t tgid,
+		      struct raw_tables *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->borrowed = true;
+	out->strs = all->strs;
+	out->n_strs = all->n_strs;
+	out->classes = all->classes;
+	out->n_classes = all->n_classes;
+	out->class_names = all->class_names;
+	out->n_class_names = all->n_class_names;
+	out->funcs = malloc((all->n_funcs + 1) * sizeof(*out->funcs));
+	out->calls = malloc((all->n_calls + 1) * sizeof(*out->calls));
+	if (!out->funcs || !out->calls) {
+		raw_tables_free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < all->n_funcs; i++)
+		if (all->funcs[i].k.tgid == tgid)
+			out->funcs[out->n_funcs++] = all->funcs[i];
+	for (size_t i = 0; i < all->n_calls; i++)
+		if (all->calls[i].k.tgid == tgid)
+			out->calls[out->n_calls++] = all->calls[i];
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+uint32_t *raw_tables_tgids(const struct raw_tables *t, size_t *n)
+{
+	uint32_t *ids = malloc((t->n_funcs + t->n_calls + 1) * sizeof(*ids));
+	size_t k = 0, out = 0;
+
+	*n = 0;
+	if (!ids)
+		return NULL;
+	for (size_t i = 0; i < t->n_funcs; i++)
+		ids[k++] = t->funcs[i].k.tgid;
+	for (size_t i = 0; i < t->n_calls; i++)
+		ids[k++] = t->calls[i].k.tgid;
+	qsort(ids, k, sizeof(*ids), cmp_u32);
+	for (size_t i = 0; i < k; i++)
+		if (!out || ids[out - 1] != ids[i])
+			ids[out++] = ids[i];
+	*n = out;
+	return ids;
 }

@@ -2,6 +2,7 @@
 #ifndef CTRACE_COLLECT_H
 #define CTRACE_COLLECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -37,6 +38,7 @@ struct raw_tables {
 	struct class_name *class_names;	/* sorted by func, file, line */
 	size_t n_class_names;
 	uint64_t stats[CTRACE_STAT_NR];
+	bool borrowed;	/* strs and class names belong to another table */
 };
 
 int collect_all(struct ctrace_bpf *skel, struct raw_tables *t);
@@ -54,6 +56,14 @@ int raw_name_classes(struct raw_tables *t);
 const struct class_name *raw_class(const struct raw_tables *t, const char *file,
 				   const char *func, long firstlineno);
 void raw_tables_free(struct raw_tables *t);
+/*
+ * Process @tgid's rows of @all, in @out: its strings and classes are
+ * @all's, so @out must be freed before @all.  Stats stay with @all.
+ */
+int raw_tables_select(const struct raw_tables *all, uint32_t tgid,
+		      struct raw_tables *out);
+/* The processes @t has rows of, sorted, and how many; NULL when none. */
+uint32_t *raw_tables_tgids(const struct raw_tables *t, size_t *n);
 /*
  * Warn of what was not counted (full maps, a full ring) and of @unnamed
  * events whose strings could not be read; @who prefixes each line.

@@ -2,10 +2,11 @@
 /*
  * Several processes at once: -p given more than once, or -a for every
  * Python process on the host, those that start while we trace included.
- * Each process gets its own counting (one BPF object per process for
- * --listfuncs and --trackcalls, one shared object for the other probes),
- * and its own report under a "pid PID: COMMAND" heading, kept when the
- * process exits before the end.
+ * -a --listfuncs/--trackcalls counts through one object per interpreter
+ * binary (fleet.c); repeated -p gives each process its own object, armed
+ * for it alone; --gc, --imports and --audit share one object.  Each
+ * process gets its own report under a "pid PID: COMMAND" heading, kept
+ * when the process exits before the end.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -19,6 +20,7 @@
 #include "collect.h"
 #include "ctrace.skel.h"
 #include "events.h"
+#include "fleet.h"
 #include "log.h"
 #include "multi.h"
 #include "pyversion.h"
@@ -26,14 +28,14 @@
 #include "resolve.h"
 #include "results.h"
 
-#define MAX_SESSIONS 1024
 #define MAX_SKIPPED 4096
 
 struct session {
 	struct target t;
 	const struct py_flavor *fl;
 	struct plan plan;
-	struct tracer tr;
+	struct tracer tr;	/* -p: this process's own object */
+	int bin;		/* -a: its binary in the fleet */
 	bool gone;	/* exited: counting stopped, report kept */
 };
 
@@ -42,8 +44,9 @@ struct multi {
 	bool probes_mode;	/* --gc, --imports, --audit */
 	struct events ev;
 	bool have_ev;
-	struct session *s[MAX_SESSIONS];
-	int n;
+	struct fleet *fleet;	/* -a --listfuncs/--trackcalls: by binary */
+	struct session **s;
+	int n, cap;
 	/* executables already found not to be Python: (dev, inode) */
 	struct { dev_t dev; ino_t ino; } skipped[MAX_SKIPPED];
 	int n_skipped;
@@ -86,20 +89,45 @@ static int add_process(struct multi *m, pid_t pid, bool quiet)
 	char why[1024];
 	int err;
 
-	if (pid == getpid() || tracing(m, pid) || m->n == MAX_SESSIONS)
+	if (pid == getpid() || tracing(m, pid))
 		return 0;
+	if (m->n == m->cap) {
+		int cap = m->cap ? m->cap * 2 : 256;
+		struct session **g = realloc(m->s, cap * sizeof(*g));
+
+		if (!g)
+			return -ENOMEM;
+		m->s = g;
+		m->cap = cap;
+	}
 	if (quiet && known_not_python(m, pid, &st))
 		return 0;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	err = target_from_pid(pid, &s->t, why, sizeof(why));
+	if (err)
+		pr_debug("PID %d: %s", pid, why);
 	if (err) {
 		if (quiet && err != -ESRCH && m->n_skipped < MAX_SKIPPED) {
 			m->skipped[m->n_skipped].dev = st.st_dev;
 			m->skipped[m->n_skipped++].ino = st.st_ino;
 		}
 		goto fail;
+	}
+	if (m->fleet) {
+		/* its binary's note, if any, comes once at the end */
+		s->bin = fleet_add(m->fleet, &s->t);
+		if (s->bin < 0) {
+			pr_debug("not counting PID %d (%s): not chosen, or its binary cannot be traced",
+				 pid, s->t.comm);
+			target_close(&s->t);
+			free(s);
+			return 0;
+		}
+		m->s[m->n++] = s;
+		pr_debug("counting PID %d: %s", pid, s->t.cmdline);
+		return 0;
 	}
 	if (m->probes_mode) {
 		err = events_add(&m->ev, &s->t, why, sizeof(why));
@@ -167,7 +195,7 @@ static void reap_gone(struct multi *m)
 		if (s->gone || !target_gone(&s->t))
 			continue;
 		s->gone = true;
-		if (!m->probes_mode)
+		if (!m->probes_mode && !m->fleet)
 			tracer_stop(&s->tr);
 	}
 }
@@ -224,6 +252,27 @@ static void report_session(const struct multi *m, struct session *s)
 	raw_tables_free(&raw);
 }
 
+static void report_fleet(struct multi *m)
+{
+	struct target **ts = calloc(m->n + 1, sizeof(*ts));
+	int *bins = calloc(m->n + 1, sizeof(*bins));
+	uint64_t t0 = mono_ns();
+
+	fleet_harvest(m->fleet);
+	if (!ts || !bins) {
+		pr_err("out of memory for the reports");
+	} else {
+		for (int i = 0; i < m->n; i++) {
+			ts[i] = &m->s[i]->t;
+			bins[i] = m->s[i]->bin;
+		}
+		fleet_report(m->fleet, ts, bins, m->n, stdout);
+	}
+	pr_info("%d processes reported in %.2f s", m->n, (mono_ns() - t0) / 1e9);
+	free(ts);
+	free(bins);
+}
+
 int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 {
 	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
@@ -247,6 +296,13 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 			goto out;
 		}
 		m->have_ev = true;
+	}
+	if (o->all && !m->probes_mode) {
+		m->fleet = fleet_new(o, why, sizeof(why));
+		if (!m->fleet) {
+			pr_err("%s", why);
+			goto out;
+		}
 	}
 	if (o->all) {
 		add_running(m);
@@ -275,16 +331,21 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 	}
 	if (m->have_ev && m->probes_mode)
 		events_stop(&m->ev);
-	for (int i = 0; i < m->n; i++)
-		report_session(m, m->s[i]);
+	if (m->fleet)
+		report_fleet(m);
+	else
+		for (int i = 0; i < m->n; i++)
+			report_session(m, m->s[i]);
 	ret = 0;
 out:
 	for (int i = 0; i < m->n; i++) {
-		if (!m->probes_mode)
+		if (!m->probes_mode && !m->fleet)
 			tracer_destroy(&m->s[i]->tr);
 		target_close(&m->s[i]->t);
 		free(m->s[i]);
 	}
+	free(m->s);
+	fleet_free(m->fleet);
 	if (m->have_ev)
 		events_close(&m->ev);
 	free(m);

@@ -75,10 +75,80 @@ static bool same_file(const char *a, const char *b)
  * name gives the version when the binary does not, and is kept as the path
  * when it leads to the same file in our view too.
  */
+/*
+ * ELFs already read, by file identity: under -a thousands of processes map
+ * the same interpreter and libc, and parsing them again for each is most of
+ * what finding a process costs.
+ */
+#define ELF_CACHE 128
+
+static struct elf_cached {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct pyelf e;
+} *elf_cache;
+static int elf_cache_n, elf_cache_next;
+
+static struct elf_cached *elf_cache_find(const struct stat *st)
+{
+	for (int i = 0; i < elf_cache_n; i++) {
+		struct elf_cached *c = &elf_cache[i];
+
+		if (c->dev == st->st_dev && c->ino == st->st_ino &&
+		    c->size == st->st_size &&
+		    c->mtime.tv_sec == st->st_mtim.tv_sec &&
+		    c->mtime.tv_nsec == st->st_mtim.tv_nsec)
+			return c;
+	}
+	return NULL;
+}
+
+static void elf_cache_add(const struct stat *st, const struct pyelf *e)
+{
+	struct elf_cached *c;
+
+	if (!elf_cache)
+		elf_cache = calloc(ELF_CACHE, sizeof(*elf_cache));
+	if (!elf_cache)
+		return;
+	c = &elf_cache[elf_cache_next];
+	elf_cache_next = (elf_cache_next + 1) % ELF_CACHE;
+	if (elf_cache_n < ELF_CACHE)
+		elf_cache_n++;
+	c->dev = st->st_dev;
+	c->ino = st->st_ino;
+	c->size = st->st_size;
+	c->mtime = st->st_mtim;
+	c->e = *e;
+}
+
+static int pyelf_read_cached(const char *path, struct pyelf *e, char *why,
+			     size_t why_len)
+{
+	struct elf_cached *c;
+	struct stat st;
+	int err;
+
+	if (stat(path, &st))
+		return pyelf_read(path, e, why, why_len);
+	c = elf_cache_find(&st);
+	if (c) {
+		*e = c->e;
+		snprintf(e->path, sizeof(e->path), "%s", path);
+		return 0;
+	}
+	err = pyelf_read(path, e, why, why_len);
+	if (!err)
+		elf_cache_add(&st, e);
+	return err;
+}
+
 static int read_elf_as(const char *proc_path, const char *name,
 		       struct pyelf *e, char *why, size_t why_len)
 {
-	int err = pyelf_read(proc_path, e, why, why_len);
+	int err = pyelf_read_cached(proc_path, e, why, why_len);
 
 	if (err)
 		return err;

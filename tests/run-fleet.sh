@@ -1,0 +1,204 @@
+#!/bin/bash
+# -a across many processes: one attachment per interpreter binary, shared
+# by every process that maps it, those started later included.  Each
+# process's report is compared with python -m trace of the same program;
+# --merge with the union of the per-process reports; --comm and --cgroup
+# must select exactly the processes meant; every semaphore is 0 after the
+# end, and after the tracer is killed.
+set -u
+CTRACE=${CTRACE:?}
+PYTHON=${PYTHON:-/usr/bin/python3.11}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOTS=${ROOTS:-$HERE/../build/roots}
+W=$(mktemp -d /tmp/ctrace-fleet.XXXXXX)
+N=${FLEET_N:-300}
+. "$HERE/lib.sh"
+PIDS=
+CG=
+cleanup() {
+	touch "$W/stop" 2>/dev/null
+	kill $PIDS 2>/dev/null
+	wait 2>/dev/null
+	[ -n "$CG" ] && rmdir "$CG" 2>/dev/null
+	rm -rf "$W"
+}
+trap cleanup EXIT
+need_root run-fleet.sh
+cd "$W" || exit 1
+
+cp "$HERE/corpus/fleet.py" "$W/fleet.py"
+# a second binary, with a comm of its own
+cp "$PYTHON" "$W/fleetpy"
+for k in even odd; do
+	"$PYTHON" -m trace -l "$W/fleet.py" $k once > "$W/$k.ref" 2>&1
+done
+
+# start PY KIND TAG: one process, its pid appended to the list TAG
+start() {
+	"$1" "$W/fleet.py" "$2" "$W/stop" > "$W/out.$3.$RANDOM$RANDOM" &
+	PIDS="$PIDS $!"
+	echo "$! $2" >> "$W/$3"
+}
+
+# wait_all TAG: until every process of TAG has printed ready
+wait_all() {
+	local n
+	n=$(wc -l < "$W/$1")
+	for _ in $(seq 600); do
+		[ "$(cat "$W"/out.$1.* 2>/dev/null | grep -c ready)" -ge "$n" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# expect TAG MARK: PID=[MARK]KIND.ref for each process of TAG
+expect() {
+	awk -v w="$W" -v m="$2" '{ printf "%s=%s%s/%s.ref\n", $1, m, w, $2 }' "$W/$1"
+}
+
+sem_of() { "$PYTHON" "$HERE/semaphores.py" "$1" function__return; }
+
+echo "# -a -l over $N processes: half running before, half started after"
+: > "$W/before"; : > "$W/after"
+for i in $(seq $((N / 2))); do
+	[ $((i % 2)) = 0 ] && k=even || k=odd
+	[ $((i % 3)) = 0 ] && py=$W/fleetpy || py=$PYTHON
+	start "$py" $k before
+done
+wait_all before || not_ok "the first $((N / 2)) processes did not start"
+# one that stays, for its semaphores after the end
+"$PYTHON" "$W/fleet.py" even "$W/stop.keep" > "$W/keep.out" & KEEP=$!
+PIDS="$PIDS $KEEP"
+wait_for ready "$W/keep.out"
+"$CTRACE" -a -l -v > "$W/all.out" 2> "$W/all.err" &
+CT=$!
+if wait_ready "$W/all.err" 60; then
+	for i in $(seq $((N / 2))); do
+		[ $((i % 2)) = 0 ] && k=even || k=odd
+		[ $((i % 3)) = 0 ] && py=$W/fleetpy || py=$PYTHON
+		start "$py" $k after
+	done
+	wait_all after || not_ok "the last $((N / 2)) processes did not start"
+	during=$(sem_of $KEEP)
+	sleep 0.5
+	touch "$W/stop"
+	for p in $(awk '{ print $1 }' "$W/before" "$W/after"); do wait $p 2>/dev/null; done
+	sleep 0.3
+	kill -INT $CT
+	wait $CT
+	after_end=$(sem_of $KEEP)
+	"$PYTHON" "$HERE/fleet_check.py" "$W/all.out" "$W/" \
+		$(expect before '~') $(expect after '') > "$W/all.diff"
+	check "-a -l: each of $N processes reported as its own trace (less what ran before the attach)" "$W/all.diff"
+	n=$(grep -c "for every process that runs it" "$W/all.err")
+	[ "$n" -ge 2 ] && [ "$n" -le 4 ] &&
+		ok "-a: one attachment per binary, not per process ($n for $((N + 1)) processes)" ||
+		not_ok "-a: $n attachments" "$W/all.err"
+	[ "$during" -gt 0 ] && [ "$after_end" = 0 ] &&
+		ok "-a: a running process's semaphore raised while traced ($during), 0 after the end" ||
+		not_ok "-a: semaphores while traced ($during) and after ($after_end)" "$W/all.err"
+else
+	not_ok "-a: the Tracing line" "$W/all.err"
+	kill $CT 2>/dev/null
+fi
+rm -f "$W/stop" "$W"/out.*
+
+echo "# the tracer killed: the kernel lowers the semaphores"
+"$CTRACE" -a -l > /dev/null 2> "$W/kill.err" &
+CT=$!
+if wait_ready "$W/kill.err" 60; then
+	during=$(sem_of $KEEP)
+	kill -KILL $CT
+	wait $CT 2>/dev/null
+	sleep 0.5
+	after_kill=$(sem_of $KEEP)
+	[ "$during" -gt 0 ] && [ "$after_kill" = 0 ] &&
+		ok "-a, SIGKILL: semaphore $during while traced, 0 after" ||
+		not_ok "-a, SIGKILL: semaphore $during, then $after_kill" "$W/kill.err"
+else
+	not_ok "-a (to be killed): the Tracing line" "$W/kill.err"
+fi
+
+echo "# --merge and --comm: one list for a service"
+: > "$W/svc"; : > "$W/other"
+# a binary is attached when its first process is found: one runs already,
+# so the others are counted from their first bytecode
+"$W/fleetpy" "$W/fleet.py" odd "$W/stop.anchor" > "$W/anchor.out" & ANCHOR=$!
+PIDS="$PIDS $ANCHOR"
+wait_for ready "$W/anchor.out"
+"$CTRACE" -a -l --comm fleetpy > "$W/each.out" 2> "$W/each.err" &
+CE=$!
+"$CTRACE" -a -l --merge --comm fleetpy > "$W/merged.out" 2> "$W/merged.err" &
+CM=$!
+if wait_ready "$W/each.err" 60 && wait_ready "$W/merged.err" 60; then
+	for i in $(seq 10); do
+		[ $((i % 2)) = 0 ] && k=even || k=odd
+		start "$W/fleetpy" $k svc
+		start "$PYTHON" $k other
+	done
+	wait_all svc; wait_all other
+	sleep 0.3
+	touch "$W/stop"
+	touch "$W/stop.anchor"
+	for p in $ANCHOR $(awk '{ print $1 }' "$W/svc" "$W/other"); do wait $p 2>/dev/null; done
+	sleep 0.3
+	kill -INT $CE $CM
+	wait $CE $CM
+	"$PYTHON" "$HERE/fleet_check.py" "$W/each.out" "$W/" $(expect svc '') > "$W/each.diff"
+	for p in $(awk '{ print $1 }' "$W/other"); do
+		grep -q "^pid $p: " "$W/each.out" && echo "pid $p (python3.11) reported under --comm fleetpy" >> "$W/each.diff"
+	done
+	check "--comm fleetpy: its 10 processes, each as its trace; none of the 10 python3.11" "$W/each.diff"
+	grep '^filename: ' "$W/each.out" | sort -u > "$W/union"
+	grep '^filename: ' "$W/merged.out" | sort > "$W/merged"
+	grep -c '^pid ' "$W/merged.out" > "$W/merged.heads"
+	diff "$W/merged" "$W/union" > "$W/merge.diff"
+	[ "$(cat "$W/merged.heads")" = 0 ] || echo "headings in the merged report" >> "$W/merge.diff"
+	grep -q 'funcname: even_only' "$W/merged" && grep -q 'funcname: odd_only' "$W/merged" ||
+		echo "the merged list lacks one kind" >> "$W/merge.diff"
+	check "--merge: one list, the union of the per-process lists" "$W/merge.diff"
+else
+	not_ok "--merge/--comm: the Tracing lines" "$W/merged.err"
+	kill $CE $CM 2>/dev/null
+fi
+rm -f "$W/stop" "$W"/out.*
+
+echo "# --cgroup: the processes of one cgroup"
+CGROOT=
+for r in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+	[ "$(stat -fc %T "$r" 2>/dev/null)" = cgroup2fs ] && CGROOT=$r && break
+done
+if [ -z "$CGROOT" ]; then
+	not_ok "--cgroup: no cgroup v2 mount on this machine"
+else
+	CG=$CGROOT/ctrace-fleet-$$
+	mkdir "$CG"
+	: > "$W/in"; : > "$W/out"
+	start "$PYTHON" even in; start "$PYTHON" odd in
+	start "$PYTHON" even out; start "$PYTHON" odd out
+	wait_all in; wait_all out
+	for p in $(awk '{ print $1 }' "$W/in"); do echo $p > "$CG/cgroup.procs"; done
+	"$CTRACE" -a -l --cgroup "ctrace-fleet-$$" > "$W/cg.out" 2> "$W/cg.err" &
+	CT=$!
+	if wait_ready "$W/cg.err" 60; then
+		sleep 0.5
+		touch "$W/stop"
+		for p in $(awk '{ print $1 }' "$W/in" "$W/out"); do wait $p 2>/dev/null; done
+		sleep 0.3
+		kill -INT $CT
+		wait $CT
+		"$PYTHON" "$HERE/fleet_check.py" "$W/cg.out" "$W/" $(expect in '~') > "$W/cg.diff"
+		for p in $(awk '{ print $1 }' "$W/out"); do
+			grep -q "^pid $p: " "$W/cg.out" && echo "pid $p (outside) reported" >> "$W/cg.diff"
+		done
+		check "--cgroup: its two processes reported, the two outside not" "$W/cg.diff"
+	else
+		not_ok "--cgroup: the Tracing line" "$W/cg.err"
+		kill $CT 2>/dev/null
+	fi
+	rmdir "$CG" 2>/dev/null && CG=
+fi
+
+touch "$W/stop.keep"
+wait $KEEP 2>/dev/null
+finish

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * -a across a host: one attachment per interpreter binary, not one per
+ * process.  A uprobe registered for every process on a file fires in each
+ * process that maps it, so a process that starts later costs us nothing:
+ * its counts appear under its process id.  Which processes count is
+ * decided in the kernel where it can be (--comm, --cgroup), here otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include "attach.h"
+#include "collect.h"
+#include "ctrace.skel.h"
+#include "fleet.h"
+#include "log.h"
+#include "pyversion.h"
+#include "report.h"
+#include "report_events.h"
+#include "resolve.h"
+#include "results.h"
+
+
+struct fleet_bin {
+	dev_t dev;
+	ino_t ino;
+	char path[PATH_MAX];	/* as first seen */
+	const struct py_flavor *fl;
+	struct plan plan;
+	struct tracer tr;
+	struct raw_tables raw;
+	bool harvested;
+	/* names are read in the root of the first process seen */
+	struct resolver rs;
+	bool have_rs;
+	dev_t root_dev;
+	ino_t root_ino;
+};
+
+/* A binary that cannot be traced: why, and how many processes run it. */
+struct fleet_skip {
+	dev_t dev;
+	ino_t ino;
+	char why[1024];
+	int n;
+};
+
+struct fleet {
+	const struct options *o;
+	struct fleet_bin *bins;
+	int n_bins;
+	struct fleet_skip *skips;
+	int n_skips;
+	char comm[16];
+	uint64_t cgroup_id;
+	int cgroup_level;
+	char cgroup_rel[PATH_MAX];	/* as /proc/PID/cgroup shows it */
+	struct stat exe_st;
+	bool exe_is_file;
+};
+
+/* Where cgroup v2 is mounted: alone, or beside v1 controllers (hybrid). */
+static const char *cgroup2_root(void)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	struct statfs sfs;
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (!statfs(roots[i], &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC)
+			return roots[i];
+	return NULL;
+}
+
+/*
+ * --cgroup: the directory, given under the v2 mount or relative to it; its
+ * id (its inode on cgroup2) and its depth, for the kernel's check.
+ */
+static int cgroup_resolve(struct fleet *f, const char *arg, char *why,
+			  size_t why_len)
+{
+	const char *root = cgroup2_root(), *rel;
+	char path[PATH_MAX];
+	struct stat st;
+	size_t rl;
+
+	if (!root) {
+		snprintf(why, why_len,
+			 "--cgroup needs cgroup v2 (the unified hierarchy), mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified");
+		return -ENOTSUP;
+	}
+	rl = strlen(root);
+	if (!strncmp(arg, root, rl) && (arg[rl] == '/' || !arg[rl]))
+		snprintf(path, sizeof(path), "%s", arg);
+	else
+		snprintf(path, sizeof(path), "%s/%s", root,
+			 arg[0] == '/' ? arg + 1 : arg);
+	while (strlen(path) > rl && path[strlen(path) - 1] == '/')
+		path[strlen(path) - 1] = '\0';
+	if (stat(path, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(why, why_len, "no cgroup '%s' (looked for the directory '%s')",
+			 arg, path);
+		return -ENOENT;
+	}
+	f->cgroup_id = st.st_ino;
+	rel = path + rl;
+	snprintf(f->cgroup_rel, sizeof(f->cgroup_rel), "%s", *rel ? rel : "/");
+	f->cgroup_level = 0;
+	for (const char *c = rel; *c; c++)
+		f->cgroup_level += *c == '/';
+	return 0;
+}
+
+struct fleet *fleet_new(const struct options *o, char *why, size_t why_len)
+{
+	struct fleet *f = calloc(1, sizeof(*f));
+
+	if (!f) {
+		snprintf(why, why_len, "out of memory");
+		return NULL;
+	}
+	f->o = o;
+	if (o->comm)
+		snprintf(f->comm, sizeof(f->comm), "%s", o->comm);
+	if (o->cgroup && cgroup_resolve(f, o->cgroup, why, why_len)) {
+		free(f);
+		return NULL;
+	}
+	if (o->exe && !stat(o->exe, &f->exe_st) && S_ISREG(f->exe_st.st_mode))
+		f->exe_is_file = true;
+	return f;
+}
+
+static bool in_cgroup(const struct fleet *f, pid_t pid)
+{
+	size_t n = strlen(f->cgroup_rel);
+	char path[64], line[PATH_MAX + 8];
+	bool in = false;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return false;
+	while (!in && fgets(line, sizeof(line), fp)) {
+		char *p = line;
+
+		if (strncmp(p, "0::", 3))
+			continue;
+		p += 3;
+		p[strcspn(p, "\n")] = '\0';
+		in = !strcmp(f->cgroup_rel, "/") ||
+		     (!strncmp(p, f->cgroup_rel, n) && (!p[n] || p[n] == '/'));
+	}
+	fclose(fp);
+	return in;
+}
+
+static bool runs_exe(const struct fleet *f, const struct target *t)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", t->pid);
+	if (f->exe_is_file && !stat(path, &st) && st.st_dev == f->exe_st.st_dev &&
+	    st.st_ino == f->exe_st.st_ino)
+		return true;
+	for (int i = 0; i < t->argc; i++)
+		if (t->argv[i] && !strcmp(t->argv[i], f->o->exe))
+			return true;
+	return false;
+}
+
+/* The filters, as the kernel applies them, and --exe, which it cannot. */
+static bool wanted(const struct fleet *f, const struct target *t)
+{
+	if (f->comm[0] && strcmp(t->comm, f->comm))
+		return false;
+	if (f->cgroup_id && !in_cgroup(f, t->pid))
+		return false;
+	return !f->o->exe || runs_exe(f, t);
+}
+
+static struct fleet_skip *skip_of(struct fleet *f, const struct stat *st)
+{
+	for (int i = 0; i < f->n_skips; i++)
+		if (f->skips[i].dev == st->st_dev && f->skips[i].ino == st->st_ino)
+			return &f->skips[i];
+	return NULL;
+}
+
+static void skip_add(struct fleet *f, const struct stat *st, const char *why)
+{
+	struct fleet_skip *s = realloc(f->skips, (f->n_skips + 1) * sizeof(*s));
+
+	if (!s)
+		return;
+	f->skips = s;
+	s = &f->skips[f->n_skips++];
+	s->dev = st->st_dev;
+	s->ino = st->st_ino;
+	s->n = 1;
+	snprintf(s->why, sizeof(s->why), "%s", why);
+}
+
+/* Attach @t's binary for every process that maps it. */
+static int bin_attach(struct fleet *f, const struct target *t,
+		      const struct stat *st)
+{
+	struct fleet_bin *b = realloc(f->bins, (f->n_bins + 1) * sizeof(*b));
+	char why[1024], flwhy[256];
+	int err;
+
+	if (!b)
+		return -ENOMEM;
+	f->bins = b;
+	b = &f->bins[f->n_bins];
+	memset(b, 0, sizeof(*b));
+	b->dev = st->st_dev;
+	b->ino = st->st_ino;
+	snprintf(b->path, sizeof(b->path), "%s", t->elf.path);
+	b->fl = py_flavor_for(&t->elf, flwhy, sizeof(flwhy));
+	err = plan_make(f->o, b->fl, t, &b->plan, why, sizeof(why));
+	if (!err && !b->fl) {
+		snprintf(why, sizeof(why), "%s", flwhy);
+		err = -ENOTSUP;
+	}
+	if (!err) {
+		b->plan.any_pid = true;
+		b->plan.to_finalize = false;
+		memcpy(b->plan.comm, f->comm, sizeof(b->plan.comm));
+		b->plan.cgroup_id = f->cgroup_id;
+		b->plan.cgroup_level = f->cgroup_level;
+		err = tracer_attach(&b->tr, &b->plan, b->fl, t, why, sizeof(why));
+	}
+	if (err) {
+		tracer_destroy(&b->tr);
+		skip_add(f, st, why);
+		return -ENOTSUP;
+	}
+	pr_info("attached to '%s' for every process that runs it",
+		t->elf.path);
+	return f->n_bins++;
+}
+
+int fleet_add(struct fleet *f, const struct target *t)
+{
+	struct fleet_skip *s;
+	struct stat st;
+
+	if (!wanted(f, t))
+		return -ENOTSUP;
+	if (stat(t->elf.path, &st))
+		return -ENOTSUP;	/* gone while it was examined */
+	s = skip_of(f, &st);
+	if (s) {
+		s->n++;
+		return -ENOTSUP;
+	}
+	for (int i = 0; i < f->n_bins; i++)
+		if (f->bins[i].dev == st.st_dev && f->bins[i].ino == st.st_ino)
+			return i;
+	return bin_attach(f, t, &st) < 0 ? -ENOTSUP : f->n_bins - 1;
+}
+
+void fleet_harvest(struct fleet *f)
+{
+	/* every binary stops at once, then each is read while they detach */
+	for (int i = 0; i < f->n_bins; i++)
+		tracer_stop(&f->bins[i].tr);
+	for (int i = 0; i < f->n_bins; i++) {
+		struct fleet_bin *b = &f->bins[i];
+		int err = collect_all(b->tr.skel, &b->raw);
+
+		tracer_detach(&b->tr);
+		if (err)
+			pr_err("cannot read the BPF maps of '%s': %s", b->path,
+			       strerror(-err));
+		else
+			b->harvested = true;
+	}
+}
+
+/*
+ * Names are read in the target's root.  Processes of one binary share one
+ * resolver (and so each file is analysed once for all of them) when they
+ * share a root; a process in another root gets one of its own in @own.
+ */
+static struct resolver *resolver_for(struct fleet *f, struct fleet_bin *b,
+				     const struct target *t,
+				     struct resolver *own, bool *owned)
+{
+	const struct options *o = f->o;
+	struct stat st = {};
+	struct resolver *rs = &b->rs;
+
+	*owned = false;
+	if (t)
+		fstat(t->root_fd, &st);
+	if (b->have_rs && t && (st.st_dev != b->root_dev || st.st_ino != b->root_ino)) {
+		rs = own;
+		*owned = true;
+	} else if (b->have_rs) {
+		return rs;
+	}
+	resolver_init(rs, b->fl, t ? t->root_fd : -1, t ? t->cwd : "/",
+		      o->ignore_mods, o->n_ignore_mods, o->ignore_dirs,
+		      o->n_ignore_dirs);
+	if (!*owned) {
+		b->have_rs = true;
+		b->root_dev = st.st_dev;
+		b->root_ino = st.st_ino;
+	}
+	return rs;
+}
+
+/* @pid's rows of @b, named into @r. */
+static int resolve_pid(struct fleet *f, struct fleet_bin *b,
+		       const struct target *t, uint32_t pid, struct results *r)
+{
+	struct raw_tables one;
+	struct resolver own, *rs;
+	bool owned;
+	int err;
+
+	err = raw_tables_select(&b->raw, pid, &one);
+	if (err)
+		return err;
+	rs = resolver_for(f, b, t, &own, &owned);
+	err = b->plan.calls ? resolve_calls(rs, &one, r) :
+			      resolve_funcs(rs, &one, r);
+	if (owned)
+		resolver_free(rs);
+	raw_tables_free(&one);
+	return err;
+}
+
+static void print_report(const struct fleet *f, struct results *r, FILE *out)
+{
+	if (f->o->trackcalls)
+		report_calls(r, out);
+	else
+		report_funcs(r, out);
+}
+
+static bool examined(struct target *const *ts, size_t n, uint32_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((uint32_t)ts[i]->pid == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Processes that counted but were gone before they were examined (shorter
+ * than the exec watcher's poll): named in the root of the binary's first.
+ * Not under --exe, which only an examined process can be checked against.
+ */
+static void report_unexamined(struct fleet *f, struct fleet_bin *b,
+			      struct target *const *ts, size_t n,
+			      struct results *merged, FILE *out)
+{
+	size_t n_ids;
+	uint32_t *ids;
+
+	if (f->o->exe || !b->have_rs)
+		return;
+	ids = raw_tables_tgids(&b->raw, &n_ids);
+	pr_debug("'%s': %zu processes counted", b->path, n_ids);
+	for (size_t i = 0; ids && i < n_ids; i++) {
+		struct results r;
+
+		if (examined(ts, n, ids[i]))
+			continue;
+		if (merged) {
+			resolve_pid(f, b, NULL, ids[i], merged);
+			continue;
+		}
+		results_init(&r);
+		report_heading(out, ids[i], "(exited before it could be examined)");
+		if (!resolve_pid(f, b, NULL, ids[i], &r))
+			print_report(f, &r, out);
+		results_free(&r);
+	}
+	free(ids);
+}
+
+static void report_notes(const struct fleet *f)
+{
+	for (int i = 0; i < f->n_bins; i++)
+		raw_warn_lost(&f->bins[i].raw, f->bins[i].rs.unresolved, "");
+	for (int i = 0; i < f->n_skips; i++)
+		pr_err("note: %d process%s not traced: %s", f->skips[i].n,
+		       f->skips[i].n == 1 ? "" : "es", f->skips[i].why);
+}
+
+void fleet_report(struct fleet *f, struct target *const *ts, const int *bins,
+		  size_t n, FILE *out)
+{
+	struct results merged;
+
+	results_init(&merged);
+	for (size_t i = 0; i < n; i++) {
+		struct fleet_bin *b = bins[i] >= 0 && bins[i] < f->n_bins ?
+				      &f->bins[bins[i]] : NULL;
+		struct results r;
+
+		if (!b || !b->harvested)
+			continue;
+		if (f->o->merge) {
+			resolve_pid(f, b, ts[i], ts[i]->pid, &merged);
+			continue;
+		}
+		results_init(&r);
+		report_heading(out, ts[i]->pid, ts[i]->cmdline);
+		if (resolve_pid(f, b, ts[i], ts[i]->pid, &r))
+			pr_err("PID %d: out of memory resolving names", ts[i]->pid);
+		else
+			print_report(f, &r, out);
+		results_free(&r);
+	}
+	for (int i = 0; i < f->n_bins; i++)
+		if (f->bins[i].harvested)
+			report_unexamined(f, &f->bins[i], ts, n,
+					  f->o->merge ? &merged : NULL, out);
+	if (f->o->merge)
+		print_report(f, &merged, out);
+	fflush(out);
+	results_free(&merged);
+	report_notes(f);
+}
+
+void fleet_free(struct fleet *f)
+{
+	if (!f)
+		return;
+	for (int i = 0; i < f->n_bins; i++) {
+		tracer_destroy(&f->bins[i].tr);
+		raw_tables_free(&f->bins[i].raw);
+		if (f->bins[i].have_rs)
+			resolver_free(&f->bins[i].rs);
+	}
+	free(f->bins);
+	free(f->skips);
+	free(f);
+}

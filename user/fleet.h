@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRACE_FLEET_H
+#define CTRACE_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include "cli.h"
+#include "target.h"
+
+/*
+ * -a with --listfuncs or --trackcalls: one BPF object per interpreter
+ * binary (or libpython), attached once for every process that maps it, now
+ * or later.  The kernel raises each process's semaphores when it maps the
+ * binary and lowers them at detach, even if we are killed.  Counts are
+ * keyed by process, so each keeps its own report.
+ */
+struct fleet;
+
+/* NULL with @why when a filter cannot be set up (a cgroup that is not there). */
+struct fleet *fleet_new(const struct options *o, char *why, size_t why_len);
+/*
+ * Count @t's process: its binary is attached the first time one of its
+ * processes is seen.  A binary that cannot be traced is remembered with
+ * its reason, and its processes are counted for one note at the end.
+ * Returns its binary's index, or -ENOTSUP for a process not counted.
+ */
+int fleet_add(struct fleet *f, const struct target *t);
+/* Stop counting everywhere at once, and read every binary's maps. */
+void fleet_harvest(struct fleet *f);
+/*
+ * The reports: one per process in @ts (in that order; @bins[i] is what
+ * fleet_add() returned for it), then one per process seen counting but
+ * never examined (it exited first); with --merge one for all.  Then the
+ * notes of binaries that could not be traced.
+ */
+void fleet_report(struct fleet *f, struct target *const *ts, const int *bins,
+		  size_t n, FILE *out);
+void fleet_free(struct fleet *f);
+
+#endif
