@@ -344,7 +344,7 @@ echo "# control bytes in names never reach a terminal raw"
 ESC=$(printf '\033')
 F="$W/esc${ESC}]0;pwned${ESC}\\x.py"
 printf 'def f():\n    return 1\nf()\n' > "$F"
-script -qec "$(printf '%q ' "$CTRACE" -l -- "$PYTHON" "$F")" "$W/tty.log" > /dev/null 2>&1
+SHELL=/bin/bash script -qec "$(printf '%q ' "$CTRACE" -l -- "$PYTHON" "$F")" "$W/tty.log" > /dev/null 2>&1
 sed 1d "$W/tty.log" > "$W/tty.out"
 if grep -q 'funcname: f' "$W/tty.out" && ! grep -q "$ESC" "$W/tty.out"; then
 	ok "on a terminal: escape bytes shown as \\x1b"
