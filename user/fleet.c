@@ -31,6 +31,10 @@ struct fleet_bin {
 	dev_t dev;
 	ino_t ino;
 	char path[PATH_MAX];	/* as first seen */
+	struct pyelf elf;	/* as read then */
+	struct target *first;	/* its first process, until it is armed */
+	bool armed, failed;
+	int n_procs;
 	const struct py_flavor *fl;
 	struct plan plan;
 	struct tracer tr;
@@ -63,6 +67,7 @@ struct fleet {
 	char cgroup_rel[PATH_MAX];	/* as /proc/PID/cgroup shows it */
 	struct stat exe_st;
 	bool exe_is_file;
+	bool defer;	/* binaries found now are armed by fleet_arm() */
 };
 
 /* Where cgroup v2 is mounted: alone, or beside v1 controllers (hybrid). */
@@ -208,7 +213,46 @@ static void skip_add(struct fleet *f, const struct stat *st, const char *why)
 	snprintf(s->why, sizeof(s->why), "%s", why);
 }
 
-/* Attach @t's binary for every process that maps it. */
+/* Attach binary @i for every process that maps it; @t is one of them. */
+static int bin_arm(struct fleet *f, int i, const struct target *t)
+{
+	struct fleet_bin *b = &f->bins[i];
+	char why[1024];
+	int err;
+
+	err = tracer_attach(&b->tr, &b->plan, b->fl, t, why, sizeof(why));
+	if (err) {
+		struct stat st = { .st_dev = b->dev, .st_ino = b->ino };
+
+		tracer_destroy(&b->tr);
+		b->failed = true;
+		skip_add(f, &st, why);
+		f->skips[f->n_skips - 1].n = b->n_procs;
+		return err;
+	}
+	b->armed = true;
+	pr_info("attached to '%s' for every process that runs it", b->path);
+	return 0;
+}
+
+void fleet_defer(struct fleet *f, bool defer)
+{
+	f->defer = defer;
+}
+
+void fleet_arm(struct fleet *f)
+{
+	for (int i = 0; i < f->n_bins; i++) {
+		struct fleet_bin *b = &f->bins[i];
+
+		if (!b->armed && !b->failed && b->first)
+			bin_arm(f, i, b->first);
+		free(b->first);
+		b->first = NULL;
+	}
+}
+
+/* A binary's ELF and plan, for every process that maps it. */
 static int bin_attach(struct fleet *f, const struct target *t,
 		      const struct stat *st)
 {
@@ -224,28 +268,44 @@ static int bin_attach(struct fleet *f, const struct target *t,
 	b->dev = st->st_dev;
 	b->ino = st->st_ino;
 	snprintf(b->path, sizeof(b->path), "%s", t->elf.path);
+	b->elf = t->elf;
 	b->fl = py_flavor_for(&t->elf, flwhy, sizeof(flwhy));
 	err = plan_make(f->o, b->fl, t, &b->plan, why, sizeof(why));
 	if (!err && !b->fl) {
 		snprintf(why, sizeof(why), "%s", flwhy);
 		err = -ENOTSUP;
 	}
-	if (!err) {
-		b->plan.any_pid = true;
-		b->plan.to_finalize = false;
-		memcpy(b->plan.comm, f->comm, sizeof(b->plan.comm));
-		b->plan.cgroup_id = f->cgroup_id;
-		b->plan.cgroup_level = f->cgroup_level;
-		err = tracer_attach(&b->tr, &b->plan, b->fl, t, why, sizeof(why));
-	}
 	if (err) {
-		tracer_destroy(&b->tr);
 		skip_add(f, st, why);
 		return -ENOTSUP;
 	}
-	pr_info("attached to '%s' for every process that runs it",
-		t->elf.path);
-	return f->n_bins++;
+	b->plan.any_pid = true;
+	b->plan.to_finalize = false;
+	memcpy(b->plan.comm, f->comm, sizeof(b->plan.comm));
+	b->plan.cgroup_id = f->cgroup_id;
+	b->plan.cgroup_level = f->cgroup_level;
+	b->n_procs = 1;
+	if (f->defer) {
+		/* only what tracer_attach() reads; the rest belongs to its session */
+		b->first = malloc(sizeof(*b->first));
+		if (!b->first)
+			return -ENOMEM;
+		*b->first = *t;
+		b->first->argv = b->first->env = NULL;
+		b->first->args_buf = b->first->env_buf = NULL;
+		return f->n_bins++;
+	}
+	f->n_bins++;
+	return bin_arm(f, f->n_bins - 1, t) ? -ENOTSUP : f->n_bins - 1;
+}
+
+const struct pyelf *fleet_elf_of(const struct fleet *f, const struct stat *st)
+{
+	for (int i = 0; i < f->n_bins; i++)
+		if (f->bins[i].dev == st->st_dev && f->bins[i].ino == st->st_ino &&
+		    f->bins[i].plan.probes[0] >= 0)
+			return &f->bins[i].elf;
+	return NULL;
 }
 
 int fleet_add(struct fleet *f, const struct target *t)
@@ -262,20 +322,32 @@ int fleet_add(struct fleet *f, const struct target *t)
 		s->n++;
 		return -ENOTSUP;
 	}
-	for (int i = 0; i < f->n_bins; i++)
-		if (f->bins[i].dev == st.st_dev && f->bins[i].ino == st.st_ino)
-			return i;
-	return bin_attach(f, t, &st) < 0 ? -ENOTSUP : f->n_bins - 1;
+	for (int i = 0; i < f->n_bins; i++) {
+		if (f->bins[i].dev != st.st_dev || f->bins[i].ino != st.st_ino)
+			continue;
+		if (f->bins[i].failed) {
+			skip_of(f, &st)->n++;
+			return -ENOTSUP;
+		}
+		f->bins[i].n_procs++;
+		return i;
+	}
+	return bin_attach(f, t, &st);
 }
 
 void fleet_harvest(struct fleet *f)
 {
 	/* every binary stops at once, then each is read while they detach */
 	for (int i = 0; i < f->n_bins; i++)
-		tracer_stop(&f->bins[i].tr);
+		if (f->bins[i].armed)
+			tracer_stop(&f->bins[i].tr);
 	for (int i = 0; i < f->n_bins; i++) {
 		struct fleet_bin *b = &f->bins[i];
-		int err = collect_all(b->tr.skel, &b->raw);
+		int err;
+
+		if (!b->armed)
+			continue;
+		err = collect_all(b->tr.skel, &b->raw);
 
 		tracer_detach(&b->tr);
 		if (err)
@@ -441,6 +513,7 @@ void fleet_free(struct fleet *f)
 		return;
 	for (int i = 0; i < f->n_bins; i++) {
 		tracer_destroy(&f->bins[i].tr);
+		free(f->bins[i].first);
 		raw_tables_free(&f->bins[i].raw);
 		if (f->bins[i].have_rs)
 			resolver_free(&f->bins[i].rs);

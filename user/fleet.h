@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "target.h"
 
@@ -26,6 +27,18 @@ struct fleet *fleet_new(const struct options *o, char *why, size_t why_len);
  * Returns its binary's index, or -ENOTSUP for a process not counted.
  */
 int fleet_add(struct fleet *f, const struct target *t);
+/*
+ * The ELF of an attached binary whose file is @st (an executable's, from
+ * /proc/PID/exe), or NULL: its processes need no search of their maps.
+ */
+const struct pyelf *fleet_elf_of(const struct fleet *f, const struct stat *st);
+/*
+ * While deferred, binaries met are only noted; fleet_arm() attaches them
+ * all at once.  The first scan of a busy host runs so before any process
+ * starts trapping.
+ */
+void fleet_defer(struct fleet *f, bool defer);
+void fleet_arm(struct fleet *f);
 /* Stop counting everywhere at once, and read every binary's maps. */
 void fleet_harvest(struct fleet *f);
 /*

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include "attach.h"
 #include "collect.h"
 #include "ctrace.skel.h"
@@ -84,6 +85,7 @@ static bool tracing(const struct multi *m, pid_t pid)
 /* Start counting in @pid; @quiet for -a, where most processes are not Python. */
 static int add_process(struct multi *m, pid_t pid, bool quiet)
 {
+	const struct pyelf *elf;
 	struct session *s;
 	struct stat st;
 	char why[1024];
@@ -105,7 +107,11 @@ static int add_process(struct multi *m, pid_t pid, bool quiet)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	err = target_from_pid(pid, &s->t, why, sizeof(why));
+	elf = m->fleet && quiet ? fleet_elf_of(m->fleet, &st) : NULL;
+	if (elf)
+		err = target_from_pid_elf(pid, elf, &s->t, why, sizeof(why));
+	else
+		err = target_from_pid(pid, &s->t, why, sizeof(why));
 	if (err)
 		pr_debug("PID %d: %s", pid, why);
 	if (err) {
@@ -273,6 +279,17 @@ static void report_fleet(struct multi *m)
 	free(bins);
 }
 
+/* Each process traced holds a pidfd and its root open: thousands of them. */
+static void raise_fd_limit(void)
+{
+	struct rlimit r;
+
+	if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 {
 	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
@@ -289,6 +306,7 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 	}
 	m->o = o;
 	m->probes_mode = o->gc || o->imports || o->audit;
+	raise_fd_limit();
 	/* the events object also watches execs for -a, whatever the mode */
 	if (m->probes_mode || o->all) {
 		if (events_open(&m->ev, o, o->all, why, sizeof(why))) {
@@ -305,7 +323,13 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 		}
 	}
 	if (o->all) {
+		if (m->fleet)
+			fleet_defer(m->fleet, true);
 		add_running(m);
+		if (m->fleet) {
+			fleet_defer(m->fleet, false);
+			fleet_arm(m->fleet);
+		}
 	} else {
 		for (int i = 0; i < o->n_pids; i++)
 			if (add_process(m, o->pids[i], false))

@@ -267,6 +267,26 @@ int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
 	return 0;
 }
 
+int target_from_pid_elf(pid_t pid, const struct pyelf *elf, struct target *t,
+			char *why, size_t why_len)
+{
+	target_init(t);
+	t->pid = pid;
+	t->pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (t->pidfd < 0) {
+		snprintf(why, why_len, "no such process: %d", pid);
+		return -ESRCH;
+	}
+	t->elf = *elf;
+	snprintf(t->elf.path, sizeof(t->elf.path), "/proc/%d/exe", pid);
+	snapshot(t, pid);
+	if (target_gone(t)) {
+		snprintf(why, why_len, "process %d exited while it was being examined", pid);
+		return -ESRCH;
+	}
+	return 0;
+}
+
 /* The Python ELF a process runs: its executable, or the libpython it needs. */
 static bool python_elf_of(pid_t pid, struct pyelf *out)
 {

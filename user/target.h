@@ -32,6 +32,12 @@ struct target {
 /* Find the Python ELF of a running process and check its probes exist. */
 int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len);
 /*
+ * The same for a process whose executable is @elf, already read (-a meets
+ * thousands of processes of one interpreter): its maps are not searched.
+ */
+int target_from_pid_elf(pid_t pid, const struct pyelf *elf, struct target *t,
+			char *why, size_t why_len);
+/*
  * Start the command and follow it (through env, sh -c, chroot...) until a
  * process execs a Python; that process is held right after its exec, so the
  * probes go on before its interpreter runs a single bytecode.
