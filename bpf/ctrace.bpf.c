@@ -9,6 +9,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 #include "ctrace.h"
+#include "wanted.bpf.h"
 
 const volatile __u32 mode = 0;
 const volatile struct ctrace_layout layout = {};
@@ -31,13 +32,7 @@ const volatile __u64 module_tag = 0;
 const volatile __u64 shim_file_tag = 0;
 /* The target's process id, and whether it has exec'd a new program. */
 const volatile __u32 target_tgid = 0;
-/*
- * -a: which of the processes that map the binary count.  A comm to match
- * (all zero: any), and a cgroup the process must be in (0: any).
- */
-const volatile __u64 want_comm[2] = {};
-const volatile __u64 want_cgroup = 0;
-const volatile __u32 want_cgroup_level = 0;
+
 volatile __u32 exec_seen = 0;
 
 /*
@@ -1231,22 +1226,6 @@ int on_entry(struct pt_regs *ctx)
 	if (mode & CTRACE_STREAM_ENTRIES)
 		stream(CTRACE_EV_CALL, &k.file, &k.func, line, k.kind);
 	return 0;
-}
-
-/* -a --comm/--cgroup: is the current process one of those asked for? */
-static __always_inline bool wanted(void)
-{
-	__u64 comm[2] = {};
-
-	if (want_comm[0] || want_comm[1]) {
-		bpf_get_current_comm(comm, sizeof(comm));
-		if (comm[0] != want_comm[0] || comm[1] != want_comm[1])
-			return false;
-	}
-	if (want_cgroup &&
-	    bpf_get_current_ancestor_cgroup_id(want_cgroup_level) != want_cgroup)
-		return false;
-	return true;
 }
 
 /* A new --listfuncs key: its code's class, if not yet decided. */

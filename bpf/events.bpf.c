@@ -9,12 +9,17 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 #include "ctrace.h"
+#include "wanted.bpf.h"
 
-/* Per process: where its interpreter keeps str, int and bytes values. */
+/*
+ * Per interpreter binary, by the audit probe's link-time address (the
+ * USDT cookie): where it keeps str, int and bytes values.  -a attaches
+ * once per binary, so a process need not be known to be decoded.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__type(key, __u64);
 	__type(value, struct ctrace_objs);
 } objs_of SEC(".maps");
 /* --audit=EVENT,...: only the events named in audit_filter */
@@ -124,7 +129,7 @@ int BPF_USDT(on_gc_start, int gen)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct gc_start s = { .ts = bpf_ktime_get_ns(), .gen = gen };
 
-	if (stopped)
+	if (stopped || !wanted())
 		return 0;
 	if (s.gen >= CTRACE_GC_GENS)
 		s.gen = CTRACE_GC_GENS - 1;
@@ -173,7 +178,7 @@ int BPF_USDT(on_import_start, void *name)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct import_stack fresh = {}, *st;
 
-	if (stopped)
+	if (stopped || !wanted())
 		return 0;
 	st = bpf_map_lookup_elem(&importing, &tid);
 	if (!st) {
@@ -306,13 +311,13 @@ int BPF_USDT(on_audit, void *event, void *args)
 	struct ctrace_objs none = {};
 	const struct ctrace_objs *objs;
 	struct ctrace_audit_event *ev;
-	__u32 zero = 0, pid = id >> 32;
-	__u64 n, bias;
+	__u64 n, bias, cookie = bpf_usdt_cookie(ctx);
+	__u32 zero = 0;
 	bool ok;
 
-	if (stopped)
+	if (stopped || !wanted())
 		return 0;
-	objs = bpf_map_lookup_elem(&objs_of, &pid);
+	objs = bpf_map_lookup_elem(&objs_of, &cookie);
 	if (!objs) {
 		none.tuple_items = 24;
 		objs = &none;

@@ -163,6 +163,43 @@ else
 fi
 rm -f "$W/stop" "$W"/out.*
 
+echo "# -a --gc --comm: the other probes, once per binary too"
+"$W/fleetpy" "$W/fleet.py" odd "$W/stop.anchor2" > "$W/anchor2.out" & ANCHOR=$!
+PIDS="$PIDS $ANCHOR"
+wait_for ready "$W/anchor2.out"
+"$CTRACE" -a --gc --comm fleetpy > "$W/gc.out" 2> "$W/gc.err" &
+CT=$!
+if wait_ready "$W/gc.err" 60; then
+	: > "$W/gcmine"; : > "$W/gcother"
+	for i in $(seq 30); do
+		"$W/fleetpy" "$HERE/corpus/events.py" sleep > /dev/null & echo $! >> "$W/gcmine"
+	done
+	for i in $(seq 3); do
+		"$PYTHON" "$HERE/corpus/events.py" sleep > /dev/null & echo $! >> "$W/gcother"
+	done
+	for p in $(cat "$W/gcmine" "$W/gcother"); do wait $p 2>/dev/null; done
+	sleep 0.3
+	kill -INT $CT
+	wait $CT
+	: > "$W/gc.diff"
+	for p in $(cat "$W/gcmine"); do
+		got=$(awk -v h="pid $p:" 'index($0, h) == 1 { on = 1; next } /^pid [0-9]+: / { on = 0 }
+			on && $1 == "1" && NF == 5 { print $2, $3 }' "$W/gc.out")
+		[ "$got" = "7 70" ] || echo "pid $p: generation 1: '$got', not '7 70'" >> "$W/gc.diff"
+	done
+	for p in $(cat "$W/gcother"); do
+		grep -q "^pid $p: " "$W/gc.out" && echo "pid $p (python3.11) reported" >> "$W/gc.diff"
+	done
+	n=$(grep -c "^pid " "$W/gc.out")
+	[ "$n" = 31 ] || echo "$n headings, not 31 (30 and the anchor)" >> "$W/gc.diff"
+	check "-a --gc --comm fleetpy: 30 processes started during the trace, each 7 collections; no python3.11" "$W/gc.diff"
+else
+	not_ok "-a --gc: the Tracing line" "$W/gc.err"
+	kill $CT 2>/dev/null
+fi
+touch "$W/stop.anchor2"
+wait $ANCHOR 2>/dev/null
+
 echo "# --cgroup: the processes of one cgroup"
 CGROOT=
 for r in /sys/fs/cgroup /sys/fs/cgroup/unified; do

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,7 +160,7 @@ static int on_exec(void *ctx, void *data, size_t len)
 }
 
 int events_open(struct events *ev, const struct options *o, bool watch,
-		char *why, size_t why_len)
+		const struct proc_filter *pf, char *why, size_t why_len)
 {
 	struct events_bpf *s;
 	int err;
@@ -174,6 +175,11 @@ int events_open(struct events *ev, const struct options *o, bool watch,
 	}
 	ev->s = s;
 	s->rodata->audit_filtered = o->n_audit_events > 0;
+	if (pf) {
+		memcpy((void *)s->rodata->want_comm, pf->comm, sizeof(pf->comm));
+		s->rodata->want_cgroup = pf->cgroup_id;
+		s->rodata->want_cgroup_level = pf->cgroup_level;
+	}
 	err = events_bpf__load(s);
 	if (err) {
 		snprintf(why, why_len, "cannot load BPF programs: %s%s",
@@ -207,19 +213,49 @@ int events_open(struct events *ev, const struct options *o, bool watch,
 	return 0;
 }
 
-/* Each process's object layout goes in a map: -a mixes interpreters. */
-int events_add(struct events *ev, struct target *t, char *why, size_t why_len)
+/* A binary already attached for every process: nothing to do for @t. */
+static bool bin_known(struct events *ev, const struct target *t, bool *full)
+{
+	struct stat st;
+
+	*full = false;
+	if (stat(t->elf.path, &st))
+		return false;
+	for (int i = 0; i < ev->n_bins; i++)
+		if (ev->bins[i].dev == st.st_dev && ev->bins[i].ino == st.st_ino)
+			return true;
+	if (ev->n_bins == EVENTS_MAX_LINKS) {
+		*full = true;
+		return false;
+	}
+	ev->bins[ev->n_bins].dev = st.st_dev;
+	ev->bins[ev->n_bins++].ino = st.st_ino;
+	return false;
+}
+
+/* Each binary's object layout goes in a map: -a mixes interpreters. */
+int events_add(struct events *ev, struct target *t, bool any_pid, char *why,
+	       size_t why_len)
 {
 	struct want w[3];
 	struct events_bpf *s = ev->s;
+	struct ctrace_objs objs;
+	__u64 cookie;
+	bool full;
 
 	if (check_probes(wants(ev->o, w), &t->elf, why, why_len))
 		return -ENOTSUP;
-	struct ctrace_objs objs;
-	__u32 pid = t->pid;
-
+	if (any_pid && bin_known(ev, t, &full)) {
+		ev->n_targets++;
+		return 0;
+	}
+	if (any_pid && full) {
+		snprintf(why, why_len, "too many interpreter binaries");
+		return -E2BIG;
+	}
 	py_objects(&t->elf, &objs);
-	bpf_map_update_elem(bpf_map__fd(s->maps.objs_of), &pid, &objs, BPF_ANY);
+	cookie = t->elf.probe_pc[PROBE_AUDIT];
+	bpf_map_update_elem(bpf_map__fd(s->maps.objs_of), &cookie, &objs, BPF_ANY);
 	for (int i = 0; i < 3; i++) {
 		for (int j = 0; w[i].on && j < w[i].n; j++) {
 			int probe = w[i].probes[j];
@@ -231,7 +267,8 @@ int events_add(struct events *ev, struct target *t, char *why, size_t why_len)
 				snprintf(why, why_len, "too many processes");
 				return -E2BIG;
 			}
-			l = bpf_program__attach_usdt(program_for(s, probe), t->pid,
+			l = bpf_program__attach_usdt(program_for(s, probe),
+						     any_pid ? -1 : t->pid,
 						     t->elf.path, "python",
 						     probe_names[probe], &uo);
 			if (!l) {
@@ -301,8 +338,8 @@ int events_run(const struct options *o, struct target *t,
 	char why[1024];
 	int ret = 1;
 
-	if (events_open(&ev, o, false, why, sizeof(why)) ||
-	    events_add(&ev, t, why, sizeof(why))) {
+	if (events_open(&ev, o, false, NULL, why, sizeof(why)) ||
+	    events_add(&ev, t, false, why, sizeof(why))) {
 		pr_err("%s", why);
 		goto out;
 	}

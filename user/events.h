@@ -4,8 +4,10 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <linux/types.h>
 #include "cli.h"
+#include "fleet.h"
 #include "report_events.h"
 #include "target.h"
 
@@ -31,16 +33,26 @@ struct events {
 	int n_links, n_targets;
 	struct bpf_link *watch;
 	struct stream st;
+	/* -a: the binaries attached for every process, by (dev, inode) */
+	struct { dev_t dev; ino_t ino; } bins[EVENTS_MAX_LINKS];
+	int n_bins;
 	/* PIDs that exec'd since the caller last emptied this */
 	__u32 execs[EVENTS_MAX_EXECS];
 	int n_execs;
 };
 
-/* With @watch, every exec on the host lands in execs[]. */
+/*
+ * With @watch, every exec on the host lands in execs[]; @pf (or NULL)
+ * chooses the processes counted.
+ */
 int events_open(struct events *ev, const struct options *o, bool watch,
-		char *why, size_t why_len);
-/* Attach the modes' probes to @t. */
-int events_add(struct events *ev, struct target *t, char *why, size_t why_len);
+		const struct proc_filter *pf, char *why, size_t why_len);
+/*
+ * Attach the modes' probes to @t; with @any_pid, to its binary for every
+ * process that maps it, once per binary.
+ */
+int events_add(struct events *ev, struct target *t, bool any_pid, char *why,
+	       size_t why_len);
 void events_poll(struct events *ev, int ms);
 /* Stop counting and print what is still streaming. */
 void events_stop(struct events *ev);

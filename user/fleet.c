@@ -181,8 +181,16 @@ static bool runs_exe(const struct fleet *f, const struct target *t)
 	return false;
 }
 
+void fleet_filter(const struct fleet *f, struct proc_filter *pf)
+{
+	memset(pf, 0, sizeof(*pf));
+	memcpy(pf->comm, f->comm, sizeof(pf->comm));
+	pf->cgroup_id = f->cgroup_id;
+	pf->cgroup_level = f->cgroup_level;
+}
+
 /* The filters, as the kernel applies them, and --exe, which it cannot. */
-static bool wanted(const struct fleet *f, const struct target *t)
+bool fleet_wants(const struct fleet *f, const struct target *t)
 {
 	if (f->comm[0] && strcmp(t->comm, f->comm))
 		return false;
@@ -313,7 +321,7 @@ int fleet_add(struct fleet *f, const struct target *t)
 	struct fleet_skip *s;
 	struct stat st;
 
-	if (!wanted(f, t))
+	if (!fleet_wants(f, t))
 		return -ENOTSUP;
 	if (stat(t->elf.path, &st))
 		return -ENOTSUP;	/* gone while it was examined */

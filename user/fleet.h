@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include "cli.h"
@@ -18,8 +19,18 @@
  */
 struct fleet;
 
+/* Which processes count, as the kernel checks it (bpf/wanted.bpf.h). */
+struct proc_filter {
+	char comm[16];		/* all zero: any */
+	uint64_t cgroup_id;	/* 0: any */
+	int cgroup_level;
+};
+
 /* NULL with @why when a filter cannot be set up (a cgroup that is not there). */
 struct fleet *fleet_new(const struct options *o, char *why, size_t why_len);
+void fleet_filter(const struct fleet *f, struct proc_filter *pf);
+/* Is @t one of the processes asked for (--comm, --cgroup, --exe)? */
+bool fleet_wants(const struct fleet *f, const struct target *t);
 /*
  * Count @t's process: its binary is attached the first time one of its
  * processes is seen.  A binary that cannot be traced is remembered with

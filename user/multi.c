@@ -45,7 +45,8 @@ struct multi {
 	bool probes_mode;	/* --gc, --imports, --audit */
 	struct events ev;
 	bool have_ev;
-	struct fleet *fleet;	/* -a --listfuncs/--trackcalls: by binary */
+	struct fleet *fleet;	/* -a: the filters, and the binaries */
+	bool by_binary;		/* -a --listfuncs/--trackcalls: a fleet's objects */
 	struct session **s;
 	int n, cap;
 	/* executables already found not to be Python: (dev, inode) */
@@ -107,7 +108,7 @@ static int add_process(struct multi *m, pid_t pid, bool quiet)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	elf = m->fleet && quiet ? fleet_elf_of(m->fleet, &st) : NULL;
+	elf = m->by_binary && quiet ? fleet_elf_of(m->fleet, &st) : NULL;
 	if (elf)
 		err = target_from_pid_elf(pid, elf, &s->t, why, sizeof(why));
 	else
@@ -121,7 +122,12 @@ static int add_process(struct multi *m, pid_t pid, bool quiet)
 		}
 		goto fail;
 	}
-	if (m->fleet) {
+	if (m->fleet && !fleet_wants(m->fleet, &s->t)) {
+		target_close(&s->t);
+		free(s);
+		return 0;
+	}
+	if (m->by_binary) {
 		/* its binary's note, if any, comes once at the end */
 		s->bin = fleet_add(m->fleet, &s->t);
 		if (s->bin < 0) {
@@ -136,7 +142,7 @@ static int add_process(struct multi *m, pid_t pid, bool quiet)
 		return 0;
 	}
 	if (m->probes_mode) {
-		err = events_add(&m->ev, &s->t, why, sizeof(why));
+		err = events_add(&m->ev, &s->t, m->o->all, why, sizeof(why));
 	} else {
 		char flwhy[256];
 		struct options one = *m->o;
@@ -201,7 +207,7 @@ static void reap_gone(struct multi *m)
 		if (s->gone || !target_gone(&s->t))
 			continue;
 		s->gone = true;
-		if (!m->probes_mode && !m->fleet)
+		if (!m->probes_mode && !m->by_binary)
 			tracer_stop(&s->tr);
 	}
 }
@@ -307,26 +313,31 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 	m->o = o;
 	m->probes_mode = o->gc || o->imports || o->audit;
 	raise_fd_limit();
-	/* the events object also watches execs for -a, whatever the mode */
-	if (m->probes_mode || o->all) {
-		if (events_open(&m->ev, o, o->all, why, sizeof(why))) {
-			pr_err("%s", why);
-			goto out;
-		}
-		m->have_ev = true;
-	}
-	if (o->all && !m->probes_mode) {
+	if (o->all) {
 		m->fleet = fleet_new(o, why, sizeof(why));
 		if (!m->fleet) {
 			pr_err("%s", why);
 			goto out;
 		}
+		m->by_binary = !m->probes_mode;
+	}
+	/* the events object also watches execs for -a, whatever the mode */
+	if (m->probes_mode || o->all) {
+		struct proc_filter pf = {};
+
+		if (m->fleet)
+			fleet_filter(m->fleet, &pf);
+		if (events_open(&m->ev, o, o->all, &pf, why, sizeof(why))) {
+			pr_err("%s", why);
+			goto out;
+		}
+		m->have_ev = true;
 	}
 	if (o->all) {
-		if (m->fleet)
+		if (m->by_binary)
 			fleet_defer(m->fleet, true);
 		add_running(m);
-		if (m->fleet) {
+		if (m->by_binary) {
 			fleet_defer(m->fleet, false);
 			fleet_arm(m->fleet);
 		}
@@ -355,7 +366,7 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 	}
 	if (m->have_ev && m->probes_mode)
 		events_stop(&m->ev);
-	if (m->fleet)
+	if (m->by_binary)
 		report_fleet(m);
 	else
 		for (int i = 0; i < m->n; i++)
@@ -363,7 +374,7 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 	ret = 0;
 out:
 	for (int i = 0; i < m->n; i++) {
-		if (!m->probes_mode && !m->fleet)
+		if (!m->probes_mode && !m->by_binary)
 			tracer_destroy(&m->s[i]->tr);
 		target_close(&m->s[i]->t);
 		free(m->s[i]);
