@@ -17,10 +17,11 @@ PIDS=
 CG=
 cleanup() {
 	touch "$W/stop" 2>/dev/null
+	cleanup_roots 2>/dev/null
 	kill $PIDS 2>/dev/null
 	wait 2>/dev/null
 	[ -n "$CG" ] && rmdir "$CG" 2>/dev/null
-	rm -rf "$W"
+	rm -rf "$W" $RDIRS
 }
 trap cleanup EXIT
 need_root run-fleet.sh
@@ -33,6 +34,32 @@ for k in even odd; do
 	"$PYTHON" -m trace -l "$W/fleet.py" $k once > "$W/$k.ref" 2>&1
 done
 
+# the chrooted interpreters: a 3.9 and a 3.15 among the processes
+RTAG=ctrace-fleet-$$
+RDIRS=
+for r in "bullseye python3.9" "sid python3.15"; do
+	set -- $r
+	R=$ROOTS/$1
+	if [ ! -x "$R/usr/bin/$2" ]; then
+		not_ok "-a: no $1 root for the $2 processes (make roots builds it)"
+		continue
+	fi
+	mkdir -p "$R/tmp/$RTAG"
+	RDIRS="$RDIRS $R/tmp/$RTAG"
+	cp "$W/fleet.py" "$R/tmp/$RTAG/fleet.py"
+	for k in even odd; do
+		chroot "$R" "$2" -m trace -l "/tmp/$RTAG/fleet.py" $k once > "$W/$2.$k.ref" 2>&1
+	done
+done
+cleanup_roots() { for d in $RDIRS; do touch "$d/stop"; done; }
+
+# start_in ROOT PY KIND TAG: one process in a root, listed in TAG.PY
+start_in() {
+	chroot "$1" "$2" "/tmp/$RTAG/fleet.py" "$3" "/tmp/$RTAG/stop" > "$W/out.$4.$2.$RANDOM" &
+	PIDS="$PIDS $!"
+	echo "$! $3" >> "$W/$4.$2"
+}
+
 # start PY KIND TAG: one process, its pid appended to the list TAG
 start() {
 	"$1" "$W/fleet.py" "$2" "$W/stop" > "$W/out.$3.$RANDOM$RANDOM" &
@@ -43,7 +70,7 @@ start() {
 # wait_all TAG: until every process of TAG has printed ready
 wait_all() {
 	local n
-	n=$(wc -l < "$W/$1")
+	n=$(cat "$W/$1" "$W/$1".python* 2>/dev/null | wc -l)
 	for _ in $(seq 600); do
 		[ "$(cat "$W"/out.$1.* 2>/dev/null | grep -c ready)" -ge "$n" ] && return 0
 		sleep 0.1
@@ -51,9 +78,31 @@ wait_all() {
 	return 1
 }
 
-# expect TAG MARK: PID=[MARK]KIND.ref for each process of TAG
+# expect TAG MARK [PY]: PID=[MARK][PY.]KIND.ref for each process of TAG
 expect() {
-	awk -v w="$W" -v m="$2" '{ printf "%s=%s%s/%s.ref\n", $1, m, w, $2 }' "$W/$1"
+	awk -v w="$W" -v m="$2" -v py="${3:+$3.}" \
+		'{ printf "%s=%s%s/%s%s.ref\n", $1, m, w, py, $2 }' "$W/$1${3:+.$3}"
+}
+
+# in_roots TAG: start an even and an odd process in each root
+in_roots() {
+	local tag=$1 r
+	for r in "bullseye python3.9" "sid python3.15"; do
+		set -- $r
+		[ -x "$ROOTS/$1/usr/bin/$2" ] || continue
+		: >> "$W/$tag.$2"
+		start_in "$ROOTS/$1" "$2" even "$tag"
+		start_in "$ROOTS/$1" "$2" odd "$tag"
+	done
+}
+
+# check_roots OUT: each chrooted process's report against its trace
+check_roots() {
+	for py in python3.9 python3.15; do
+		[ -s "$W/before.$py" ] || continue
+		"$PYTHON" "$HERE/fleet_check.py" "$1" "/tmp/$RTAG/" \
+			$(expect before '~' $py) $(expect after '' $py)
+	done
 }
 
 sem_of() { "$PYTHON" "$HERE/semaphores.py" "$1" function__return; }
@@ -65,6 +114,7 @@ for i in $(seq $((N / 2))); do
 	[ $((i % 3)) = 0 ] && py=$W/fleetpy || py=$PYTHON
 	start "$py" $k before
 done
+in_roots before
 wait_all before || not_ok "the first $((N / 2)) processes did not start"
 # one that stays, for its semaphores after the end
 "$PYTHON" "$W/fleet.py" even "$W/stop.keep" > "$W/keep.out" & KEEP=$!
@@ -78,11 +128,15 @@ if wait_ready "$W/all.err" 60; then
 		[ $((i % 3)) = 0 ] && py=$W/fleetpy || py=$PYTHON
 		start "$py" $k after
 	done
+	in_roots after
 	wait_all after || not_ok "the last $((N / 2)) processes did not start"
 	during=$(sem_of $KEEP)
 	sleep 0.5
 	touch "$W/stop"
-	for p in $(awk '{ print $1 }' "$W/before" "$W/after"); do wait $p 2>/dev/null; done
+	cleanup_roots
+	for p in $(cat "$W/before" "$W/after" "$W"/before.python* "$W"/after.python* 2>/dev/null | awk '{ print $1 }'); do
+		wait $p 2>/dev/null
+	done
 	sleep 0.3
 	kill -INT $CT
 	wait $CT
@@ -90,8 +144,12 @@ if wait_ready "$W/all.err" 60; then
 	"$PYTHON" "$HERE/fleet_check.py" "$W/all.out" "$W/" \
 		$(expect before '~') $(expect after '') > "$W/all.diff"
 	check "-a -l: each of $N processes reported as its own trace (less what ran before the attach)" "$W/all.diff"
+	check_roots "$W/all.out" > "$W/roots.diff"
+	[ -s "$W/before.python3.9" ] && [ -s "$W/before.python3.15" ] ||
+		echo "no 3.9 or 3.15 processes ran" >> "$W/roots.diff"
+	check "-a -l: a 3.9 and a 3.15 in chroots, before and after the attach, each as its own trace" "$W/roots.diff"
 	n=$(grep -c "for every process that runs it" "$W/all.err")
-	[ "$n" -ge 2 ] && [ "$n" -le 4 ] &&
+	[ "$n" -ge 2 ] && [ "$n" -le 6 ] &&
 		ok "-a: one attachment per binary, not per process ($n for $((N + 1)) processes)" ||
 		not_ok "-a: $n attachments" "$W/all.err"
 	[ "$during" -gt 0 ] && [ "$after_end" = 0 ] &&
@@ -118,6 +176,27 @@ if wait_ready "$W/kill.err" 60; then
 else
 	not_ok "-a (to be killed): the Tracing line" "$W/kill.err"
 fi
+
+echo "# -p keeps an attachment of its own: others of the binary pay nothing"
+"$PYTHON" "$W/fleet.py" even "$W/stop.p" > "$W/pa.out" & PA=$!
+"$PYTHON" "$W/fleet.py" odd "$W/stop.p" > "$W/pb.out" & PB=$!
+PIDS="$PIDS $PA $PB"
+wait_for ready "$W/pa.out"; wait_for ready "$W/pb.out"
+"$CTRACE" -l -p $PA > /dev/null 2> "$W/p.err" &
+CT=$!
+if wait_ready "$W/p.err" 60; then
+	sa=$(sem_of $PA); sb=$(sem_of $PB)
+	kill -INT $CT
+	wait $CT
+	[ "$sa" -gt 0 ] && [ "$sb" = 0 ] &&
+		ok "-p A: A's semaphore $sa, B's (the same binary) 0" ||
+		not_ok "-p A: semaphores A=$sa B=$sb" "$W/p.err"
+else
+	not_ok "-p: the Tracing line" "$W/p.err"
+	kill $CT 2>/dev/null
+fi
+touch "$W/stop.p"
+wait $PA $PB 2>/dev/null
 
 echo "# --merge and --comm: one list for a service"
 : > "$W/svc"; : > "$W/other"

@@ -157,6 +157,16 @@ static int add_process(struct multi *m, pid_t pid, bool quiet)
 		if (!err)
 			err = tracer_attach(&s->tr, &s->plan, s->fl, &s->t, why,
 					    sizeof(why));
+		/*
+		 * Probes go in by PID number: if the process examined has
+		 * exited meanwhile, the number may name another one already.
+		 */
+		if (!err && target_gone(&s->t)) {
+			snprintf(why, sizeof(why),
+				 "process %d exited before the probes were attached; it was not traced",
+				 pid);
+			err = -ESRCH;
+		}
 	}
 	if (err) {
 		/* a Python we cannot trace is worth a note, even under -a */
