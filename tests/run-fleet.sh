@@ -209,7 +209,10 @@ wait_for ready "$W/anchor.out"
 CE=$!
 "$CTRACE" -a -l --merge --comm fleetpy > "$W/merged.out" 2> "$W/merged.err" &
 CM=$!
-if wait_ready "$W/each.err" 60 && wait_ready "$W/merged.err" 60; then
+"$CTRACE" -a -l --exe "$W/fleetpy" > "$W/exe.out" 2> "$W/exe.err" &
+CX=$!
+if wait_ready "$W/each.err" 60 && wait_ready "$W/merged.err" 60 &&
+	wait_ready "$W/exe.err" 60; then
 	for i in $(seq 10); do
 		[ $((i % 2)) = 0 ] && k=even || k=odd
 		start "$W/fleetpy" $k svc
@@ -221,8 +224,8 @@ if wait_ready "$W/each.err" 60 && wait_ready "$W/merged.err" 60; then
 	touch "$W/stop.anchor"
 	for p in $ANCHOR $(awk '{ print $1 }' "$W/svc" "$W/other"); do wait $p 2>/dev/null; done
 	sleep 0.3
-	kill -INT $CE $CM
-	wait $CE $CM
+	kill -INT $CE $CM $CX
+	wait $CE $CM $CX
 	"$PYTHON" "$HERE/fleet_check.py" "$W/each.out" "$W/" $(expect svc '') > "$W/each.diff"
 	for p in $(awk '{ print $1 }' "$W/other"); do
 		grep -q "^pid $p: " "$W/each.out" && echo "pid $p (python3.11) reported under --comm fleetpy" >> "$W/each.diff"
@@ -236,9 +239,14 @@ if wait_ready "$W/each.err" 60 && wait_ready "$W/merged.err" 60; then
 	grep -q 'funcname: even_only' "$W/merged" && grep -q 'funcname: odd_only' "$W/merged" ||
 		echo "the merged list lacks one kind" >> "$W/merge.diff"
 	check "--merge: one list, the union of the per-process lists" "$W/merge.diff"
+	grep '^pid ' "$W/each.out" | sort > "$W/each.heads"
+	grep '^pid ' "$W/exe.out" | sort > "$W/exe.heads"
+	diff "$W/exe.heads" "$W/each.heads" > "$W/exe.diff"
+	[ -s "$W/exe.heads" ] || echo "no process under --exe" >> "$W/exe.diff"
+	check "--exe PATH: the processes of that interpreter, as --comm chose them" "$W/exe.diff"
 else
-	not_ok "--merge/--comm: the Tracing lines" "$W/merged.err"
-	kill $CE $CM 2>/dev/null
+	not_ok "--merge/--comm/--exe: the Tracing lines" "$W/merged.err"
+	kill $CE $CM $CX 2>/dev/null
 fi
 rm -f "$W/stop" "$W"/out.*
 
