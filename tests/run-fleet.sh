@@ -54,15 +54,19 @@ done
 cleanup_roots() { for d in $RDIRS; do touch "$d/stop"; done; }
 
 # start_in ROOT PY KIND TAG: one process in a root, listed in TAG.PY
+SEQ=0
 start_in() {
-	chroot "$1" "$2" "/tmp/$RTAG/fleet.py" "$3" "/tmp/$RTAG/stop" > "$W/out.$4.$2.$RANDOM" &
+	SEQ=$((SEQ + 1))
+	chroot "$1" "$2" "/tmp/$RTAG/fleet.py" "$3" "/tmp/$RTAG/stop" > "$W/out.$4.$2.$SEQ" &
 	PIDS="$PIDS $!"
 	echo "$! $3" >> "$W/$4.$2"
 }
 
 # start PY KIND TAG: one process, its pid appended to the list TAG
+# each its own output file: "ready" lines are counted over them
 start() {
-	"$1" "$W/fleet.py" "$2" "$W/stop" > "$W/out.$3.$RANDOM$RANDOM" &
+	SEQ=$((SEQ + 1))
+	"$1" "$W/fleet.py" "$2" "$W/stop" > "$W/out.$3.$SEQ" &
 	PIDS="$PIDS $!"
 	echo "$! $2" >> "$W/$3"
 }
