@@ -32,6 +32,7 @@ cp "$HERE/corpus/fleet.py" "$W/fleet.py"
 cp "$PYTHON" "$W/fleetpy"
 for k in even odd; do
 	"$PYTHON" -m trace -l "$W/fleet.py" $k once > "$W/$k.ref" 2>&1
+	"$PYTHON" -m trace -T "$W/fleet.py" $k once > "$W/$k.T.ref" 2>&1
 done
 
 # the chrooted interpreters: a 3.9 and a 3.15 among the processes
@@ -215,8 +216,10 @@ CE=$!
 CM=$!
 "$CTRACE" -a -l --exe "$W/fleetpy" > "$W/exe.out" 2> "$W/exe.err" &
 CX=$!
+"$CTRACE" -a -T --comm fleetpy > "$W/calls.out" 2> "$W/calls.err" &
+CC=$!
 if wait_ready "$W/each.err" 60 && wait_ready "$W/merged.err" 60 &&
-	wait_ready "$W/exe.err" 60; then
+	wait_ready "$W/exe.err" 60 && wait_ready "$W/calls.err" 60; then
 	for i in $(seq 10); do
 		[ $((i % 2)) = 0 ] && k=even || k=odd
 		start "$W/fleetpy" $k svc
@@ -228,8 +231,8 @@ if wait_ready "$W/each.err" 60 && wait_ready "$W/merged.err" 60 &&
 	touch "$W/stop.anchor"
 	for p in $ANCHOR $(awk '{ print $1 }' "$W/svc" "$W/other"); do wait $p 2>/dev/null; done
 	sleep 0.3
-	kill -INT $CE $CM $CX
-	wait $CE $CM $CX
+	kill -INT $CE $CM $CX $CC
+	wait $CE $CM $CX $CC
 	"$PYTHON" "$HERE/fleet_check.py" "$W/each.out" "$W/" $(expect svc '') > "$W/each.diff"
 	for p in $(awk '{ print $1 }' "$W/other"); do
 		grep -q "^pid $p: " "$W/each.out" && echo "pid $p (python3.11) reported under --comm fleetpy" >> "$W/each.diff"
@@ -248,9 +251,21 @@ if wait_ready "$W/each.err" 60 && wait_ready "$W/merged.err" 60 &&
 	diff "$W/exe.heads" "$W/each.heads" > "$W/exe.diff"
 	[ -s "$W/exe.heads" ] || echo "no process under --exe" >> "$W/exe.diff"
 	check "--exe PATH: the processes of that interpreter, as --comm chose them" "$W/exe.diff"
+	: > "$W/calls.diff"
+	for k in even odd; do
+		"$PYTHON" "$HERE/compare.py" pairs "$W/$k.T.ref" "$W/" > "$W/$k.T.want"
+	done
+	while read -r p k; do
+		awk -v h="pid $p:" 'index($0, h) == 1 { on = 1; next } /^pid [0-9]+: / { on = 0 } on' \
+			"$W/calls.out" > "$W/calls.$p"
+		"$PYTHON" "$HERE/compare.py" pairs "$W/calls.$p" "$W/" > "$W/calls.$p.got"
+		diff "$W/calls.$p.got" "$W/$k.T.want" | sed "s/^/pid $p: /" >> "$W/calls.diff"
+	done < "$W/svc"
+	[ -s "$W/even.T.want" ] || echo "trace listed no pairs" >> "$W/calls.diff"
+	check "-a -T --comm fleetpy: each process's pairs, as its trace's" "$W/calls.diff"
 else
-	not_ok "--merge/--comm/--exe: the Tracing lines" "$W/merged.err"
-	kill $CE $CM $CX 2>/dev/null
+	not_ok "--merge/--comm/--exe/-T: the Tracing lines" "$W/merged.err"
+	kill $CE $CM $CX $CC 2>/dev/null
 fi
 rm -f "$W/stop" "$W"/out.*
 
