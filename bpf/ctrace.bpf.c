@@ -247,9 +247,11 @@ struct {
  * A hash of the string's whole contents.  A freed string's address is
  * reused by other strings, often of the same length (every "<module>"),
  * and file names compiled at run time carry no cached str hash, so only
- * the contents tell two strings at one address apart.
+ * the contents tell two strings at one address apart.  Global, not static:
+ * the verifier checks its 128-word loop once, not at each of the five
+ * places that call it (-T's attach: 0.7 s of verifying -> 0.08 s).
  */
-static __noinline __u64 str_fingerprint(__u64 ptr)
+__noinline __u64 str_fingerprint(__u64 ptr)
 {
 	struct ctrace_str *b;
 	__u32 zero = 0;
