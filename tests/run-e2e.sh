@@ -145,6 +145,41 @@ for want in Point.__init__ Built.made_method; do
 done
 check "--listfuncs: methods compiled from <string> (dataclass, exec) named by their class" "$W/ns.diff"
 
+echo "# analyses kept between runs: the same reports, a changed source analysed anew"
+mkdir -p "$W/cache" "$W/cprog"
+cp -r "$CORPUS/pkg" "$CORPUS/prog.py" "$W/cprog/"
+cached_run() {
+	XDG_CACHE_HOME=$W/cache "$CTRACE" -c -m -s -C "$W/cc.$1" -vv -- "$PYTHON" "$W/cprog/prog.py" \
+		> "$W/cc.$1.out" 2> "$W/cc.$1.err"
+}
+cached_run 1
+cached_run 2
+printf '\n# a comment that changes the file\n' >> "$W/cprog/pkg/util.py"
+cached_run 3
+"$PYTHON" -m trace -c -m -s -C "$W/cc.t" "$W/cprog/prog.py" > /dev/null 2>&1
+: > "$W/cc.diff"
+[ -n "$(ls "$W/cache/ctrace-bpf" 2>/dev/null)" ] || echo "nothing kept" >> "$W/cc.diff"
+grep -q "analysis of '$W/cprog/prog.py' from the cache" "$W/cc.2.err" ||
+	echo "the second run analysed prog.py again" >> "$W/cc.diff"
+grep -q "analysis of '$W/cprog/pkg/util.py' from the cache" "$W/cc.3.err" &&
+	echo "the changed util.py came from the cache" >> "$W/cc.diff"
+grep -q "analysis of '$W/cprog/pkg/shapes.py' from the cache" "$W/cc.3.err" ||
+	echo "the unchanged shapes.py was analysed again" >> "$W/cc.diff"
+for f in "$W"/cc.1/*.cover; do
+	b=$(basename "$f")
+	cmp -s "$f" "$W/cc.2/$b" || echo "run 2 differs in $b" >> "$W/cc.diff"
+done
+for f in "$W"/cc.t/*cprog*.cover "$W"/cc.t/pkg.*.cover; do
+	[ -f "$f" ] || continue
+	b=$(basename "$f")
+	diff "$W/cc.3/$b" "$f" >> "$W/cc.diff" 2>&1
+done
+check "a second run takes its analyses from the cache; a changed file is analysed anew, as trace reports it" "$W/cc.diff"
+chmod 777 "$W/cache/ctrace-bpf"
+cached_run 4
+grep -q "from the cache" "$W/cc.4.err" && echo "a world-writable cache was read" > "$W/cc.bad" || : > "$W/cc.bad"
+check "a cache directory others can write is not used" "$W/cc.bad"
+
 echo "# freed strings whose addresses are reused keep their own names"
 both_tools rl -l funcs "$W/reuse" "$CORPUS/reuse.py" "$W/reuse"
 n=$(grep -c '/gen.py, modulename: gen, funcname: f' "$W/rl.r")

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "analysis.h"
+#include "analysis_cache.h"
 #include "source_lines.h"
 #include "analysis_py.h"
 #include "log.h"
@@ -197,6 +198,19 @@ int analysis_run_pyc(const char *data, size_t len, const char *pyc,
 		if (err != -EAGAIN)
 			return err;
 	}
+	/* a source analysed in an earlier run, unchanged: no compiler run */
+	if (!analysis_cache_get(data, len, pyc, pyc_len, filename, level, &rec,
+				&rec_len)) {
+		err = analysis_parse(rec, rec_len, out);
+		free(rec);
+		if (!err) {
+			pr_debug("analysis of '%s' from the cache", filename);
+			return 0;
+		}
+		file_analysis_free(out);
+		memset(out, 0, sizeof(*out));
+		rec = NULL;
+	}
 	err = py_start(why, why_len);
 	if (err)
 		return err;
@@ -220,6 +234,9 @@ int analysis_run_pyc(const char *data, size_t len, const char *pyc,
 	if (err)
 		return err;
 	err = analysis_parse(rec, rec_len, out);
+	if (!err)
+		analysis_cache_put(data, len, pyc, pyc_len, filename, level, rec,
+				   rec_len);
 	free(rec);
 	if (err)
 		snprintf(why, why_len, "malformed analysis record");
