@@ -180,6 +180,33 @@ cached_run 4
 grep -q "from the cache" "$W/cc.4.err" && echo "a world-writable cache was read" > "$W/cc.bad" || : > "$W/cc.bad"
 check "a cache directory others can write is not used" "$W/cc.bad"
 
+echo "# sources analysed while the trace runs; one changed before the end is read again"
+mkdir -p "$W/early"
+printf 'import sys, time\nprint("ready", flush=True)\nsys.stdin.readline()\nimport early_mod\nearly_mod.f()\nprint("done", flush=True)\nsys.stdin.readline()\n' > "$W/early/main.py"
+printf 'def f():\n    x = 1\n    return x\n' > "$W/early/early_mod.py"
+hold early env CTRACE_NO_CACHE=1 "$PYTHON" "$W/early/main.py"
+CTRACE_NO_CACHE=1 "$CTRACE" -c -C "$W/early.c" -vv -p $BG > /dev/null 2> "$W/early.err" &
+CT=$!
+if wait_ready "$W/early.err"; then
+	echo go >&7
+	wait_for done "$W/early.out"
+	sleep 0.6	# the analyser's turn comes every 100 ms
+	# same size, same lines: only the text changes, as an edit would
+	sed -i 's/x = 1/y = 1/' "$W/early/early_mod.py"
+	touch -d '+1 second' "$W/early/early_mod.py"
+	kill -INT $CT
+	wait $CT
+	: > "$W/early.diff"
+	grep -c "analysed '$W/early/early_mod.py'" "$W/early.err" | grep -qx 2 ||
+		echo "early_mod.py was not analysed during the trace and again at the end" >> "$W/early.diff"
+	grep -q 'y = 1' "$W/early.c/early_mod.cover" ||
+		echo "the report shows the text from before the change" >> "$W/early.diff"
+	check "a source analysed during the trace and changed before its end is read again" "$W/early.diff"
+else
+	attach_failed "attach to the early target" "$W/early.err"
+fi
+stop_bg 7
+
 echo "# freed strings whose addresses are reused keep their own names"
 both_tools rl -l funcs "$W/reuse" "$CORPUS/reuse.py" "$W/reuse"
 n=$(grep -c '/gen.py, modulename: gen, funcname: f' "$W/rl.r")

@@ -473,3 +473,80 @@ uint32_t *raw_tables_tgids(const struct raw_tables *t, size_t *n)
 	*n = out;
 	return ids;
 }
+
+static size_t watch_slot(struct ctrace_sref r, size_t cap)
+{
+	return ((r.ptr ^ r.tag * 31) * 0x9e3779b97f4a7c15ULL >> 17) & (cap - 1);
+}
+
+/* Add @r to the set; false when it was there already. */
+static bool watch_add(struct str_watch *w, struct ctrace_sref r)
+{
+	size_t i;
+
+	if ((w->n + 1) * 2 > w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 1024;
+		struct ctrace_sref *g = calloc(cap, sizeof(*g));
+
+		if (!g)
+			return false;
+		for (size_t k = 0; k < w->cap; k++) {
+			if (!w->seen[k].ptr)
+				continue;
+			for (i = watch_slot(w->seen[k], cap); g[i].ptr; i = (i + 1) & (cap - 1))
+				;
+			g[i] = w->seen[k];
+		}
+		free(w->seen);
+		w->seen = g;
+		w->cap = cap;
+	}
+	for (i = watch_slot(r, w->cap); w->seen[i].ptr; i = (i + 1) & (w->cap - 1))
+		if (w->seen[i].ptr == r.ptr && w->seen[i].tag == r.tag)
+			return false;
+	w->seen[i] = r;
+	w->n++;
+	return true;
+}
+
+int collect_new_sources(struct ctrace_bpf *s, struct str_watch *w,
+			char ***names, size_t *n)
+{
+	int fd = bpf_map__fd(s->maps.strs);
+	struct ctrace_sref key, next, *prev = NULL;
+	struct ctrace_str v;
+	size_t cap = 0;
+
+	*names = NULL;
+	*n = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!key.ptr || !watch_add(w, key) ||
+		    bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		v.s[sizeof(v.s) - 1] = '\0';
+		if (!(v.s[0] == '/' && strlen(v.s) > 3 &&
+		      !strcmp(v.s + strlen(v.s) - 3, ".py")) &&
+		    strncmp(v.s, "<frozen ", 8))
+			continue;	/* a function's name, or no source */
+		if (*n == cap) {
+			char **g = realloc(*names, (cap ? cap * 2 : 64) * sizeof(*g));
+
+			if (!g)
+				break;
+			*names = g;
+			cap = cap ? cap * 2 : 64;
+		}
+		(*names)[*n] = strdup(v.s);
+		if ((*names)[*n])
+			(*n)++;
+	}
+	return 0;
+}
+
+void str_watch_free(struct str_watch *w)
+{
+	free(w->seen);
+	memset(w, 0, sizeof(*w));
+}

@@ -137,12 +137,50 @@ static void live_read(struct live_reader *lv, struct target *t, uint64_t now)
 }
 
 /* Wait for the end: a signal, the duration, or the target's exit. */
+/*
+ * Analyse the sources the trace has met so far, a little at a time, so
+ * that naming after the end has little left to do.
+ */
+static void analyse_early(struct tracer *tr, struct resolver *rs,
+			  struct str_watch *w, char ***queue, size_t *n_queue)
+{
+	char **fresh;
+	size_t n, done;
+
+	if (!collect_new_sources(tr->skel, w, &fresh, &n) && !n)
+		free(fresh);
+	else if (n) {
+		char **g = realloc(*queue, (*n_queue + n) * sizeof(*g));
+
+		if (g) {
+			memcpy(g + *n_queue, fresh, n * sizeof(*g));
+			*queue = g;
+			*n_queue += n;
+		} else {
+			for (size_t i = 0; i < n; i++)
+				free(fresh[i]);
+		}
+		free(fresh);
+	}
+	if (!*n_queue)
+		return;
+	/* 30 ms of every 100: the ring and the target's exit come first */
+	done = resolver_prefetch(rs, *queue, *n_queue, 30000000);
+	for (size_t i = 0; i < done; i++)
+		free((*queue)[i]);
+	memmove(*queue, *queue + done, (*n_queue - done) * sizeof(**queue));
+	*n_queue -= done;
+}
+
 static void run_until_done(const struct options *o, struct target *t,
 			   struct tracer *tr, struct ring_buffer *rb,
-			   struct live_reader *lv)
+			   struct live_reader *lv, struct resolver *rs)
 {
 	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
 	int pfd = target_pollfd(t);
+	struct str_watch w = {};
+	char **queue = NULL;
+	size_t n_queue = 0;
 
 	while (!stop_requested) {
 		if (deadline && mono_ns() >= deadline)
@@ -168,7 +206,12 @@ static void run_until_done(const struct options *o, struct target *t,
 			       t->pid);
 			break;
 		}
+		analyse_early(tr, rs, &w, &queue, &n_queue);
 	}
+	for (size_t i = 0; i < n_queue; i++)
+		free(queue[i]);
+	free(queue);
+	str_watch_free(&w);
 }
 
 /* The interpreter's sys.path, for .cover names as trace's --coverdir gives. */
@@ -378,7 +421,7 @@ static int trace_target(const struct options *o)
 		goto out_detach;
 	}
 	live_init(&lv, fl, &t);
-	run_until_done(o, &t, &tr, rb, &lv);
+	run_until_done(o, &t, &tr, rb, &lv, &rs);
 	if (!tr.skel->bss->stopped && !tracer_before_main(&tr) &&
 	    !target_gone(&t))
 		live_read(&lv, &t, UINT64_MAX);

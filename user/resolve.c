@@ -22,7 +22,32 @@ struct resolved_file {
 	int err;
 	char why[256];
 	struct file_analysis a;
+	/* analysed while the trace ran: checked for changes at first use */
+	bool early;
+	struct stat st;
 };
+
+/* The file as it is now, inside the target's root; zeroed if unreadable. */
+static void stat_source(const struct resolver *rs, const char *file,
+			struct stat *st)
+{
+	int fd = file[0] == '/' ? source_open(rs->root_fd, file, O_RDONLY) : -1;
+
+	memset(st, 0, sizeof(*st));
+	if (fd >= 0) {
+		if (fstat(fd, st))
+			memset(st, 0, sizeof(*st));
+		close(fd);
+	}
+}
+
+static bool changed(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev != b->st_dev || a->st_ino != b->st_ino ||
+	       a->st_size != b->st_size ||
+	       a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
+	       a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
 
 /* trace's parse_ignore_dir(): ~, then $prefix and $exec_prefix, normalized. */
 static char *norm_dir(const char *d, const char *stdlib)
@@ -219,7 +244,20 @@ const struct file_analysis *resolver_file_at(struct resolver *rs,
 			return NULL;
 		}
 		rs->n_files++;
+		if (rs->early)
+			stat_source(rs, file, &f->st);
+		f->early = rs->early;
 		analyse_file(rs, f, level);
+	} else if (f->early && !rs->early) {
+		struct stat now;
+
+		/* a file that changed during the trace is analysed again */
+		f->early = false;
+		stat_source(rs, file, &now);
+		if (changed(&f->st, &now))
+			analyse_file(rs, f, level > f->level ? level : f->level);
+		else if (f->level < level && !f->err)
+			analyse_file(rs, f, level);
 	} else if (f->level < level && !f->err) {
 		analyse_file(rs, f, level);
 	}
@@ -462,4 +500,34 @@ struct source_provider resolver_sources(struct resolver *rs)
 	struct source_provider p = { .get = provide, .ctx = rs };
 
 	return p;
+}
+
+int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
+		      uint64_t budget_ns)
+{
+	enum analysis_level level = rs->want_executable ? ANALYSIS_EXECUTABLE :
+							 ANALYSIS_CODES;
+	struct timespec t0, t1;
+	const char *why;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rs->early = true;
+	for (i = 0; i < n; i++) {
+		bool known = !files[i][0] || resolver_ignored(rs, files[i]);
+
+		for (size_t k = 0; k < rs->n_files && !known; k++)
+			known = !strcmp(rs->files[k].file, files[i]);
+		if (known)
+			continue;
+		resolver_file_at(rs, files[i], level, &why);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if ((uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +
+		    t1.tv_nsec - t0.tv_nsec >= budget_ns) {
+			i++;
+			break;
+		}
+	}
+	rs->early = false;
+	return i;
 }

@@ -3,6 +3,7 @@
 #define CTRACE_RESOLVE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "analysis.h"
 #include "collect.h"
 #include "pyversion.h"
@@ -25,6 +26,7 @@ struct resolver {
 	size_t n_files, cap_files;
 	size_t unresolved;	/* keys whose strings were never read */
 	bool want_executable;	/* --missing: trace's executable lines too */
+	bool early;		/* analysing while the trace runs */
 };
 
 void resolver_init(struct resolver *rs, const struct py_flavor *fl,
@@ -58,6 +60,14 @@ int resolve_funcs(struct resolver *rs, const struct raw_tables *raw,
 		  struct results *r);
 int resolve_calls(struct resolver *rs, const struct raw_tables *raw,
 		  struct results *r);
+/*
+ * While the trace runs: analyse @files not analysed yet, for up to
+ * @budget_ns, so that little is left to do after the end.  A file
+ * analysed so is checked for changes when the report first uses it.
+ * Returns how many of @files were dealt with (analysed, known, ignored).
+ */
+int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
+		      uint64_t budget_ns);
 /* A source provider for report_counts() backed by the resolver's cache. */
 struct source_provider resolver_sources(struct resolver *rs);
 
