@@ -181,66 +181,134 @@ int analysis_run(const char *data, size_t len, const char *filename,
 				why_len);
 }
 
-int analysis_run_pyc(const char *data, size_t len, const char *pyc,
-		     size_t pyc_len, const char *filename,
-		     enum analysis_level level, struct file_analysis *out,
-		     char *why, size_t why_len)
+/* What needs no compiler: plain lines, or an earlier run's record. */
+static int job_quick(struct analysis_job *j)
 {
 	char *rec = NULL;
 	size_t rec_len = 0;
-	int pfd[2], err;
-	pid_t pid;
+	int err;
 
-	why[0] = '\0';
-	memset(out, 0, sizeof(*out));
-	if (level == ANALYSIS_LINES) {
-		err = source_lines_plain(data, len, &out->src);
+	j->why[0] = '\0';
+	memset(j->out, 0, sizeof(*j->out));
+	if (j->level == ANALYSIS_LINES) {
+		err = source_lines_plain(j->data, j->len, &j->out->src);
 		if (err != -EAGAIN)
 			return err;
 	}
 	/* a source analysed in an earlier run, unchanged: no compiler run */
-	if (!analysis_cache_get(data, len, pyc, pyc_len, filename, level, &rec,
-				&rec_len)) {
-		err = analysis_parse(rec, rec_len, out);
+	if (!analysis_cache_get(j->data, j->len, j->pyc, j->pyc_len, j->filename,
+				j->level, &rec, &rec_len)) {
+		err = analysis_parse(rec, rec_len, j->out);
 		free(rec);
 		if (!err) {
-			pr_debug("analysis of '%s' from the cache", filename);
+			pr_debug("analysis of '%s' from the cache", j->filename);
 			return 0;
 		}
-		file_analysis_free(out);
-		memset(out, 0, sizeof(*out));
-		rec = NULL;
+		file_analysis_free(j->out);
+		memset(j->out, 0, sizeof(*j->out));
 	}
-	err = py_start(why, why_len);
-	if (err)
-		return err;
+	return -EAGAIN;
+}
+
+static int job_fork(struct analysis_job *j, pid_t *pid, int *fd)
+{
+	int pfd[2], err;
+
 	if (pipe2(pfd, O_CLOEXEC))
 		return -errno;
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
+	*pid = fork();
+	if (*pid < 0) {
 		err = -errno;
 		close(pfd[0]);
 		close(pfd[1]);
 		return err;
 	}
-	if (pid == 0) {
+	if (*pid == 0) {
 		close(pfd[0]);
-		child_analyse(pfd[1], data, len, pyc, pyc_len, filename, level);
+		child_analyse(pfd[1], j->data, j->len, j->pyc, j->pyc_len,
+			      j->filename, j->level);
 	}
 	close(pfd[1]);
-	err = collect_child(pid, pfd[0], &rec, &rec_len, why, why_len);
-	close(pfd[0]);
+	*fd = pfd[0];
+	return 0;
+}
+
+static int job_finish(struct analysis_job *j, pid_t pid, int fd)
+{
+	char *rec = NULL;
+	size_t rec_len = 0;
+	int err;
+
+	err = collect_child(pid, fd, &rec, &rec_len, j->why, j->why_len);
+	close(fd);
 	if (err)
 		return err;
-	err = analysis_parse(rec, rec_len, out);
+	err = analysis_parse(rec, rec_len, j->out);
 	if (!err)
-		analysis_cache_put(data, len, pyc, pyc_len, filename, level, rec,
-				   rec_len);
+		analysis_cache_put(j->data, j->len, j->pyc, j->pyc_len,
+				   j->filename, j->level, rec, rec_len);
 	free(rec);
 	if (err)
-		snprintf(why, why_len, "malformed analysis record");
+		snprintf(j->why, j->why_len, "malformed analysis record");
 	return err;
+}
+
+#define MAX_PARALLEL 16
+
+/*
+ * Up to @parallel children compile at once; their records are read in
+ * the order they were started (a child whose pipe is full just waits).
+ */
+void analysis_run_many(struct analysis_job *jobs, size_t n, int parallel)
+{
+	struct { pid_t pid; int fd; size_t job; } run[MAX_PARALLEL];
+	size_t next = 0;
+	int nrun = 0;
+
+	if (parallel < 1)
+		parallel = 1;
+	if (parallel > MAX_PARALLEL)
+		parallel = MAX_PARALLEL;
+	for (;;) {
+		while (next < n && nrun < parallel) {
+			struct analysis_job *j = &jobs[next];
+
+			j->err = job_quick(j);
+			if (j->err == -EAGAIN)
+				j->err = py_start(j->why, j->why_len);
+			else {
+				next++;
+				continue;
+			}
+			if (!j->err)
+				j->err = job_fork(j, &run[nrun].pid, &run[nrun].fd);
+			if (!j->err)
+				run[nrun++].job = next;
+			next++;
+		}
+		if (!nrun)
+			break;
+		jobs[run[0].job].err = job_finish(&jobs[run[0].job], run[0].pid,
+						  run[0].fd);
+		memmove(&run[0], &run[1], (nrun - 1) * sizeof(run[0]));
+		nrun--;
+	}
+}
+
+int analysis_run_pyc(const char *data, size_t len, const char *pyc,
+		     size_t pyc_len, const char *filename,
+		     enum analysis_level level, struct file_analysis *out,
+		     char *why, size_t why_len)
+{
+	struct analysis_job j = {
+		.data = data, .len = len, .pyc = pyc, .pyc_len = pyc_len,
+		.filename = filename, .level = level, .out = out,
+		.why = why, .why_len = why_len,
+	};
+
+	analysis_run_many(&j, 1, 1);
+	return j.err;
 }
 
 static int parse_longs(const char *s, const char *end, long **out, size_t *n)

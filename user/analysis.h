@@ -57,6 +57,19 @@ const struct code_info *analysis_find(const struct file_analysis *a,
 				      const char *name, long line,
 				      bool exact_first);
 void analysis_shutdown(void);
+/* One analysis of many, for analysis_run_many(). */
+struct analysis_job {
+	const char *data, *pyc, *filename;
+	size_t len, pyc_len;
+	enum analysis_level level;
+	struct file_analysis *out;
+	char *why;
+	size_t why_len;
+	int err;	/* set when done */
+};
+
+/* analysis_run_pyc() for each job, up to @parallel compilers at a time. */
+void analysis_run_many(struct analysis_job *jobs, size_t n, int parallel);
 /* Parse a serialized record; exposed for the unit tests. */
 int analysis_parse(const char *buf, size_t len, struct file_analysis *out);
 

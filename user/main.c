@@ -440,6 +440,8 @@ static int trace_target(const struct options *o)
 		pr_err("cannot read the BPF maps: %s", strerror(-err));
 		goto out_detach;
 	}
+	/* what the trace did not get to analyse: all cores at once */
+	resolver_analyse_raw(&rs, &raw, (int)sysconf(_SC_NPROCESSORS_ONLN));
 	if (plan.count)
 		err = resolve_counts(&rs, &raw, &r);
 	else if (plan.funcs)

@@ -178,40 +178,59 @@ static char *target_pyc(const struct resolver *rs, const char *file,
 	return data;
 }
 
+/* @f's source (and its .pyc, where needed) for an analysis to @level. */
+static int prepare_file(struct resolver *rs, struct resolved_file *f,
+			enum analysis_level level, struct analysis_job *j)
+{
+	char path[PATH_MAX];
+
+	file_analysis_free(&f->a);
+	f->level = level;
+	memset(j, 0, sizeof(*j));
+	if (f->file[0] == '<' && !frozen_source(rs, f->file, path, sizeof(path))) {
+		f->err = -ENOENT;
+		snprintf(f->why, sizeof(f->why), "not a file");
+		return f->err;
+	}
+	f->err = source_read(rs->root_fd, rs->cwd, f->file[0] == '<' ? path : f->file,
+			     (char **)&j->data, &j->len, f->why, sizeof(f->why));
+	if (f->err)
+		return f->err;
+	j->pyc = level >= ANALYSIS_EXECUTABLE && f->file[0] != '<' ?
+		 target_pyc(rs, f->file, j->len, &j->pyc_len) : NULL;
+	j->filename = f->file;
+	j->level = level;
+	j->out = &f->a;
+	j->why = f->why;
+	j->why_len = sizeof(f->why);
+	return 0;
+}
+
+static void finish_file(struct resolved_file *f, struct analysis_job *j)
+{
+	f->err = j->err;
+	free((char *)j->data);
+	free((char *)j->pyc);
+	if (!f->err && f->a.problem)
+		pr_err("note: '%s' does not compile (%s): no executable lines or method names for it",
+		       f->file, f->a.problem);
+}
+
 /* Read and analyse @f's file to @level, replacing a shallower analysis. */
 static void analyse_file(struct resolver *rs, struct resolved_file *f,
 			 enum analysis_level level)
 {
-	char path[PATH_MAX], *pyc;
-	size_t pyc_len = 0;
 	struct timespec t0, t1;
-	char *data = NULL;
-	size_t len = 0;
+	struct analysis_job j;
 
-	file_analysis_free(&f->a);
-	f->level = level;
-	if (f->file[0] == '<' && !frozen_source(rs, f->file, path, sizeof(path))) {
-		f->err = -ENOENT;
-		snprintf(f->why, sizeof(f->why), "not a file");
-		return;
-	}
-	f->err = source_read(rs->root_fd, rs->cwd, f->file[0] == '<' ? path : f->file,
-			     &data, &len, f->why, sizeof(f->why));
-	if (f->err)
+	if (prepare_file(rs, f, level, &j))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pyc = level >= ANALYSIS_EXECUTABLE && f->file[0] != '<' ?
-	      target_pyc(rs, f->file, len, &pyc_len) : NULL;
-	f->err = analysis_run_pyc(data, len, pyc, pyc_len, f->file, level,
-				  &f->a, f->why, sizeof(f->why));
-	free(pyc);
+	analysis_run_many(&j, 1, 1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	pr_debug("analysed '%s' (%zu bytes, level %d) in %.3f s", f->file, len,
+	pr_debug("analysed '%s' (%zu bytes, level %d) in %.3f s", f->file, j.len,
 		 level, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	free(data);
-	if (!f->err && f->a.problem)
-		pr_err("note: '%s' does not compile (%s): no executable lines or method names for it",
-		       f->file, f->a.problem);
+	finish_file(f, &j);
 }
 
 const struct file_analysis *resolver_file_at(struct resolver *rs,
@@ -530,4 +549,92 @@ int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
 	}
 	rs->early = false;
 	return i;
+}
+
+/* A new entry for @file, not analysed yet; NULL when out of memory. */
+static struct resolved_file *file_entry(struct resolver *rs, const char *file)
+{
+	struct resolved_file *f;
+
+	if (rs->n_files == rs->cap_files) {
+		size_t cap = rs->cap_files ? rs->cap_files * 2 : 32;
+		struct resolved_file *g = realloc(rs->files, cap * sizeof(*g));
+
+		if (!g)
+			return NULL;
+		rs->files = g;
+		rs->cap_files = cap;
+	}
+	f = &rs->files[rs->n_files];
+	memset(f, 0, sizeof(*f));
+	f->file = strdup(file);
+	if (!f->file)
+		return NULL;
+	rs->n_files++;
+	return f;
+}
+
+static bool known_file(const struct resolver *rs, const char *file)
+{
+	for (size_t k = 0; k < rs->n_files; k++)
+		if (!strcmp(rs->files[k].file, file))
+			return true;
+	return false;
+}
+
+void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
+			  int parallel)
+{
+	enum analysis_level level = rs->want_executable ? ANALYSIS_EXECUTABLE :
+							 ANALYSIS_CODES;
+	size_t n = raw->n_lines + raw->n_funcs + 2 * raw->n_calls, nj = 0, k;
+	struct analysis_job *jobs = calloc(n + 1, sizeof(*jobs));
+	size_t *idx = calloc(n + 1, sizeof(*idx));
+	struct ctrace_sref last = {};
+	struct timespec t0, t1;
+
+	if (!jobs || !idx)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct ctrace_sref r;
+		const char *file;
+		struct resolved_file *f;
+
+		if (i < raw->n_lines)
+			r = raw->lines[i].k.file;
+		else if (i < raw->n_lines + raw->n_funcs)
+			r = raw->funcs[i - raw->n_lines].k.file;
+		else if ((i - raw->n_lines - raw->n_funcs) % 2)
+			r = raw->calls[(i - raw->n_lines - raw->n_funcs) / 2].k.caller.file;
+		else
+			r = raw->calls[(i - raw->n_lines - raw->n_funcs) / 2].k.callee.file;
+		if (r.ptr == last.ptr && r.tag == last.tag)
+			continue;
+		last = r;
+		file = raw_str(raw, r);
+		if (!file || !*file || known_file(rs, file) || resolver_ignored(rs, file))
+			continue;
+		f = file_entry(rs, file);
+		if (!f)
+			break;
+		idx[nj++] = rs->n_files - 1;
+	}
+	/* no entry is added from here on, so pointers into rs->files hold */
+	k = 0;
+	for (size_t i = 0; i < nj; i++)
+		if (!prepare_file(rs, &rs->files[idx[i]], level, &jobs[k]))
+			idx[k++] = idx[i];
+	nj = k;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	analysis_run_many(jobs, nj, parallel);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_debug("analysed %zu files, %d at a time, in %.3f s", nj, parallel,
+		 (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	for (size_t i = 0; i < nj; i++) {
+		/* job pointers into rs->files stay valid: no entry was added since */
+		finish_file(&rs->files[idx[i]], &jobs[i]);
+	}
+out:
+	free(jobs);
+	free(idx);
 }

@@ -68,6 +68,12 @@ int resolve_calls(struct resolver *rs, const struct raw_tables *raw,
  */
 int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
 		      uint64_t budget_ns);
+/*
+ * At the end: analyse every source @raw names that is not analysed yet,
+ * @parallel compilers at a time.
+ */
+void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
+			  int parallel);
 /* A source provider for report_counts() backed by the resolver's cache. */
 struct source_provider resolver_sources(struct resolver *rs);
 
