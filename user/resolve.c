@@ -233,6 +233,29 @@ static void analyse_file(struct resolver *rs, struct resolved_file *f,
 	finish_file(f, &j);
 }
 
+/* A new entry for @file, not analysed yet; NULL when out of memory. */
+static struct resolved_file *file_entry(struct resolver *rs, const char *file)
+{
+	struct resolved_file *f;
+
+	if (rs->n_files == rs->cap_files) {
+		size_t cap = rs->cap_files ? rs->cap_files * 2 : 32;
+		struct resolved_file *g = realloc(rs->files, cap * sizeof(*g));
+
+		if (!g)
+			return NULL;
+		rs->files = g;
+		rs->cap_files = cap;
+	}
+	f = &rs->files[rs->n_files];
+	memset(f, 0, sizeof(*f));
+	f->file = strdup(file);
+	if (!f->file)
+		return NULL;
+	rs->n_files++;
+	return f;
+}
+
 const struct file_analysis *resolver_file_at(struct resolver *rs,
 					     const char *file,
 					     enum analysis_level level,
@@ -244,25 +267,11 @@ const struct file_analysis *resolver_file_at(struct resolver *rs,
 		if (!strcmp(rs->files[i].file, file))
 			f = &rs->files[i];
 	if (!f) {
-		if (rs->n_files == rs->cap_files) {
-			size_t cap = rs->cap_files ? rs->cap_files * 2 : 32;
-			struct resolved_file *g = realloc(rs->files, cap * sizeof(*g));
-
-			if (!g) {
-				*why = "out of memory";
-				return NULL;
-			}
-			rs->files = g;
-			rs->cap_files = cap;
-		}
-		f = &rs->files[rs->n_files];
-		memset(f, 0, sizeof(*f));
-		f->file = strdup(file);
-		if (!f->file) {
+		f = file_entry(rs, file);
+		if (!f) {
 			*why = "out of memory";
 			return NULL;
 		}
-		rs->n_files++;
 		if (rs->early)
 			stat_source(rs, file, &f->st);
 		f->early = rs->early;
@@ -549,29 +558,6 @@ int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
 	}
 	rs->early = false;
 	return i;
-}
-
-/* A new entry for @file, not analysed yet; NULL when out of memory. */
-static struct resolved_file *file_entry(struct resolver *rs, const char *file)
-{
-	struct resolved_file *f;
-
-	if (rs->n_files == rs->cap_files) {
-		size_t cap = rs->cap_files ? rs->cap_files * 2 : 32;
-		struct resolved_file *g = realloc(rs->files, cap * sizeof(*g));
-
-		if (!g)
-			return NULL;
-		rs->files = g;
-		rs->cap_files = cap;
-	}
-	f = &rs->files[rs->n_files];
-	memset(f, 0, sizeof(*f));
-	f->file = strdup(file);
-	if (!f->file)
-		return NULL;
-	rs->n_files++;
-	return f;
 }
 
 static bool known_file(const struct resolver *rs, const char *file)
