@@ -395,6 +395,9 @@ static struct resolver *resolver_for(struct fleet *f, struct fleet_bin *b,
 		b->have_rs = true;
 		b->root_dev = st.st_dev;
 		b->root_ino = st.st_ino;
+		/* every source of the binary's processes, one compiler a core */
+		resolver_analyse_raw(rs, &b->raw,
+				     (int)sysconf(_SC_NPROCESSORS_ONLN));
 	}
 	return rs;
 }

@@ -255,6 +255,7 @@ static void report_session(const struct multi *m, struct session *s)
 	resolver_init(&rs, s->fl, s->t.root_fd, s->t.cwd, m->o->ignore_mods,
 		      m->o->n_ignore_mods, m->o->ignore_dirs,
 		      m->o->n_ignore_dirs);
+	resolver_analyse_raw(&rs, &raw, (int)sysconf(_SC_NPROCESSORS_ONLN));
 	err = s->plan.calls ? resolve_calls(&rs, &raw, &r) :
 			      resolve_funcs(&rs, &raw, &r);
 	snprintf(who, sizeof(who), "PID %d: ", s->t.pid);
