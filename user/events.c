@@ -264,7 +264,7 @@ int events_add(struct events *ev, struct target *t, bool any_pid, char *why,
 			struct bpf_link *l;
 
 			if (ev->n_links == EVENTS_MAX_LINKS) {
-				snprintf(why, why_len, "too many processes");
+				snprintf(why, why_len, "too many probes attached (%d)", ev->n_links);
 				return -E2BIG;
 			}
 			l = bpf_program__attach_usdt(program_for(s, probe),

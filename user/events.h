@@ -11,7 +11,7 @@
 #include "report_events.h"
 #include "target.h"
 
-#define EVENTS_MAX_LINKS 256
+#define EVENTS_MAX_LINKS 512	/* 5 probes for each of 64 -p, or per binary for -a */
 #define EVENTS_MAX_EXECS 4096
 
 struct imports {
