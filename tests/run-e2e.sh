@@ -175,6 +175,14 @@ for f in "$W"/cc.t/*cprog*.cover "$W"/cc.t/pkg.*.cover; do
 	diff "$W/cc.3/$b" "$f" >> "$W/cc.diff" 2>&1
 done
 check "a second run takes its analyses from the cache; a changed file is analysed anew, as trace reports it" "$W/cc.diff"
+# bounded: past 4096 records the least recently used half goes
+for i in $(seq 4100); do printf x > "$W/cache/ctrace-bpf/$(printf %016x "$i").cta"; done
+touch -d 2020-01-01 "$W"/cache/ctrace-bpf/00000*.cta
+cached_run 5
+n=$(ls "$W/cache/ctrace-bpf" | wc -l)
+[ "$n" -le 2100 ] && grep -q "analysis of '$W/cprog/prog.py' from the cache" "$W/cc.5.err" &&
+	ok "the cache trimmed from $((4100 + $(ls "$W/cache/ctrace-bpf" | grep -vc '^00000'))) to $n records, the ones in use kept" ||
+	not_ok "the cache trimmed ($n records left)" "$W/cc.5.err"
 chmod 777 "$W/cache/ctrace-bpf"
 cached_run 4
 grep -q "from the cache" "$W/cc.4.err" && echo "a world-writable cache was read" > "$W/cc.bad" || : > "$W/cc.bad"

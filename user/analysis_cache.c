@@ -8,6 +8,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -51,6 +52,67 @@ static int trusted_dir(int at, const char *name, bool create)
 	return fd;
 }
 
+#define CACHE_KEEP 4096	/* records; past it the oldest half goes */
+
+struct aged {
+	struct timespec t;
+	char name[40];
+};
+
+static int cmp_aged(const void *a, const void *b)
+{
+	const struct aged *x = a, *y = b;
+
+	if (x->t.tv_sec != y->t.tv_sec)
+		return x->t.tv_sec < y->t.tv_sec ? -1 : 1;
+	return (x->t.tv_nsec > y->t.tv_nsec) - (x->t.tv_nsec < y->t.tv_nsec);
+}
+
+/*
+ * Keep the cache bounded: once it holds more than CACHE_KEEP records, the
+ * least recently used half is removed (a hit refreshes a record's mtime).
+ */
+static void trim(int fd)
+{
+	struct aged *a = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+	int dfd = dup(fd);
+
+	if (dfd < 0 || !(d = fdopendir(dfd))) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		size_t l = strlen(de->d_name);
+
+		if (l < 5 || l >= sizeof(a->name) || strcmp(de->d_name + l - 4, ".cta") ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+			continue;
+		if (n == cap) {
+			struct aged *g = realloc(a, (cap ? cap * 2 : 1024) * sizeof(*g));
+
+			if (!g)
+				break;
+			a = g;
+			cap = cap ? cap * 2 : 1024;
+		}
+		a[n].t = st.st_mtim;
+		snprintf(a[n++].name, sizeof(a->name), "%s", de->d_name);
+	}
+	closedir(d);
+	if (n > CACHE_KEEP) {
+		qsort(a, n, sizeof(*a), cmp_aged);
+		for (size_t i = 0; i < n - CACHE_KEEP / 2; i++)
+			unlinkat(fd, a[i].name, 0);
+		pr_debug("analysis cache: %zu old records removed", n - CACHE_KEEP / 2);
+	}
+	free(a);
+}
+
 static int cache_dir(void)
 {
 	static int fd = -2;
@@ -77,6 +139,8 @@ static int cache_dir(void)
 		return fd;
 	fd = trusted_dir(base, "ctrace-bpf", true);
 	close(base);
+	if (fd >= 0)
+		trim(fd);
 	return fd;
 }
 
@@ -135,6 +199,8 @@ int analysis_cache_get(const char *data, size_t len, const char *pyc,
 		return -ENOENT;
 	}
 	memmove(buf, buf + kl, got - kl);
+	/* used: the last to go when the cache is trimmed */
+	utimensat(dir, name, NULL, AT_SYMLINK_NOFOLLOW);
 	*rec = buf;
 	*rec_len = got - kl;
 	return 0;
