@@ -32,7 +32,6 @@ const volatile __u64 module_tag = 0;
 const volatile __u64 shim_file_tag = 0;
 /* The target's process id, and whether it has exec'd a new program. */
 const volatile __u32 target_tgid = 0;
-
 volatile __u32 exec_seen = 0;
 
 /*
@@ -805,8 +804,7 @@ static long scan_entry(__u32 e, void *data)
 	int j;
 
 	b = bpf_map_lookup_elem(&dict_scratch, &zero);
-	s = bpf_map_lookup_elem(&sub_dicts, &zero);
-	if (!b || !s || e >= c->n || !c->per)
+	if (!b || e >= c->n || !c->per)
 		return 1;
 	i = e % c->per;
 	if (!i) {
@@ -841,8 +839,11 @@ static long scan_entry(__u32 e, void *data)
 	}
 	if (j == VAL_TWIN)
 		c->twin = 1;
-	if (j == VAL_DICT && v && s->n < SUB_DICTS)
-		s->d[s->n++ & (SUB_DICTS - 1)] = v;
+	if (j == VAL_DICT && v) {
+		s = bpf_map_lookup_elem(&sub_dicts, &zero);
+		if (s && s->n < SUB_DICTS)
+			s->d[s->n++ & (SUB_DICTS - 1)] = v;
+	}
 	return 0;
 }
 
@@ -1014,7 +1015,7 @@ __noinline __u64 frame_class(__u64 frame, __u64 bias)
 	int argc = 0;
 
 	code = read_ptr(frame + layout.frame_code) & tag;
-	if (!code || !layout.frame_locals)
+	if (!code)
 		return CLASS_UNKNOWN;
 	bpf_probe_read_user(&argc, sizeof(argc),
 			    (void *)(code + layout.code_argcount));

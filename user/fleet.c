@@ -310,8 +310,7 @@ static int bin_attach(struct fleet *f, const struct target *t,
 const struct pyelf *fleet_elf_of(const struct fleet *f, const struct stat *st)
 {
 	for (int i = 0; i < f->n_bins; i++)
-		if (f->bins[i].dev == st->st_dev && f->bins[i].ino == st->st_ino &&
-		    f->bins[i].plan.probes[0] >= 0)
+		if (f->bins[i].dev == st->st_dev && f->bins[i].ino == st->st_ino)
 			return &f->bins[i].elf;
 	return NULL;
 }
@@ -321,8 +320,6 @@ int fleet_add(struct fleet *f, const struct target *t)
 	struct fleet_skip *s;
 	struct stat st;
 
-	if (!fleet_wants(f, t))
-		return -ENOTSUP;
 	if (stat(t->elf.path, &st))
 		return -ENOTSUP;	/* gone while it was examined */
 	s = skip_of(f, &st);

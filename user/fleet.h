@@ -32,7 +32,8 @@ void fleet_filter(const struct fleet *f, struct proc_filter *pf);
 /* Is @t one of the processes asked for (--comm, --cgroup, --exe)? */
 bool fleet_wants(const struct fleet *f, const struct target *t);
 /*
- * Count @t's process: its binary is attached the first time one of its
+ * Count @t's process, one fleet_wants() chose: its binary is attached the
+ * first time one of its
  * processes is seen.  A binary that cannot be traced is remembered with
  * its reason, and its processes are counted for one note at the end.
  * Returns its binary's index, or -ENOTSUP for a process not counted.

@@ -256,16 +256,28 @@ static struct resolved_file *file_entry(struct resolver *rs, const char *file)
 	return f;
 }
 
+static struct resolved_file *find_file(const struct resolver *rs,
+				      const char *file)
+{
+	for (size_t i = 0; i < rs->n_files; i++)
+		if (!strcmp(rs->files[i].file, file))
+			return &rs->files[i];
+	return NULL;
+}
+
+/* How deep names need a file analysed: the executable lines for --missing. */
+static enum analysis_level names_level(const struct resolver *rs)
+{
+	return rs->want_executable ? ANALYSIS_EXECUTABLE : ANALYSIS_CODES;
+}
+
 const struct file_analysis *resolver_file_at(struct resolver *rs,
 					     const char *file,
 					     enum analysis_level level,
 					     const char **why)
 {
-	struct resolved_file *f = NULL;
+	struct resolved_file *f = find_file(rs, file);
 
-	for (size_t i = 0; i < rs->n_files && !f; i++)
-		if (!strcmp(rs->files[i].file, file))
-			f = &rs->files[i];
 	if (!f) {
 		f = file_entry(rs, file);
 		if (!f) {
@@ -320,8 +332,7 @@ static const struct code_info *find_code(struct resolver *rs, const char *file,
 	const struct code_info *c;
 	const char *why;
 
-	a = resolver_file_at(rs, file, rs->want_executable ?
-			     ANALYSIS_EXECUTABLE : ANALYSIS_CODES, &why);
+	a = resolver_file_at(rs, file, names_level(rs), &why);
 	if (!a)
 		return NULL;
 	c = analysis_find(a, func, line, exact_first);
@@ -533,8 +544,7 @@ struct source_provider resolver_sources(struct resolver *rs)
 int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
 		      uint64_t budget_ns)
 {
-	enum analysis_level level = rs->want_executable ? ANALYSIS_EXECUTABLE :
-							 ANALYSIS_CODES;
+	enum analysis_level level = names_level(rs);
 	struct timespec t0, t1;
 	const char *why;
 	size_t i;
@@ -542,11 +552,8 @@ int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rs->early = true;
 	for (i = 0; i < n; i++) {
-		bool known = !files[i][0] || resolver_ignored(rs, files[i]);
-
-		for (size_t k = 0; k < rs->n_files && !known; k++)
-			known = !strcmp(rs->files[k].file, files[i]);
-		if (known)
+		if (!files[i][0] || find_file(rs, files[i]) ||
+		    resolver_ignored(rs, files[i]))
 			continue;
 		resolver_file_at(rs, files[i], level, &why);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -560,19 +567,11 @@ int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
 	return i;
 }
 
-static bool known_file(const struct resolver *rs, const char *file)
-{
-	for (size_t k = 0; k < rs->n_files; k++)
-		if (!strcmp(rs->files[k].file, file))
-			return true;
-	return false;
-}
 
 void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 			  int parallel)
 {
-	enum analysis_level level = rs->want_executable ? ANALYSIS_EXECUTABLE :
-							 ANALYSIS_CODES;
+	enum analysis_level level = names_level(rs);
 	size_t n = raw->n_lines + raw->n_funcs + 2 * raw->n_calls, nj = 0, k;
 	struct analysis_job *jobs = calloc(n + 1, sizeof(*jobs));
 	size_t *idx = calloc(n + 1, sizeof(*idx));
@@ -598,7 +597,7 @@ void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 			continue;
 		last = r;
 		file = raw_str(raw, r);
-		if (!file || !*file || known_file(rs, file) || resolver_ignored(rs, file))
+		if (!file || !*file || find_file(rs, file) || resolver_ignored(rs, file))
 			continue;
 		f = file_entry(rs, file);
 		if (!f)

@@ -239,7 +239,9 @@ static void target_init(struct target *t)
 
 static void snapshot(struct target *t, pid_t pid);
 
-int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
+/* @elf NULL: found in the process's maps, and its probes checked. */
+static int examine(pid_t pid, const struct pyelf *elf, struct target *t,
+		   char *why, size_t why_len)
 {
 	int err;
 
@@ -256,9 +258,14 @@ int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
 		return -ESRCH;
 	}
 	read_comm(pid, t->comm, sizeof(t->comm));
-	err = find_python_elf(pid, t, why, why_len);
-	if (err)
-		return err;
+	if (elf) {
+		t->elf = *elf;
+		snprintf(t->elf.path, sizeof(t->elf.path), "/proc/%d/exe", pid);
+	} else {
+		err = find_python_elf(pid, t, why, why_len);
+		if (err)
+			return err;
+	}
 	snapshot(t, pid);
 	if (target_gone(t)) {
 		snprintf(why, why_len, "process %d exited while it was being examined", pid);
@@ -267,24 +274,15 @@ int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
 	return 0;
 }
 
+int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
+{
+	return examine(pid, NULL, t, why, why_len);
+}
+
 int target_from_pid_elf(pid_t pid, const struct pyelf *elf, struct target *t,
 			char *why, size_t why_len)
 {
-	target_init(t);
-	t->pid = pid;
-	t->pidfd = syscall(SYS_pidfd_open, pid, 0);
-	if (t->pidfd < 0) {
-		snprintf(why, why_len, "no such process: %d", pid);
-		return -ESRCH;
-	}
-	t->elf = *elf;
-	snprintf(t->elf.path, sizeof(t->elf.path), "/proc/%d/exe", pid);
-	snapshot(t, pid);
-	if (target_gone(t)) {
-		snprintf(why, why_len, "process %d exited while it was being examined", pid);
-		return -ESRCH;
-	}
-	return 0;
+	return examine(pid, elf, t, why, why_len);
 }
 
 /* The Python ELF a process runs: its executable, or the libpython it needs. */
