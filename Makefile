@@ -28,7 +28,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c user/monitor/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
 MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -56,7 +56,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-.PRECIOUS: $(OUTPUT)/%.bpf.o
+.PRECIOUS: $(OUTPUT)/%.bpf.o $(OUTPUT)/%.skel.h
 
 # make bench's floor: an empty program on the same probes
 $(OUTPUT)/floor: scripts/floor.c $(OUTPUT)/floor.skel.h $(USER_OBJS)
@@ -68,8 +68,17 @@ $(OUTPUT)/analysis_py.h: user/analysis.py scripts/embed.sh | $(OUTPUT)
 	$(call msg,EMBED,$@)
 	$(Q)sh scripts/embed.sh analysis_py_src $< > $@
 
-$(OUTPUT)/obj/%.o: user/%.c $(OUTPUT)/ctrace.skel.h $(OUTPUT)/events.skel.h $(OUTPUT)/analysis_py.h | $(OUTPUT)/obj
+# ... and so is the monitoring backend's collector, run inside 3.14+ targets.
+$(OUTPUT)/collector_py.h: user/monitor/collector.py scripts/embed.sh | $(OUTPUT)
+	$(call msg,EMBED,$@)
+	$(Q)sh scripts/embed.sh collector_py_src $< > $@
+
+GENERATED := $(OUTPUT)/ctrace.skel.h $(OUTPUT)/events.skel.h $(OUTPUT)/gate.skel.h \
+	$(OUTPUT)/analysis_py.h $(OUTPUT)/collector_py.h
+
+$(OUTPUT)/obj/%.o: user/%.c $(GENERATED) | $(OUTPUT)/obj
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUTPUT)/ctrace-bpf: $(USER_OBJS) $(MAIN_OBJ)
@@ -84,7 +93,7 @@ $(OUTPUT)/tests/sdt_target: tests/sdt_target.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -Wall -Werror $< -o $@ -lpthread
 
--include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/obj/monitor/*.d $(OUTPUT)/tests/*.d)
 
 # Every build and test dependency, from Debian's archive.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
@@ -117,13 +126,13 @@ faults: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target
 
 # libFuzzer harnesses for every parser of untrusted bytes (not in make test:
 # they run for minutes).  FUZZ_SECONDS per harness.
-FUZZ_NAMES := pickle elf source analysis
+FUZZ_NAMES := pickle elf source analysis reply
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_NAMES))
 FUZZ_OBJS := $(patsubst user/%.c,$(OUTPUT)/fuzz/obj/%.o,$(USER_SRCS))
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-std=gnu11 -D_GNU_SOURCE -I$(OUTPUT) -Ibpf -Iuser $(PY_CFLAGS)
 
-$(OUTPUT)/fuzz/obj/%.o: user/%.c $(OUTPUT)/ctrace.skel.h $(OUTPUT)/events.skel.h $(OUTPUT)/analysis_py.h
+$(OUTPUT)/fuzz/obj/%.o: user/%.c $(GENERATED)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

@@ -39,7 +39,7 @@ same_as_trace() {
 
 	# the program's own output goes elsewhere: sharing our stdout, its
 	# writes would land between ours at any byte
-	"$CTRACE" $mode -- chroot "$root" sh -c 'exec "$0" "$@" > /dev/null' \
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} $mode -- chroot "$root" sh -c 'exec "$0" "$@" > /dev/null' \
 		"$py" "$IN/$prog" > "$tag.ours" 2> "$tag.err"
 	chroot "$root" "$py" -m trace $mode "$IN/$prog" > "$tag.ref"
 	$CMP $kind "$tag.ours" "$at" $main > "$tag.o"
@@ -102,19 +102,138 @@ if make_root trixie python3.13; then
 	refused_on "$ROOTS/trixie" python3.13
 fi
 
+# count_same ROOT PY NAME [PROG]: -c -m -s launched, covers and summary
+# rows identical to that interpreter's trace
+count_same() {
+	local root=$1 py=$2 name=$3 prog=${4:-prog.py} tag
+	tag=$(basename "$root").$py.${prog%.py}
+	rm -rf "$root/tmp/$tag" "$W/$tag"
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -c -m -s -C "$W/$tag" -- \
+		chroot "$root" sh -c 'exec "$0" "$@" > /dev/null' "$py" "$IN/$prog" \
+		> "$W/$tag.out" 2> "$W/$tag.err"
+	chroot "$root" "$py" -m trace -c -m -s -C "/tmp/$tag" "$IN/$prog" > "$W/$tag.ref"
+	$CMP summary "$W/$tag.out" "$IN" > "$W/$tag.s"
+	$CMP summary "$W/$tag.ref" "$IN" > "$W/$tag.t"
+	diff "$W/$tag.s" "$W/$tag.t" > "$W/$tag.diff"
+	[ -s "$W/$tag.t" ] || echo "no summary rows" >> "$W/$tag.diff"
+	check "$name: --summary rows identical" "$W/$tag.diff"
+	compare_covers "$name: cover files identical" "$W/$tag" "$root/tmp/$tag"
+}
+
+# monitoring ROOT PY: the monitoring backend (PEP 768 + sys.monitoring)
+monitoring() {
+	local R=$1 py=$2 v=${2#python}
+
+	count_same "$R" "$py" "$v monitoring --count" prog.py
+	# trace itself loses counts with threads on 3.14+ (one shared dict,
+	# no lock): arithmetic is the reference here
+	rm -rf "$W/st$v"
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -c -C "$W/st$v" -- chroot "$R" "$py" "$IN/stress.py" \
+		> /dev/null 2> "$W/st$v.err"
+	{ grep -q "^40029: def tick(): return 1$" "$W/st$v/stress.cover" &&
+	  grep -q "^40028:         total += tick()$" "$W/st$v/stress.cover"; } ||
+		cp "$W/st$v/stress.cover" "$W/$v.ticks.diff"
+	check "$v monitoring: 4 threads x 10007 calls counted exactly" "$W/$v.ticks.diff"
+	same_as_trace "$R" "$py" -l funcs "$v monitoring --listfuncs identical"
+	same_as_trace "$R" "$py" -T pairs "$v monitoring --trackcalls identical"
+	same_as_trace "$R" "$py" -l funcs "$v monitoring --listfuncs, trace's class names" names.py
+	same_as_trace "$R" "$py" -T pairs "$v monitoring --trackcalls, trace's class names" names.py
+	grep -q "Tracing PID .*by a sys.monitoring collector inside it" "$W/$(basename "$R").$py-T.pairs.err" ||
+		cp "$W/$(basename "$R").$py-T.pairs.err" "$W/$v.line.diff"
+	check "$v monitoring: the Tracing line names the backend" "$W/$v.line.diff"
+	monitoring_by_pid "$R" "$py" "$v"
+}
+
+# the collector's sys.monitoring tool id, from -v
+tool_of() { sed -n 's/.*collector: sys.monitoring tool \([0-5]\) .*/\1/p' "$1"; }
+
+# spin ROOT "PY..." TAG PROG: PROG held in ROOT until $W/TAG.go appears (it
+# waits in Python); $SPIN is its pid
+spin() {
+	rm -f "$1/tmp/$3.go"
+	chroot "$1" $2 "$IN/$4" "/tmp/$3.go" > "$W/$3.out" 2>&1 &
+	SPIN=$!
+	wait_for ready "$W/$3.out"
+}
+
+monitoring_by_pid() {
+	local R=$1 py=$2 v=$3 t1 t2 t3 t0 ms tag=m$3
+
+	# by PID, in a chroot, the whole program seen as trace sees full.py
+	spin "$R" "$py" $tag spinrun.py
+	"$CTRACE" --backend=monitoring -v -T -p $SPIN > "$W/$tag.T" 2> "$W/$tag.err" &
+	CT=$!
+	if wait_ready "$W/$tag.err"; then
+		touch "$R/tmp/$tag.go"
+		wait_for done "$W/$tag.out" 60
+		kill -INT $CT
+		wait $CT
+		$CMP pairs "$W/$tag.T" "$IN" | grep -v spinrun > "$W/$tag.p"
+		chroot "$R" "$py" -m trace -T "$IN/full.py" > "$W/$tag.full"
+		$CMP pairs "$W/$tag.full" "$IN" | grep -v full.py > "$W/$tag.ref"
+		diff "$W/$tag.p" "$W/$tag.ref" > "$W/$tag.diff"
+		check "$v monitoring by PID in a chroot: --trackcalls identical" "$W/$tag.diff"
+	else
+		attach_failed "$v monitoring: attach by PID" "$W/$tag.err"
+	fi
+	t1=$(tool_of "$W/$tag.err")
+	# detached, the tool is free again: a second collector gets the same id
+	"$CTRACE" --backend=monitoring -v -l -d 0.3 -p $SPIN > /dev/null 2> "$W/$tag.2.err"
+	t2=$(tool_of "$W/$tag.2.err")
+	[ -n "$t1" ] && [ "$t1" = "$t2" ] || echo "tool ids '$t1' then '$t2'" > "$W/$tag.tool.diff"
+	check "$v monitoring: the tool id is freed at detach" "$W/$tag.tool.diff"
+	# the tracer SIGKILLed: the collector sees its FIFO end and leaves
+	"$CTRACE" --backend=monitoring -v -l -p $SPIN > /dev/null 2> "$W/$tag.3.err" &
+	CT=$!
+	if wait_ready "$W/$tag.3.err"; then
+		kill -9 $CT
+		wait $CT 2>/dev/null
+		sleep 1
+		"$CTRACE" --backend=monitoring -v -l -d 0.3 -p $SPIN > /dev/null 2> "$W/$tag.4.err"
+		t3=$(tool_of "$W/$tag.4.err")
+		[ -n "$t3" ] && [ "$t3" = "$t1" ] || echo "after SIGKILL: tool id '$t3', not '$t1'" > "$W/$tag.kill.diff"
+		ls "$R/tmp" | grep '^ctrace-bpf\.' >> "$W/$tag.kill.diff"
+		check "$v monitoring: tracer SIGKILLed, the collector removes itself and its files within 1 s" "$W/$tag.kill.diff"
+	else
+		attach_failed "$v monitoring: attach for the SIGKILL test" "$W/$tag.3.err"
+	fi
+	rm -f "$R/tmp/$tag.go"
+	wait $SPIN
+
+	# the main thread blocked in join(): a worker that runs Python takes it
+	spin "$R" "$py" j$v joined.py
+	t0=$(date +%s%N)
+	"$CTRACE" --backend=monitoring -c -d 0.5 -C "$W/j$v" -p $SPIN > /dev/null 2> "$W/j$v.err"
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	{ [ $ms -lt 3000 ] && grep -Eq "^ *[0-9]+: +n \+= 1" "$W/j$v/joined.cover"; } ||
+		{ echo "took $ms ms"; cat "$W/j$v.err"; } > "$W/j$v.diff"
+	check "$v monitoring: main thread blocked in join(), attached through a worker" "$W/j$v.diff"
+	touch "$R/tmp/j$v.go"
+	wait $SPIN
+
+	# remote debugging switched off: refused, naming the switch
+	spin "$R" "env PYTHON_DISABLE_REMOTE_DEBUG=1 $py" d$v spinrun.py
+	"$CTRACE" --backend=monitoring -l -p $SPIN > /dev/null 2> "$W/d$v.err"
+	rc=$?
+	[ $rc = 1 ] && grep -q "remote debugging disabled (PYTHON_DISABLE_REMOTE_DEBUG" "$W/d$v.err" &&
+		ok "$v monitoring: PYTHON_DISABLE_REMOTE_DEBUG refused by name" ||
+		not_ok "$v monitoring: PYTHON_DISABLE_REMOTE_DEBUG refused by name" "$W/d$v.err"
+	kill $SPIN 2>/dev/null
+	wait $SPIN 2>/dev/null
+}
+
 echo "# CPython 3.14 and 3.15 (Debian unstable) in a chroot"
 if make_root sid python3.14,python3.15,python3-pyflakes,python3-yaml; then
 	R=$ROOTS/sid
-	refused_on "$R" python3.14
 	same_as_trace "$R" python3.15 -l funcs "3.15: --listfuncs identical (function__return alone)"
 	same_as_trace "$R" python3.15 -T pairs "3.15: --trackcalls identical (frames from _Py_DebugOffsets)"
-	for mode in -c -t; do
-		"$CTRACE" $mode -- chroot "$R" python3.15 -c pass > /dev/null 2> "$W/15.err"
-		rc=$?
-		[ $rc = 1 ] && grep -q 'needs the python:line probe, which CPython 3.15' "$W/15.err" &&
-			ok "3.15: $mode refused for want of the line probe" ||
-			not_ok "3.15: $mode refused for want of the line probe" "$W/15.err"
-	done
+	"$CTRACE" --backend=usdt -c -- chroot "$R" python3.15 -c pass > /dev/null 2> "$W/15.err"
+	rc=$?
+	[ $rc = 1 ] && grep -q 'needs the python:line probe, which CPython 3.15' "$W/15.err" &&
+		ok "3.15: --backend=usdt --count refused for want of the line probe" ||
+		not_ok "3.15: --backend=usdt --count refused for want of the line probe" "$W/15.err"
+	monitoring "$R" python3.14
+	BACKEND=monitoring monitoring "$R" python3.15
 fi
 
 finish

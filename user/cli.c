@@ -61,6 +61,11 @@ static const char usage_text[] =
 "      --startup        with a COMMAND: trace the interpreter's start-up too\n"
 "                       (site, encodings, .pth files)\n"
 "  -d, --duration SECS  stop after SECS seconds\n"
+"      --backend=KIND   how lines and calls are counted: usdt (BPF on the\n"
+"                       interpreter's probes), monitoring (a collector in\n"
+"                       a 3.14+ target, through its remote debugger\n"
+"                       interface, with sys.monitoring), or auto (default:\n"
+"                       usdt where the mode's probes exist, else monitoring)\n"
 "\n"
 "Many processes (with -a):\n"
 "      --merge          one report for all the processes traced, not one\n"
@@ -113,6 +118,7 @@ enum {
 	OPT_COMM,
 	OPT_EXE,
 	OPT_CGROUP,
+	OPT_BACKEND,
 };
 
 static const struct option long_opts[] = {
@@ -138,6 +144,7 @@ static const struct option long_opts[] = {
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "exe", required_argument, NULL, OPT_EXE },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "startup", no_argument, NULL, OPT_STARTUP },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -246,6 +253,10 @@ static int check_modes(const struct options *o)
 		return usage_error("%s--merge, --comm, --exe and --cgroup choose among the processes of -a/--all", "");
 	if (o->merge && (o->gc || o->imports || o->audit))
 		return usage_error("%s--merge joins --listfuncs and --trackcalls reports, not --gc, --imports or --audit", "");
+	if (o->backend == BACKEND_MONITORING && (o->gc || o->imports || o->audit))
+		return usage_error("%s--gc, --imports and --audit count on the interpreter's own probes: --backend=monitoring is for trace's modes", "");
+	if (o->backend == BACKEND_MONITORING && (o->all || o->n_pids > 1))
+		return usage_error("%s--backend=monitoring takes one process (-p PID or a COMMAND): it puts a collector into the target", "");
 	return -1;
 }
 
@@ -323,6 +334,16 @@ int cli_parse(int argc, char **argv, struct options *o)
 			if (!*optarg)
 				return usage_error("invalid --exe '%s': expected a path or a word", optarg);
 			o->exe = optarg;
+			break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "auto"))
+				o->backend = BACKEND_AUTO;
+			else if (!strcmp(optarg, "usdt"))
+				o->backend = BACKEND_USDT;
+			else if (!strcmp(optarg, "monitoring"))
+				o->backend = BACKEND_MONITORING;
+			else
+				return usage_error("invalid --backend '%s': expected usdt, monitoring or auto", optarg);
 			break;
 		case OPT_CGROUP:
 			if (!*optarg)

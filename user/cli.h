@@ -8,6 +8,8 @@
 #define CTRACE_MAX_PIDS 64
 #define CTRACE_MAX_PIDS_STR "64"
 
+enum backend { BACKEND_AUTO, BACKEND_USDT, BACKEND_MONITORING };
+
 struct options {
 	/* modes, as in python -m trace */
 	bool count, trace, listfuncs, trackcalls, report;
@@ -37,6 +39,7 @@ struct options {
 	char **command;
 	double duration;
 	bool startup;		/* launch mode: count start-up too */
+	enum backend backend;
 	int verbose;
 };
 

@@ -38,6 +38,8 @@ struct raw_tables {
 	struct class_name *class_names;	/* sorted by func, file, line */
 	size_t n_class_names;
 	uint64_t stats[CTRACE_STAT_NR];
+	/* funcs' line is the code's first line, not where it returned */
+	bool funcs_at_first_line;
 	bool borrowed;	/* strs and class names belong to another table */
 };
 

@@ -351,7 +351,7 @@ int events_run(const struct options *o, struct target *t,
 	ev.st.t0 = mono_ns();
 	if (o->audit)
 		audit_header(stdout);
-	target_print_ready(t, false);
+	target_print_ready(t, false, NULL);
 	if (t->launched && target_release(t, why, sizeof(why))) {
 		pr_err("%s", why);
 		goto out;

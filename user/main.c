@@ -21,9 +21,11 @@
 #include "collect.h"
 #include "ctrace.skel.h"
 #include "log.h"
+#include "monitor/run.h"
 #include "multi.h"
 #include "pickle.h"
 #include "report.h"
+#include "report_out.h"
 #include "report_trace.h"
 #include "resolve.h"
 #include "livepath.h"
@@ -214,66 +216,6 @@ static void run_until_done(const struct options *o, struct target *t,
 	str_watch_free(&w);
 }
 
-/* The interpreter's sys.path, for .cover names as trace's --coverdir gives. */
-static void sys_path_of(const struct target *t, const struct py_flavor *fl,
-			struct syspath *sp)
-{
-	struct syspath_input in = {
-		.fl = fl, .root_fd = t->root_fd, .cwd = t->cwd,
-		.argv = t->argv, .argc = t->argc,
-		.env = t->env, .envc = t->envc,
-	};
-
-	memset(sp, 0, sizeof(*sp));
-	if (fl && syspath_derive(&in, sp))
-		pr_err("warning: out of memory deriving sys.path: .cover names may be longer than trace's");
-	/*
-	 * What the program added at run time, from its memory; '' (for -c)
-	 * means the cwd, as derived.  A read made early holds less, hence the
-	 * union.
-	 */
-	for (size_t i = 0; i < t->live_path.n; i++) {
-		const char *d = t->live_path.dirs[i];
-
-		if (syspath_add(sp, d[0] ? d : t->cwd))
-			break;
-	}
-}
-
-static int write_reports(const struct options *o, struct results *r,
-			 struct resolver *rs, const struct target *t,
-			 const struct py_flavor *fl)
-{
-	struct source_provider src = resolver_sources(rs);
-	struct count_report_opts co = {
-		.missing = o->missing,
-		.summary = o->summary,
-		.coverdir = o->coverdir,
-	};
-	struct syspath sp = {};
-	char why[512];
-	int err = 0;
-
-	if (o->file) {
-		err = pickle_write(o->file, r, why, sizeof(why));
-		if (err)
-			pr_err("cannot save counts to '%s': %s", o->file, why);
-	}
-	if (o->no_report)
-		return err ? 1 : 0;
-	report_funcs(r, stdout);
-	report_calls(r, stdout);
-	if (t)
-		sys_path_of(t, fl, &sp);
-	co.sys_path = (const char *const *)sp.dirs;
-	co.n_sys_path = sp.n;
-	if (r->n_counts && report_counts(r, &src, &co, stdout) < 0)
-		err = -1;
-	syspath_free(&sp);
-	fflush(stdout);
-	return err ? 1 : 0;
-}
-
 /* -r: python -m trace --report, from a counts file. */
 static int report_only(const struct options *o)
 {
@@ -361,6 +303,10 @@ static int trace_target(const struct options *o)
 		err = target_from_pid(o->pid, &t, why, sizeof(why));
 	else
 		err = target_prepare_launch(o->command, &t, why, sizeof(why));
+	/* a Python without probes: the monitoring backend may still serve */
+	if (err == -ENODATA && !o->gc && !o->imports && !o->audit &&
+	    o->backend != BACKEND_USDT && monitor_possible(&t.elf))
+		err = 0;
 	if (err) {
 		pr_err("%s", why);
 		target_close(&t);
@@ -372,7 +318,22 @@ static int trace_target(const struct options *o)
 	}
 	/* a missing probe is the clearer refusal, so it is reported first */
 	fl = py_flavor_for(&t.elf, flwhy, sizeof(flwhy));
-	if (plan_make(o, fl, &t, &plan, why, sizeof(why))) {
+	err = o->backend == BACKEND_MONITORING ? -ENOTSUP :
+	      plan_make(o, fl, &t, &plan, why, sizeof(why));
+	if (err && o->backend != BACKEND_USDT && monitor_possible(&t.elf)) {
+		if (!fl) {
+			pr_err("%s", flwhy);
+			goto out_abort;
+		}
+		ret = monitor_run(o, &t, fl, &stop_requested);
+		goto out_abort;
+	}
+	if (o->backend == BACKEND_MONITORING) {
+		pr_err("--backend=monitoring needs CPython 3.14 or later (PEP 768); process %d runs CPython %d.%d",
+		       t.pid, t.elf.major, t.elf.minor);
+		goto out_abort;
+	}
+	if (err) {
 		pr_err("%s", why);
 		goto out_abort;
 	}
@@ -415,7 +376,7 @@ static int trace_target(const struct options *o)
 			goto out_detach;
 		}
 	}
-	target_print_ready(&t, plan.from_main);
+	target_print_ready(&t, plan.from_main, NULL);
 	if (t.launched && target_release(&t, why, sizeof(why))) {
 		pr_err("%s", why);
 		goto out_detach;
@@ -455,19 +416,7 @@ static int trace_target(const struct options *o)
 	pr_info("read %zu keys and named them in %.2f s",
 		raw.n_lines + raw.n_funcs + raw.n_calls, (mono_ns() - t0) / 1e9);
 	report_stats(&raw, &rs, ts.unnamed, &plan);
-	if (o->file) {
-		struct results old;
-		char pwhy[512];
-
-		/* trace merges the existing file before writing it back */
-		results_init(&old);
-		err = pickle_read(o->file, &old, pwhy, sizeof(pwhy));
-		if (!err)
-			results_merge(&r, &old);
-		else if (err != -ENOENT)
-			pr_err("note: skipping counts file '%s': %s", o->file, pwhy);
-		results_free(&old);
-	}
+	merge_counts_file(o, &r);
 	t0 = mono_ns();
 	ret = write_reports(o, &r, &rs, &t, fl);
 	pr_info("reports written in %.2f s", (mono_ns() - t0) / 1e9);

@@ -157,7 +157,7 @@ void pyelf_version_from_name(const char *path, struct pyelf *e)
 
 int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len)
 {
-	uint64_t py_version_addr = 0, base_addr = 0;
+	uint64_t py_version_addr = 0, base_addr = 0, section_runtime = 0;
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 	GElf_Shdr sh;
@@ -190,6 +190,9 @@ int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len)
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (name && !strcmp(name, ".stapsdt.base"))
 			base_addr = sh.sh_addr;
+		/* 3.13+ puts _PyRuntime in its own section, symbols or not */
+		if (name && !strcmp(name, ".PyRuntime"))
+			section_runtime = sh.sh_addr;
 		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
 			read_symbols(elf, scn, &sh, e, &py_version_addr);
 	}
@@ -218,11 +221,13 @@ int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len)
 			e->has_micro = true;
 		}
 	}
+	if (!e->runtime_sym)
+		e->runtime_sym = section_runtime;
 	if (e->runtime_sym) {
 		bool ok = true;
 
 		/* debuggers find the layout here without headers: so do we */
-		for (int i = 0; ok && i < 80; i++)
+		for (int i = 0; ok && i < PYELF_DEBUG_WORDS; i++)
 			e->debug_offsets[i] = read_u64_at(elf, e->runtime_sym + 8 * i, &ok);
 		e->has_debug_offsets = ok && !memcmp(e->debug_offsets, "xdebugpy", 8);
 	}

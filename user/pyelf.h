@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define PYELF_DEBUG_WORDS 128
+
 enum py_probe {
 	PROBE_LINE,
 	PROBE_ENTRY,
@@ -37,7 +39,7 @@ struct pyelf {
 	bool has_micro;		/* false when only the file name told */
 	bool is_python;		/* has Py_* symbols or python probes */
 	/* 3.13+: _Py_DebugOffsets, the start of _PyRuntime's initial data */
-	uint64_t debug_offsets[80];
+	uint64_t debug_offsets[PYELF_DEBUG_WORDS];
 	bool has_debug_offsets;
 };
 

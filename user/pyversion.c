@@ -118,6 +118,13 @@ static const struct py_flavor flavors[] = {
 	},
 	{
 		/*
+		 * 3.14: no line or function probes at all; only the monitoring
+		 * backend counts here, and it needs no layout.
+		 */
+		.major = 3, .minor = 14,
+	},
+	{
+		/*
 		 * 3.15: function__entry and function__return are back, line is
 		 * not.  Strings lost wstr in 3.12: data right after state.
 		 * Frames are walked with the binary's own _Py_DebugOffsets.
@@ -247,10 +254,11 @@ int py_explain_missing(const struct pyelf *e, int probe, const char *mode,
 	    !e->has_probe[PROBE_ENTRY] && !e->has_probe[PROBE_RETURN] &&
 	    !e->has_probe[PROBE_LINE])
 		return snprintf(why, why_len,
-				"%s needs python:%s, but CPython %d.%d ('%s') has no function__entry, function__return or line probes: CPython removed them in 3.12 (PEP 669); it still offers %s",
+				"%s needs python:%s, but CPython %d.%d ('%s') has no function__entry, function__return or line probes: CPython removed them in 3.12 (PEP 669); it still offers %s%s",
 				mode, probe_names[probe], e->major, e->minor, lib,
 				others ? "the gc, import and audit probes: try --gc, --imports or --audit" :
-					 "no probes at all");
+					 "no probes at all",
+				e->minor < 14 ? "; nor has it the remote debugger interface (PEP 768, 3.14+) that --backend=monitoring needs" : "");
 	if (!others && !e->has_probe[PROBE_ENTRY] && !e->has_probe[PROBE_RETURN] &&
 	    !e->has_probe[PROBE_LINE])
 		return snprintf(why, why_len,

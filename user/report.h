@@ -29,6 +29,7 @@ void source_info_free(struct source_info *s);
 
 struct count_report_opts {
 	bool missing, summary;
+	bool percent_tenths;	/* the summary as 3.14+ prints it: 41.7% */
 	const char *coverdir;
 	/* the target's sys.path, for trace's _fullmodname() */
 	const char *const *sys_path;

@@ -213,7 +213,7 @@ static int mkdirs(const char *dir)
 struct summary_row {
 	char *mod;
 	char *file;
-	long lines, percent;
+	long lines, hits, percent;
 };
 
 static int cmp_row(const void *a, const void *b)
@@ -313,6 +313,7 @@ int report_counts(const struct results *r, const struct source_provider *src,
 			rows[k].mod = mod;
 			rows[k].file = strdup(py);	/* trace prints the .py name */
 			rows[k].lines = st.lines;
+			rows[k].hits = st.hits;
 			rows[k].percent = 100 * st.hits / st.lines;
 			mod = NULL;
 		}
@@ -326,8 +327,15 @@ next:
 		qsort(rows, n_rows, sizeof(*rows), cmp_row);
 		fprintf(out, "lines   cov%%   module   (path)\n");
 		for (size_t k = 0; k < n_rows; k++)
-			fprintf(out, "%5ld   %3ld%%   %s   (%s)\n", rows[k].lines,
-				rows[k].percent, rows[k].mod, rows[k].file);
+			if (o->percent_tenths)	/* 3.14+: f"{n_hits/n_lines:.1%}" */
+				fprintf(out, "%5ld   %.1f%%   %s   (%s)\n",
+					rows[k].lines,
+					(double)rows[k].hits / rows[k].lines * 100,
+					rows[k].mod, rows[k].file);
+			else
+				fprintf(out, "%5ld   %3ld%%   %s   (%s)\n",
+					rows[k].lines, rows[k].percent,
+					rows[k].mod, rows[k].file);
 	}
 	for (size_t k = 0; k < n_rows; k++) {
 		free(rows[k].mod);

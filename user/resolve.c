@@ -456,7 +456,8 @@ int resolve_funcs(struct resolver *rs, const struct raw_tables *raw,
 			rs->unresolved += f->n;
 			continue;
 		}
-		n.func = resolver_func_name(rs, raw, n.file, n.func, f->k.line, false);
+		n.func = resolver_func_name(rs, raw, n.file, n.func, f->k.line,
+					    raw->funcs_at_first_line);
 		mod = n.file[0] ? trace_modname(n.file) : NULL;
 		n.mod = mod;
 		err = results_add_func(r, &n);
@@ -510,14 +511,25 @@ int resolve_calls(struct resolver *rs, const struct raw_tables *raw,
 	return 0;
 }
 
+static int cmp_given(const void *a, const void *b)
+{
+	return strcmp(((const struct given_lines *)a)->file,
+		      ((const struct given_lines *)b)->file);
+}
+
 static int provide(void *ctx, const char *file, bool want_executable,
 		   struct source_info *out, char *why, size_t why_len)
 {
+	struct resolver *rs = ctx;
+	struct given_lines key = { .file = file };
+	const struct given_lines *g = NULL;
 	const struct file_analysis *a;
 	const char *reason;
 
-	a = resolver_file_at(ctx, file, want_executable ? ANALYSIS_EXECUTABLE :
-			     ANALYSIS_LINES, &reason);
+	if (want_executable && rs->n_given)
+		g = bsearch(&key, rs->given, rs->n_given, sizeof(*g), cmp_given);
+	a = resolver_file_at(ctx, file, want_executable && !g ?
+			     ANALYSIS_EXECUTABLE : ANALYSIS_LINES, &reason);
 	if (!a) {
 		snprintf(why, why_len, "%s", reason);
 		return -ENOENT;
@@ -527,11 +539,22 @@ static int provide(void *ctx, const char *file, bool want_executable,
 	out->lines = a->src.lines;
 	out->n_lines = a->src.n_lines;
 	out->encoding = a->src.encoding;
-	if (want_executable) {
+	if (g) {
+		out->executable = g->lines;
+		out->n_executable = g->n;
+	} else if (want_executable) {
 		out->executable = a->src.executable;
 		out->n_executable = a->src.n_executable;
 	}
 	return 0;
+}
+
+void resolver_give_executable(struct resolver *rs, struct given_lines *g,
+			      size_t n)
+{
+	qsort(g, n, sizeof(*g), cmp_given);
+	rs->given = g;
+	rs->n_given = n;
 }
 
 struct source_provider resolver_sources(struct resolver *rs)

@@ -14,6 +14,13 @@
  * Turning probe keys into trace's names.  Source files are read (inside the
  * target's root) and analysed once each, then shared by every report.
  */
+/* A file's executable lines as another compiler found them (sorted). */
+struct given_lines {
+	const char *file;
+	long *lines;
+	size_t n;
+};
+
 struct resolver {
 	const struct py_flavor *fl;
 	int root_fd;
@@ -27,6 +34,12 @@ struct resolver {
 	size_t unresolved;	/* keys whose strings were never read */
 	bool want_executable;	/* --missing: trace's executable lines too */
 	bool early;		/* analysing while the trace runs */
+	/*
+	 * --missing's executable lines from the target's own compiler (the
+	 * monitoring collector), before our analysis; sorted by file
+	 */
+	const struct given_lines *given;
+	size_t n_given;
 };
 
 void resolver_init(struct resolver *rs, const struct py_flavor *fl,
@@ -74,6 +87,9 @@ int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
  */
 void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 			  int parallel);
+/* Executable lines the target's own compiler found: @g is sorted, kept. */
+void resolver_give_executable(struct resolver *rs, struct given_lines *g,
+			      size_t n);
 /* A source provider for report_counts() backed by the resolver's cache. */
 struct source_provider resolver_sources(struct resolver *rs);
 

@@ -206,13 +206,14 @@ static int find_python_elf(pid_t pid, struct target *t, char *why, size_t why_le
 		t->elf = e;
 	}
 	fclose(f);
-	if (seen_python)
+	if (seen_python) {
 		snprintf(why, why_len,
 			 "process %d (%s) runs a Python built without --with-dtrace: '%s' has no python:line, python:function__entry or python:function__return probes",
 			 pid, t->comm, t->elf.path);
-	else
-		snprintf(why, why_len, "process %d (%s) is not a Python process",
-			 pid, t->comm);
+		return -ENODATA;
+	}
+	snprintf(why, why_len, "process %d (%s) is not a Python process",
+		 pid, t->comm);
 	return -ENOEXEC;
 }
 
@@ -243,7 +244,7 @@ static void snapshot(struct target *t, pid_t pid);
 static int examine(pid_t pid, const struct pyelf *elf, struct target *t,
 		   char *why, size_t why_len)
 {
-	int err;
+	int err = 0;
 
 	target_init(t);
 	t->pid = pid;
@@ -262,8 +263,9 @@ static int examine(pid_t pid, const struct pyelf *elf, struct target *t,
 		t->elf = *elf;
 		snprintf(t->elf.path, sizeof(t->elf.path), "/proc/%d/exe", pid);
 	} else {
+		/* a Python without probes is still described: see target.h */
 		err = find_python_elf(pid, t, why, why_len);
-		if (err)
+		if (err && err != -ENODATA)
 			return err;
 	}
 	snapshot(t, pid);
@@ -271,7 +273,7 @@ static int examine(pid_t pid, const struct pyelf *elf, struct target *t,
 		snprintf(why, why_len, "process %d exited while it was being examined", pid);
 		return -ESRCH;
 	}
-	return 0;
+	return err;
 }
 
 int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len)
@@ -594,7 +596,8 @@ void target_close(struct target *t)
 	t->root_fd = t->pidfd = -1;
 }
 
-void target_print_ready(const struct target *t, bool from_main)
+void target_print_ready(const struct target *t, bool from_main,
+			const char *backend)
 {
 	const struct pyelf *e = &t->elf;
 
@@ -608,9 +611,10 @@ void target_print_ready(const struct target *t, bool from_main)
 	pyelf_version_str(e, ver, sizeof(ver));
 	/* the command name is the target's to choose (PR_SET_NAME) */
 	term_escape(comm, sizeof(comm), t->comm, strlen(t->comm), true);
-	fprintf(stderr, "Tracing PID %d (%s, CPython %s%s)%s... Ctrl-C to end.\n",
+	fprintf(stderr, "Tracing PID %d (%s, CPython %s%s)%s%s%s... Ctrl-C to end.\n",
 		t->pid, comm, ver, where,
 		from_main ? " from its main module" :
-		t->launched ? " from its first bytecode" : "");
+		t->launched ? " from its first bytecode" : "",
+		backend ? ", " : "", backend ? backend : "");
 	fflush(stderr);
 }

@@ -29,7 +29,11 @@ struct target {
 	int exit_status;
 };
 
-/* Find the Python ELF of a running process and check its probes exist. */
+/*
+ * Find the Python ELF of a running process and check its probes exist.
+ * -ENODATA: a Python without probes, fully described all the same (the
+ * monitoring backend needs no probes).
+ */
 int target_from_pid(pid_t pid, struct target *t, char *why, size_t why_len);
 /*
  * The same for a process whose executable is @elf, already read (-a meets
@@ -51,7 +55,9 @@ void target_abort(struct target *t);
 /* True once the target is gone; a launched child is reaped. */
 bool target_gone(struct target *t);
 /* The one "Tracing PID ..." line on stderr, once every probe is live. */
-void target_print_ready(const struct target *t, bool from_main);
+/* @backend: NULL for the USDT one, else how it counts (it runs inside). */
+void target_print_ready(const struct target *t, bool from_main,
+			const char *backend);
 /* fd to poll for the target's exit, or -1 */
 int target_pollfd(const struct target *t);
 void target_close(struct target *t);

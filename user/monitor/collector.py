@@ -1,0 +1,379 @@
+# ctrace-bpf's collector, run inside a traced process by CPython's remote
+# debugger interface (PEP 768).  ctrace-bpf writes the settings above this
+# line.  It counts with sys.monitoring (PEP 669) and sends its tables back
+# over OUT when CTL reaches its end: the tracer stopped, or died.  At the
+# process's own exit the tables go first.  Then it removes itself.
+#
+# Only modules every interpreter has loaded are used, and nothing of the
+# target's is called while it counts.
+
+
+def _ctrace_bpf(MAIN):
+    import sys
+    import os
+    import _thread
+    import atexit
+
+    mon = sys.monitoring
+    ev = mon.events
+    DISABLE = mon.DISABLE
+    getframe = sys._getframe
+    me = object()
+    key = '_ctrace_bpf_' + TOKEN
+    # every thread the request reached may run this file: one goes on
+    if sys.__dict__.setdefault(key, me) is not me:
+        return
+    here = getframe(0).f_code.co_filename
+    try:
+        out = os.open(OUT, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        sys.__dict__.pop(key, None)
+        return
+    os.set_blocking(out, True)
+
+    def send(text):
+        data = text.encode('utf-8', 'surrogateescape')
+        while data:
+            data = data[os.write(out, data):]
+
+    tool = None
+    for i in (3, 4, 0, 1, 2, 5):
+        if mon.get_tool(i) is None:
+            try:
+                mon.use_tool_id(i, 'ctrace-bpf')
+            except ValueError:
+                continue
+            tool = i
+            break
+    if tool is None:
+        send('R busy\n')
+        os.close(out)
+        sys.__dict__.pop(key, None)
+        return
+    ctl = os.open(CTL, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    os.set_blocking(ctl, True)
+
+    tables = []		# one per thread: a shared dict loses counts
+    local = _thread._local()
+    keep = {}		# id -> code: ids stay unique while kept
+    jumps = {}		# id(code) -> (code, {offset: line})
+
+    def table():
+        try:
+            return local.d
+        except AttributeError:
+            d = local.d = {}
+            tables.append(d)
+            return d
+
+    def on_line(code, line):
+        try:
+            d = local.d
+        except AttributeError:
+            d = table()
+        k = (code.co_filename, line)
+        try:
+            d[k] += 1
+        except KeyError:
+            d[k] = 1
+
+    def lines_of(code):
+        m = {}
+        for start, end, line in code.co_lines():
+            for off in range(start, end, 2):
+                m[off] = line
+        return m
+
+    # settrace reports a line again on a backward jump that stays on it
+    def on_jump(code, src, dst):
+        if dst > src:
+            return DISABLE
+        j = jumps.get(id(code))
+        if j is None:
+            j = jumps[id(code)] = (code, lines_of(code))
+        line = j[1].get(dst)
+        if line is None or line != j[1].get(src):
+            return DISABLE
+        on_line(code, line)
+
+    # trace names a code at its first call: called by the class body that
+    # defines it, no class holds it yet, and its name stays plain
+    early = set()
+
+    def first_seen(code, caller):
+        keep[id(code)] = code
+        if caller is not None and not caller.f_code.co_flags & 3 and \
+           caller.f_locals is not caller.f_globals:
+            early.add(id(code))
+
+    def on_first(code, off):
+        first_seen(code, getframe(1).f_back)
+        return DISABLE
+
+    def on_call(code, off):
+        f = getframe(1).f_back
+        c = f.f_code if f is not None else None
+        k = (id(c), id(code))
+        try:
+            d = local.d
+        except AttributeError:
+            d = table()
+        try:
+            d[k] += 1
+        except KeyError:
+            d[k] = 1
+            if id(code) not in keep:
+                first_seen(code, f)
+            if c is not None:
+                keep[id(c)] = c
+
+    if MODE == 'count':
+        # CPython reports a frame's first line only when PY_START is on
+        # (a one-line def, a class body): settrace has it on, so must we.
+        # slice takes two arguments and fails never: a callback in C.
+        cbs = {ev.LINE: on_line, ev.JUMP: on_jump, ev.PY_START: slice,
+               ev.PY_RESUME: slice}
+    elif MODE == 'funcs':
+        cbs = {ev.PY_START: on_first, ev.PY_RESUME: on_first}
+    else:
+        cbs = {ev.PY_START: on_call, ev.PY_RESUME: on_call}
+    events = 0
+    for e in cbs:
+        events |= e
+
+    main_code = []
+
+    def begin():
+        for e, cb in cbs.items():
+            mon.register_callback(tool, e, cb)
+        mon.set_events(tool, events)
+
+    # python -m: from the main module's first bytecode, as trace's runctx
+    def gate(code, off):
+        f = getframe(1)
+        if code.co_name != '<module>' or \
+           f.f_globals.get('__name__') != '__main__':
+            return DISABLE
+        main_code.append(code)
+        mon.register_callback(tool, ev.PY_START, None)
+        begin()
+        mon.restart_events()
+        cb = cbs.get(ev.PY_START)
+        if cb is not None and cb is not on_call:
+            cb(code, off)
+        elif cb is on_call:
+            table()[(id(None), id(code))] = 1
+            keep[id(code)] = code
+
+    # a launched program: this file runs at its first eval-breaker check,
+    # which is the main module's first bytecode unless something ran first
+    try:
+        start = getframe(2) if MAIN else None
+    except ValueError:
+        start, MAIN = None, 2
+    if MAIN == 1 and (start.f_code.co_name != '<module>' or
+                      start.f_globals.get('__name__') != '__main__'):
+        MAIN = 2
+    if MAIN == 2:
+        mon.register_callback(tool, ev.PY_START, gate)
+        mon.set_events(tool, ev.PY_START)
+    else:
+        begin()
+        if MAIN == 1:
+            code = start.f_code
+            main_code.append(code)
+            keep[id(code)] = code
+            if MODE == 'calls':
+                table()[(id(None), id(code))] = 1
+
+    lock = _thread.allocate_lock()
+    done = []
+
+    def strs():
+        ids = {}
+
+        def s(text):
+            n = ids.get(text)
+            if n is None:
+                n = ids[text] = len(ids)
+                send('S %s\n' % text.encode('utf-8',
+                                            'surrogateescape').hex())
+            return n
+        return s
+
+    def clsname(codes):
+        # trace's answer (file_module_function_of), for all codes at once
+        import gc
+        ft = type(clsname)
+        funcs = {}
+        for f in gc.get_referrers(*codes):
+            if type(f) is ft or isinstance(f, ft):
+                funcs.setdefault(id(f.__code__), []).append(f)
+        one = {}
+        for c in codes:
+            fs = funcs.get(id(c), ())
+            if len(fs) == 1:
+                one[id(fs[0])] = c
+        dicts = {}
+        if one:
+            for d in gc.get_referrers(*[keep_f for fs in funcs.values()
+                                        for keep_f in fs
+                                        if id(keep_f) in one]):
+                if not isinstance(d, dict):
+                    continue
+                held = set()
+                for k, v in list(d.items()):
+                    for x in (k, v):
+                        if id(x) in one:
+                            held.add(id(x))
+                for h in held:
+                    dicts.setdefault(h, []).append(d)
+        owner = {}	# id(dict) -> the codes whose one function it alone holds
+        for fid, ds in dicts.items():
+            if len(ds) == 1:
+                owner.setdefault(id(ds[0]), []).append(one[fid])
+        names = {}
+        classes = {}
+        if owner:
+            for c in gc.get_referrers(*[d for ds in dicts.values()
+                                        for d in ds if id(d) in owner]):
+                if not hasattr(c, '__bases__'):
+                    continue
+                for r in gc.get_referents(c):
+                    if id(r) in owner:
+                        classes.setdefault(id(r), []).append(c)
+        for did, cs in classes.items():
+            if len(cs) == 1:
+                for c in owner[did]:
+                    if id(c) not in early:
+                        names[id(c)] = cs[0].__name__
+        return names
+
+    def executable(files, s):
+        # trace's _find_executable_linenos, by this interpreter's compiler
+        tokenize = sys.modules.get('tokenize') or __import__('tokenize')
+        token = sys.modules.get('token') or __import__('token')
+        for name in files:
+            try:
+                with tokenize.open(name) as f:
+                    prog = f.read()
+                    enc = f.encoding
+                code = compile(prog, name, 'exec', dont_inherit=True)
+                strs = set()
+                prev = token.INDENT
+                with open(name, encoding=enc) as f:
+                    for t in tokenize.generate_tokens(f.readline):
+                        if t[0] == token.STRING and prev == token.INDENT:
+                            strs.update(range(t[2][0], t[3][0] + 1))
+                        prev = t[0]
+            except Exception:
+                continue
+            lines = set()
+            todo = [code]
+            while todo:
+                c = todo.pop()
+                for _, _, line in c.co_lines():
+                    if line is not None and line not in strs:
+                        lines.add(line)
+                todo.extend(x for x in c.co_consts if type(x) is type(c))
+            send('X %d %s\n' % (s(name), ' '.join(map(str, sorted(lines)))))
+
+    def ours(code):
+        return code is None or code.co_filename == here or \
+            (code.co_filename == '__init__' and code.co_name == '__init__')
+
+    def dump():
+        s = strs()
+        if MODE == 'count':
+            total = {}
+            for d in tables:
+                for k, n in list(d.items()):
+                    total[k] = total.get(k, 0) + n
+            files = set()
+            for (f, line), n in total.items():
+                if f != here:
+                    send('L %d %d %d\n' % (s(f), line, n))
+                    files.add(f)
+            if EXEC:
+                executable(sorted(files), s)
+            return
+        codes = [c for c in list(keep.values()) if not ours(c)]
+        names = clsname(codes) if codes else {}
+
+        def code(c):
+            return '%d %d %d' % (s(c.co_filename), s(c.co_name),
+                                 c.co_firstlineno)
+        for c in codes:
+            cls = names.get(id(c))
+            send('K %s %d\n' % (code(c), -1 if cls is None else s(cls)))
+        if MODE == 'funcs':
+            for c in codes:
+                send('F %s\n' % code(c))
+            return
+        total = {}
+        for d in tables:
+            for k, n in list(d.items()):
+                total[k] = total.get(k, 0) + n
+        for (a, b), n in total.items():
+            ca, cb = keep.get(a), keep.get(b)
+            if cb is None or ours(cb) or (ca is not None and ours(ca)):
+                continue
+            if cb in main_code:
+                ca = None	# runctx's frame, which trace leaves out
+            send('C %s %s %d\n' % (code(ca) if ca is not None else '- - -',
+                                   code(cb), n))
+
+    def finish():
+        with lock:
+            if done:
+                return
+            done.append(1)
+        try:
+            mon.set_events(tool, 0)
+            for e in cbs:
+                mon.register_callback(tool, e, None)
+            mon.register_callback(tool, ev.PY_START, None)
+            mon.free_tool_id(tool)
+        except Exception:
+            pass
+        try:
+            atexit.unregister(finish)
+        except Exception:
+            pass
+        try:
+            dump()
+            send('E\n')
+        except Exception:
+            pass
+        for fd in (out, ctl):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        # the directory is ours once the tracer let go of the script
+        for path in (OUT, CTL):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        try:
+            os.rmdir(os.path.dirname(OUT))
+        except OSError:
+            pass
+        sys.__dict__.pop(key, None)
+
+    def watch():
+        try:
+            while os.read(ctl, 64):
+                pass
+        except OSError:
+            pass
+        finish()
+
+    atexit.register(finish)
+    _thread.start_new_thread(watch, ())
+    send('H %d\n' % tool)
+
+
+_ctrace_bpf(MAIN)
+del _ctrace_bpf

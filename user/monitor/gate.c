@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "gate.h"
+#include "gate.skel.h"
+
+int gate_arm(struct gate *g, const struct target *t, bool at_first_import,
+	     char *why, size_t why_len)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "PySys_Audit");
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	g->skel = gate_bpf__open();
+	if (!g->skel) {
+		snprintf(why, why_len, "cannot open the launch gate: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	g->skel->rodata->target_tgid = t->pid;
+	g->skel->rodata->at_first_import = at_first_import;
+	err = gate_bpf__load(g->skel);
+	if (!err) {
+		g->link = bpf_program__attach_uprobe_opts(g->skel->progs.on_audit,
+							  t->pid, t->elf.path, 0,
+							  &uo);
+		err = g->link ? 0 : -errno;
+	}
+	if (err) {
+		snprintf(why, why_len,
+			 "cannot set the launch gate on PySys_Audit in '%s': %s",
+			 t->elf.path, strerror(-err));
+		gate_open(g, t);
+	}
+	return err;
+}
+
+static bool stopped(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool yes = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		yes = p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+	fclose(f);
+	return yes;
+}
+
+int gate_wait(struct gate *g, struct target *t, enum mon_start *start,
+	      char *why, size_t why_len)
+{
+	for (;;) {
+		if (g->skel->bss->fired && stopped(t->pid))
+			break;
+		if (target_gone(t)) {
+			snprintf(why, why_len, "process %d ended before its main module started",
+				 t->pid);
+			return -ESRCH;
+		}
+		usleep(2000);
+	}
+	if (!strcmp(g->skel->bss->event, "cpython.run_module"))
+		*start = MON_MODULE;
+	else if (!strncmp(g->skel->bss->event, "import", 6))
+		*start = MON_NOW;
+	else
+		*start = MON_SCRIPT;
+	return 0;
+}
+
+void gate_open(struct gate *g, const struct target *t)
+{
+	bool fired = g->skel && g->skel->bss->fired;
+
+	bpf_link__destroy(g->link);
+	gate_bpf__destroy(g->skel);
+	memset(g, 0, sizeof(*g));
+	if (fired)
+		kill(t->pid, SIGCONT);
+}

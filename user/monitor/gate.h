@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRACE_GATE_H
+#define CTRACE_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "monitor.h"
+#include "target.h"
+
+/*
+ * Launch mode for the monitoring backend: the held Python runs until its
+ * main module is about to start (bpf/gate.bpf.c stops it there), so that
+ * the collector counts from the first line, as trace does.
+ */
+struct gate_bpf;
+struct bpf_link;
+
+struct gate {
+	struct gate_bpf *skel;
+	struct bpf_link *link;
+};
+
+/* Set the gate on @t's PySys_Audit, before it is released. */
+int gate_arm(struct gate *g, const struct target *t, bool at_first_import,
+	     char *why, size_t why_len);
+/*
+ * Wait until @t has stopped at the gate; @start says where counting
+ * starts.  -ESRCH when it exited first.
+ */
+int gate_wait(struct gate *g, struct target *t, enum mon_start *start,
+	      char *why, size_t why_len);
+/* Remove the gate and let the process go on. */
+void gate_open(struct gate *g, const struct target *t);
+
+#endif

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "collector_py.h"
+#include "log.h"
+#include "monitor.h"
+
+#define REPLY_BYTES_MAX (1UL << 30)
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The target's /tmp, resolved inside its root whatever its symlinks say. */
+static int open_tmp(int root_fd)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return syscall(SYS_openat2, root_fd, "tmp", &how, sizeof(how));
+}
+
+/*
+ * Our directory: a fresh random name, ours (root's), 0711 so that the
+ * target can reach the files it is given and nobody can list or swap them.
+ */
+static int make_dir(struct monitor *m, char *why, size_t why_len)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		unsigned char r[8];
+
+		if (getrandom(r, sizeof(r), 0) != sizeof(r))
+			break;
+		snprintf(m->name, sizeof(m->name),
+			 "ctrace-bpf.%02x%02x%02x%02x%02x%02x%02x%02x",
+			 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+		if (mkdirat(m->tmp_fd, m->name, 0700)) {
+			if (errno == EEXIST)
+				continue;
+			break;
+		}
+		m->dir_fd = openat(m->tmp_fd, m->name,
+				   O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (m->dir_fd < 0 || fchmodat(m->tmp_fd, m->name, 0711, 0)) {
+			unlinkat(m->tmp_fd, m->name, AT_REMOVEDIR);
+			break;
+		}
+		return 0;
+	}
+	snprintf(why, why_len, "cannot make a directory in /tmp of process %d: %s",
+		 m->t->pid, strerror(errno));
+	return -errno;
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -errno;
+		s += w;
+		n -= w;
+	}
+	return 0;
+}
+
+static const char *const mode_names[] = { "count", "funcs", "calls" };
+
+static int write_script(struct monitor *m, enum mon_mode mode,
+			enum mon_start start, bool executable)
+{
+	char head[512];
+	int fd, n, err;
+
+	n = snprintf(head, sizeof(head),
+		     "TOKEN = '%s'\nOUT = '/tmp/%s/out'\nCTL = '/tmp/%s/ctl'\n"
+		     "MODE = '%s'\nMAIN = %d\nEXEC = %d\n",
+		     m->name + 11, m->name, m->name, mode_names[mode], start,
+		     executable);
+	fd = openat(m->dir_fd, "collector.py",
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	m->script_left = true;
+	err = fchmod(fd, 0644) ? -errno : 0;
+	if (!err)
+		err = write_all(fd, head, n);
+	if (!err)
+		err = write_all(fd, collector_py_src, strlen(collector_py_src));
+	close(fd);
+	return err;
+}
+
+/* The FIFOs belong to the target's user, who alone may open them. */
+static int make_fifos(struct monitor *m)
+{
+	char proc[32];
+	struct stat st;
+
+	snprintf(proc, sizeof(proc), "/proc/%d", m->t->pid);
+	if (stat(proc, &st))
+		return -errno;
+	m->uid = st.st_uid;
+	m->gid = st.st_gid;
+	m->fifos_left = true;
+	if (mkfifoat(m->dir_fd, "out", 0600) || mkfifoat(m->dir_fd, "ctl", 0600) ||
+	    fchownat(m->dir_fd, "out", st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) ||
+	    fchownat(m->dir_fd, "ctl", st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	/* ours are open before the collector's: it never waits on them */
+	m->out_fd = openat(m->dir_fd, "out",
+			   O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (m->out_fd < 0)
+		return -errno;
+	m->ctl_fd = openat(m->dir_fd, "ctl",
+			   O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	return m->ctl_fd < 0 ? -errno : 0;
+}
+
+/* Read what OUT holds now; parse the complete lines. */
+static int take(struct monitor *m, char *why, size_t why_len)
+{
+	for (;;) {
+		size_t used;
+		ssize_t n;
+		int err;
+
+		if (m->cap - m->len < 65536) {
+			char *g = realloc(m->buf, m->cap + 262144);
+
+			if (!g)
+				return -ENOMEM;
+			m->buf = g;
+			m->cap += 262144;
+		}
+		n = read(m->out_fd, m->buf + m->len, m->cap - m->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		if (n == 0) {
+			/* EOF, or no writer yet: only the first after data counts */
+			if (m->total)
+				m->eof = true;
+			return 0;
+		}
+		if (getenv("CTRACE_DEBUG_REPLY"))
+			fwrite(m->buf + m->len, 1, n, stderr);
+		m->len += n;
+		m->total += n;
+		if (m->total > REPLY_BYTES_MAX) {
+			snprintf(why, why_len, "the collector sent more than %lu bytes",
+				 REPLY_BYTES_MAX);
+			return -E2BIG;
+		}
+		err = reply_parse(&m->reply, m->buf, m->len, &used, why, why_len);
+		if (err)
+			return err;
+		memmove(m->buf, m->buf + used, m->len - used);
+		m->len -= used;
+	}
+}
+
+static void withdraw(struct monitor *m);
+
+static void remove_script(struct monitor *m)
+{
+	if (m->script_left && !unlinkat(m->dir_fd, "collector.py", 0))
+		m->script_left = false;
+}
+
+/* Ask every thread; the first to reach a safe point runs the collector. */
+static int request(struct monitor *m, char *why, size_t why_len)
+{
+	char path[96];
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/tmp/%s/collector.py", m->name);
+	for (size_t i = 0; i < m->pep.n_threads && !err; i++)
+		err = pep768_send(&m->pep, i, path, why, why_len);
+	if (err)
+		withdraw(m);
+	/*
+	 * The script is gone: the directory may now be the target's, so that
+	 * the collector can remove its FIFOs and itself even if we die.
+	 */
+	if (!err && fchownat(m->dir_fd, "", m->uid, m->gid, AT_EMPTY_PATH))
+		pr_debug("cannot give /tmp/%s to the target's user: %s", m->name,
+			 strerror(errno));
+	return err;
+}
+
+/* The others must not run it too, and the file goes. */
+static void withdraw(struct monitor *m)
+{
+	for (size_t i = 0; i < m->pep.n_threads; i++)
+		pep768_cancel(&m->pep, i);
+	remove_script(m);
+}
+
+int monitor_ready(struct monitor *m, char *why, size_t why_len)
+{
+	double t0 = now_s(), said = 0;
+	int err = 0;
+
+	while (m->reply.tool < 0 && !m->reply.busy) {
+		struct pollfd p = { .fd = m->out_fd, .events = POLLIN };
+		double waited = now_s() - t0;
+
+		if (waited > 10 || target_gone(m->t)) {
+			snprintf(why, why_len,
+				 target_gone(m->t) ?
+				 "process %d exited before its collector started" :
+				 "process %d did not start its collector within 10 s: none of its threads ran Python (all blocked in C?), or the script failed (see its stderr)",
+				 m->t->pid);
+			err = -ETIMEDOUT;
+			break;
+		}
+		if (waited > 1 && !said) {
+			pr_err("note: waiting for process %d to reach Python code in one of its %zu threads...",
+			       m->t->pid, m->pep.n_threads);
+			said = waited;
+		}
+		poll(&p, 1, 50);
+		err = take(m, why, why_len);
+		if (err)
+			break;
+	}
+	if (!err && m->reply.busy) {
+		snprintf(why, why_len,
+			 "process %d has all six sys.monitoring tool ids taken (debuggers, coverage, profilers): free one, or use --backend=usdt where probes exist",
+			 m->t->pid);
+		err = -EBUSY;
+	}
+	withdraw(m);
+	/*
+	 * The script is gone: the directory may now be the target's, so that
+	 * the collector can remove its FIFOs and itself even if we die.
+	 */
+	if (!err && fchownat(m->dir_fd, "", m->uid, m->gid, AT_EMPTY_PATH))
+		pr_debug("cannot give /tmp/%s to the target's user: %s", m->name,
+			 strerror(errno));
+	return err;
+}
+
+int monitor_start(struct monitor *m, struct target *t, enum mon_mode mode,
+		  enum mon_start start, bool executable, char *why,
+		  size_t why_len)
+{
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->t = t;
+	m->tmp_fd = m->dir_fd = m->out_fd = m->ctl_fd = -1;
+	reply_init(&m->reply);
+	err = pep768_open(t, &m->pep, why, why_len);
+	if (err)
+		return err;
+	m->tmp_fd = open_tmp(t->root_fd);
+	if (m->tmp_fd < 0) {
+		snprintf(why, why_len, "process %d has no /tmp to put its collector in: %s",
+			 t->pid, strerror(errno));
+		return -errno;
+	}
+	err = make_dir(m, why, why_len);
+	if (err)
+		return err;
+	err = write_script(m, mode, start, executable);
+	if (!err)
+		err = make_fifos(m);
+	if (err) {
+		snprintf(why, why_len, "cannot write the collector into /tmp/%s of process %d: %s",
+			 m->name, t->pid, strerror(-err));
+		return err;
+	}
+	return request(m, why, why_len);
+}
+
+int monitor_pollfd(const struct monitor *m)
+{
+	return m->out_fd;
+}
+
+bool monitor_poll(struct monitor *m, char *why, size_t why_len, int *err)
+{
+	*err = take(m, why, why_len);
+	return *err || m->reply.ended || m->eof;
+}
+
+int monitor_stop(struct monitor *m, double timeout_s, char *why,
+		 size_t why_len)
+{
+	double t0 = now_s(), said = 0;
+	int err = 0;
+
+	/* its end of CTL: the collector stops counting and sends */
+	if (m->ctl_fd >= 0)
+		close(m->ctl_fd);
+	m->ctl_fd = -1;
+	while (!m->reply.ended && !m->eof && !err) {
+		struct pollfd p = { .fd = m->out_fd, .events = POLLIN };
+		double waited = now_s() - t0;
+
+		if (waited > timeout_s) {
+			snprintf(why, why_len,
+				 "process %d's collector sent no tables within %.0f s",
+				 m->t->pid, timeout_s);
+			return -ETIMEDOUT;
+		}
+		if (target_gone(m->t) && !m->total) {
+			snprintf(why, why_len,
+				 "process %d ended without its collector's tables (killed, or os._exit: its atexit handlers never ran)",
+				 m->t->pid);
+			return -ESRCH;
+		}
+		if (waited > 2 && !said) {
+			pr_err("note: process %d's collector is sending %zu bytes so far...",
+			       m->t->pid, m->total);
+			said = waited;
+		}
+		poll(&p, 1, 100);
+		err = take(m, why, why_len);
+	}
+	if (err)
+		return err;
+	if (!m->reply.ended) {
+		snprintf(why, why_len,
+			 "process %d's collector stopped before the end of its tables (%zu bytes)",
+			 m->t->pid, m->total);
+		return -EPROTO;
+	}
+	return reply_finish(&m->reply);
+}
+
+void monitor_close(struct monitor *m)
+{
+	if (m->ctl_fd >= 0)
+		close(m->ctl_fd);
+	if (m->out_fd >= 0)
+		close(m->out_fd);
+	if (m->dir_fd >= 0) {
+		remove_script(m);
+		if (m->fifos_left) {
+			unlinkat(m->dir_fd, "out", 0);
+			unlinkat(m->dir_fd, "ctl", 0);
+		}
+		close(m->dir_fd);
+		unlinkat(m->tmp_fd, m->name, AT_REMOVEDIR);
+	}
+	if (m->tmp_fd >= 0)
+		close(m->tmp_fd);
+	free(m->buf);
+	reply_free(&m->reply);
+	m->ctl_fd = m->out_fd = m->dir_fd = m->tmp_fd = -1;
+	m->buf = NULL;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRACE_MONITOR_H
+#define CTRACE_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "inject.h"
+#include "reply.h"
+#include "target.h"
+
+/*
+ * The monitoring backend's collector: our script, run inside a 3.14+
+ * target by PEP 768, counting with sys.monitoring.  Its files live in a
+ * directory of ours in the target's /tmp: the script (removed once taken),
+ * and two FIFOs.  We hold CTL's write end: when we close it, or die, the
+ * collector sees its end, sends its tables over OUT and removes its tool.
+ */
+enum mon_mode { MON_COUNT, MON_FUNCS, MON_CALLS };
+
+/* Where counting starts. */
+enum mon_start {
+	MON_NOW,	/* a running process: at once */
+	MON_SCRIPT,	/* launched: the main module is starting (file, -c) */
+	MON_MODULE,	/* launched with -m: when runpy starts __main__ */
+};
+
+struct monitor {
+	struct target *t;
+	struct pep768 pep;
+	int tmp_fd, dir_fd, out_fd, ctl_fd;
+	char name[40];		/* ctrace-bpf.XXXXXXXXXXXXXXXX in its /tmp */
+	bool script_left, fifos_left;
+	uid_t uid;		/* the target's user, who owns the FIFOs */
+	gid_t gid;
+	char *buf;		/* what OUT has sent, not parsed yet */
+	size_t len, cap, total;
+	bool eof;
+	struct mon_reply reply;
+};
+
+/* Write the collector into @t's /tmp and ask @t's threads to run it. */
+int monitor_start(struct monitor *m, struct target *t, enum mon_mode mode,
+		  enum mon_start start, bool executable, char *why,
+		  size_t why_len);
+/* Wait until it counts (a stopped target must be let go first). */
+int monitor_ready(struct monitor *m, char *why, size_t why_len);
+/* fd that turns readable when the collector sends (it does at its exit). */
+int monitor_pollfd(const struct monitor *m);
+/* Take what it sent; true once it has sent everything (the target exits). */
+bool monitor_poll(struct monitor *m, char *why, size_t why_len, int *err);
+/*
+ * Ask for the tables and read them (@timeout_s at most): the collector
+ * turns its events off and frees its tool id first.
+ */
+int monitor_stop(struct monitor *m, double timeout_s, char *why,
+		 size_t why_len);
+/* Remove our files from the target's /tmp. */
+void monitor_close(struct monitor *m);
+
+#endif

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "reply.h"
+
+#define REPLY_STR_MAX 4096		/* bytes of one string */
+#define REPLY_STRS_MAX (1 << 22)
+#define REPLY_ROWS_MAX (1 << 24)	/* of each table */
+#define REPLY_LINE_MAX 100000000L
+
+void reply_init(struct mon_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->tool = -1;
+}
+
+/* Grow @*p to hold one more of @size bytes; @cap doubles. */
+static int grow(void *p, size_t n, size_t *cap, size_t size)
+{
+	void *g;
+
+	if (n < *cap)
+		return 0;
+	if (n >= REPLY_ROWS_MAX)
+		return -E2BIG;
+	*cap = *cap ? *cap * 2 : 64;
+	g = realloc(*(void **)p, *cap * size);
+	if (!g)
+		return -ENOMEM;
+	*(void **)p = g;
+	return 0;
+}
+
+struct cursor {
+	const char *p, *end;
+};
+
+static bool word(struct cursor *c, const char **w, size_t *n)
+{
+	if (c->p >= c->end || *c->p != ' ')
+		return false;
+	c->p++;
+	*w = c->p;
+	while (c->p < c->end && *c->p != ' ')
+		c->p++;
+	*n = c->p - *w;
+	return *n > 0;
+}
+
+static bool number(struct cursor *c, long long lo, long long hi, long long *v)
+{
+	const char *w;
+	size_t n;
+	bool neg;
+	unsigned long long x = 0;
+
+	if (!word(c, &w, &n))
+		return false;
+	neg = *w == '-';
+	if (neg && (++w, --n == 0))
+		return false;
+	if (n > 18)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (w[i] < '0' || w[i] > '9')
+			return false;
+		x = x * 10 + (w[i] - '0');
+	}
+	*v = neg ? -(long long)x : (long long)x;
+	return *v >= lo && *v <= hi;
+}
+
+static bool str_ref(const struct mon_reply *r, struct cursor *c,
+		    struct ctrace_sref *ref)
+{
+	long long i;
+
+	if (!number(c, 0, (long long)r->raw.n_strs - 1, &i))
+		return false;
+	ref->ptr = ref->tag = (uint64_t)i + 1;
+	return true;
+}
+
+/* file name first, or "- - -" when @may_be_none */
+static bool code_ref(const struct mon_reply *r, struct cursor *c,
+		     struct ctrace_code *k, bool may_be_none)
+{
+	long long first;
+
+	memset(k, 0, sizeof(*k));
+	if (may_be_none && c->end - c->p >= 6 && !memcmp(c->p, " - - -", 6)) {
+		c->p += 6;
+		return true;
+	}
+	if (!str_ref(r, c, &k->file) || !str_ref(r, c, &k->name) ||
+	    !number(c, 0, REPLY_LINE_MAX, &first))
+		return false;
+	k->firstlineno = (uint32_t)first;
+	return true;
+}
+
+struct caps {
+	size_t strs, lines, funcs, calls, classes, exec;
+};
+
+static int nibble(char x)
+{
+	if (x >= '0' && x <= '9')
+		return x - '0';
+	if (x >= 'a' && x <= 'f')
+		return x - 'a' + 10;
+	return -1;
+}
+
+static int add_str(struct mon_reply *r, struct caps *cap, struct cursor *c)
+{
+	struct raw_tables *t = &r->raw;
+	const char *w;
+	size_t n;
+	char *s;
+	int err;
+
+	if (!word(c, &w, &n) || n % 2 || n / 2 > REPLY_STR_MAX)
+		return -EPROTO;
+	if (t->n_strs >= REPLY_STRS_MAX)
+		return -E2BIG;
+	err = grow(&t->strs, t->n_strs, &cap->strs, sizeof(*t->strs));
+	if (err)
+		return err;
+	s = malloc(n / 2 + 1);
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = nibble(w[2 * i]), lo = nibble(w[2 * i + 1]);
+
+		/* a NUL would cut the name short: not a name CPython makes */
+		if (hi < 0 || lo < 0 || !(hi | lo)) {
+			free(s);
+			return -EPROTO;
+		}
+		s[i] = (char)(hi << 4 | lo);
+	}
+	s[n / 2] = '\0';
+	/* numbered in order, so the table stays sorted for raw_str() */
+	t->strs[t->n_strs].ref.ptr = t->strs[t->n_strs].ref.tag = t->n_strs + 1;
+	t->strs[t->n_strs++].s = s;
+	return 0;
+}
+
+static int add_exec(struct mon_reply *r, struct cursor *c, size_t *cap)
+{
+	struct ctrace_sref f;
+	struct given_lines *g;
+	long long v, last = -1;
+	size_t lcap = 0;
+	int err;
+
+	if (!str_ref(r, c, &f))
+		return -EPROTO;
+	err = grow(&r->exec, r->n_exec, cap, sizeof(*r->exec));
+	if (err)
+		return err;
+	g = &r->exec[r->n_exec];
+	memset(g, 0, sizeof(*g));
+	g->file = raw_str(&r->raw, f);
+	while (c->p < c->end) {
+		if (!number(c, 0, REPLY_LINE_MAX, &v) || v <= last) {
+			free(g->lines);
+			return -EPROTO;
+		}
+		err = grow(&g->lines, g->n, &lcap, sizeof(*g->lines));
+		if (err) {
+			free(g->lines);
+			return err;
+		}
+		g->lines[g->n++] = last = v;
+	}
+	r->n_exec++;
+	return 0;
+}
+
+static int record(struct mon_reply *r, struct caps *cap, struct cursor *c)
+{
+	struct raw_tables *t = &r->raw;
+	char type = *c->p++;
+	long long a, b;
+	int err;
+
+	if (r->ended)
+		return -EPROTO;
+	switch (type) {
+	case 'H':
+		if (r->tool >= 0 || !number(c, 0, 5, &a))
+			return -EPROTO;
+		r->tool = (int)a;
+		break;
+	case 'R':
+		r->busy = true;
+		c->p = c->end;
+		return 0;
+	case 'S':
+		return add_str(r, cap, c);
+	case 'L':
+		err = grow(&t->lines, t->n_lines, &cap->lines, sizeof(*t->lines));
+		if (err)
+			return err;
+		memset(&t->lines[t->n_lines], 0, sizeof(*t->lines));
+		if (!str_ref(r, c, &t->lines[t->n_lines].k.file) ||
+		    !number(c, 0, REPLY_LINE_MAX, &a) ||
+		    !number(c, 1, INT64_MAX / 2, &b))
+			return -EPROTO;
+		t->lines[t->n_lines].k.line = (uint32_t)a;
+		t->lines[t->n_lines++].n = (uint64_t)b;
+		break;
+	case 'F': {
+		struct ctrace_code k;
+
+		err = grow(&t->funcs, t->n_funcs, &cap->funcs, sizeof(*t->funcs));
+		if (err)
+			return err;
+		if (!code_ref(r, c, &k, false))
+			return -EPROTO;
+		memset(&t->funcs[t->n_funcs], 0, sizeof(*t->funcs));
+		t->funcs[t->n_funcs].k.file = k.file;
+		t->funcs[t->n_funcs].k.func = k.name;
+		t->funcs[t->n_funcs].k.line = k.firstlineno;
+		t->funcs[t->n_funcs].k.kind = CTRACE_ENTRY_START;
+		t->funcs_at_first_line = true;
+		t->funcs[t->n_funcs++].n = 1;
+		break;
+	}
+	case 'K': {
+		struct class_row *k;
+
+		err = grow(&t->classes, t->n_classes, &cap->classes,
+			   sizeof(*t->classes));
+		if (err)
+			return err;
+		k = &t->classes[t->n_classes];
+		memset(k, 0, sizeof(*k));
+		if (!code_ref(r, c, &k->k, false) ||
+		    !number(c, -1, (long long)t->n_strs - 1, &a))
+			return -EPROTO;
+		if (a >= 0)
+			k->v.name.ptr = k->v.name.tag = (uint64_t)a + 1;
+		t->n_classes++;
+		break;
+	}
+	case 'C': {
+		struct call_row *k;
+
+		err = grow(&t->calls, t->n_calls, &cap->calls, sizeof(*t->calls));
+		if (err)
+			return err;
+		k = &t->calls[t->n_calls];
+		memset(k, 0, sizeof(*k));
+		if (!code_ref(r, c, &k->k.caller, true) ||
+		    !code_ref(r, c, &k->k.callee, false) ||
+		    !number(c, 1, INT64_MAX / 2, &b))
+			return -EPROTO;
+		k->n = (uint64_t)b;
+		t->n_calls++;
+		break;
+	}
+	case 'X':
+		return add_exec(r, c, &cap->exec);
+	case 'E':
+		r->ended = true;
+		break;
+	default:
+		return -EPROTO;
+	}
+	return c->p == c->end ? 0 : -EPROTO;
+}
+
+int reply_parse(struct mon_reply *r, const char *buf, size_t len, size_t *used,
+		char *why, size_t why_len)
+{
+	/* the capacities are the tables' sizes rounded up, as grow() leaves them */
+	struct caps cap;
+	size_t at = 0;
+
+	cap.strs = r->raw.n_strs;
+	cap.lines = r->raw.n_lines;
+	cap.funcs = r->raw.n_funcs;
+	cap.calls = r->raw.n_calls;
+	cap.classes = r->raw.n_classes;
+	cap.exec = r->n_exec;
+	*used = 0;
+	while (at < len) {
+		const char *nl = memchr(buf + at, '\n', len - at);
+		struct cursor c;
+		int err;
+
+		if (!nl)
+			break;
+		c.p = buf + at;
+		c.end = nl;
+		err = c.p < c.end ? record(r, &cap, &c) : -EPROTO;
+		if (err) {
+			snprintf(why, why_len,
+				 "the collector's reply is malformed at byte %zu%s",
+				 at, err == -E2BIG ? " (too large)" :
+				 err == -ENOMEM ? " (out of memory)" : "");
+			return err == -ENOMEM ? err : -EPROTO;
+		}
+		at = nl - buf + 1;
+		*used = at;
+	}
+	return 0;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+int reply_finish(struct mon_reply *r)
+{
+	for (size_t i = 0; i < r->n_exec; i++)
+		qsort(r->exec[i].lines, r->exec[i].n, sizeof(long), cmp_long);
+	return raw_name_classes(&r->raw);
+}
+
+void reply_free(struct mon_reply *r)
+{
+	for (size_t i = 0; i < r->n_exec; i++)
+		free(r->exec[i].lines);
+	free(r->exec);
+	raw_tables_free(&r->raw);
+	reply_init(r);
+}

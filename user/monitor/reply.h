@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRACE_REPLY_H
+#define CTRACE_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "collect.h"
+#include "resolve.h"
+
+/*
+ * What the collector inside the target sends back (user/monitor/collector.py),
+ * read as untrusted input: one record per line,
+ *   H tool            installed, with that sys.monitoring tool id
+ *   R busy            refused: every tool id is taken
+ *   S hex             the next string (UTF-8, hex): strings are numbered 0..
+ *   L file line n     line counts
+ *   F file name first a code that ran (--listfuncs)
+ *   K file name first class   trace's class for that code; class -1: none
+ *   C cfile cname cfirst file name first n   caller -> callee (--trackcalls);
+ *                     the caller "- - -" at the bottom of a stack
+ *   X file line...    trace's executable lines of file (--missing)
+ *   E                 the end
+ * turned into the same raw tables the BPF maps give, so naming and reports
+ * never know which collector ran.
+ */
+struct mon_reply {
+	struct raw_tables raw;
+	struct given_lines *exec;
+	size_t n_exec;
+	int tool;		/* -1 until H */
+	bool busy;		/* R */
+	bool ended;		/* E */
+};
+
+void reply_init(struct mon_reply *r);
+/*
+ * Parse @len bytes: complete lines only, the rest is left for the next
+ * call (*@used says how much was taken).  Returns 0, or -EPROTO with @why.
+ */
+int reply_parse(struct mon_reply *r, const char *buf, size_t len, size_t *used,
+		char *why, size_t why_len);
+/* After E: name the classes, sort the executable lines. */
+int reply_finish(struct mon_reply *r);
+void reply_free(struct mon_reply *r);
+
+#endif
