@@ -134,6 +134,7 @@ monitoring() {
 	  grep -q "^40028:         total += tick()$" "$W/st$v/stress.cover"; } ||
 		cp "$W/st$v/stress.cover" "$W/$v.ticks.diff"
 	check "$v monitoring: 4 threads x 10007 calls counted exactly" "$W/$v.ticks.diff"
+	same_as_trace "$R" "$py" -t trace "$v monitoring --trace identical" serial.py
 	same_as_trace "$R" "$py" -l funcs "$v monitoring --listfuncs identical"
 	same_as_trace "$R" "$py" -T pairs "$v monitoring --trackcalls identical"
 	same_as_trace "$R" "$py" -l funcs "$v monitoring --listfuncs, trace's class names" names.py

@@ -77,32 +77,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* --trace's lookups, answered from the resolver's analysis cache */
-static const char *lk_line_text(void *ctx, const char *file, long line)
-{
-	const struct file_analysis *a;
-	const char *why;
-
-	/* linecache has no text for "<frozen ...>" or "<string>" */
-	if (file[0] == '<')
-		return NULL;
-	a = resolver_file(ctx, file, &why);
-	if (!a || line < 1 || (size_t)line > a->src.n_lines)
-		return NULL;
-	return a->src.lines[line - 1];
-}
-
-static bool lk_first_missed(void *ctx, const char *file, const char *func,
-			    long line)
-{
-	return resolver_first_line_missed(ctx, file, func, line);
-}
-
-static bool lk_ignored(void *ctx, const char *file)
-{
-	return resolver_ignored(ctx, file);
-}
-
 static int on_ring(void *ctx, void *data, size_t len)
 {
 	return trace_stream_event(ctx, data, len);
@@ -346,13 +320,7 @@ static int trace_target(const struct options *o)
 	resolver_init(&rs, fl, t.root_fd, t.cwd, o->ignore_mods,
 		      o->n_ignore_mods, o->ignore_dirs, o->n_ignore_dirs);
 	rs.want_executable = o->missing;
-	lk = (struct trace_lookup){
-		.line_text = lk_line_text,
-		.first_line_missed = lk_first_missed,
-		.ignored = lk_ignored,
-		.repair_send_edge = fl->repair_send_edge,
-		.ctx = &rs,
-	};
+	lk = resolver_trace_lookup(&rs);
 	test_delay("CTRACE_TEST_DELAY_ATTACH");
 	if (tracer_attach(&tr, &plan, fl, &t, why, sizeof(why))) {
 		pr_err("%s", why);

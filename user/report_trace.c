@@ -124,8 +124,12 @@ static void print_line(struct trace_stream *ts, uint64_t ts_ns,
 	if (ts->timing)
 		fprintf(ts->out, "%.2f ",
 			ts_ns > ts->t0_ns ? (ts_ns - ts->t0_ns) / 1e9 : 0.0);
-	fprintf(ts->out, "%s(%ld): %s", base ? base + 1 : file, line,
-		text ? text : "");
+	fprintf(ts->out, "%s(%ld)", base ? base + 1 : file, line);
+	/* 3.13+: print(": ", line, end=''), and a bare newline without one */
+	if (ts->lk->spaced)
+		fprintf(ts->out, text && *text ? ":  %s" : "\n", text);
+	else
+		fprintf(ts->out, ": %s", text ? text : "");
 }
 
 int trace_stream_event(struct trace_stream *ts, const void *data, size_t len)

@@ -17,6 +17,7 @@ struct trace_lookup {
 				  long line);
 	bool (*ignored)(void *ctx, const char *file);
 	bool repair_send_edge;
+	bool spaced;		/* 3.13+'s format: "f.py(3):  text" */
 	void *ctx;
 };
 

@@ -348,9 +348,13 @@ const char *resolver_func_name(struct resolver *rs, const struct raw_tables *raw
 			       const char *file, const char *func, long line,
 			       bool exact_first)
 {
-	const struct code_info *c = find_code(rs, file, func, line, exact_first);
+	const struct code_info *c;
 	const struct class_name *v = NULL;
 
+	/* a verdict on this very code needs no source (the monitoring one) */
+	if (raw && exact_first && (v = raw_class(raw, file, func, line)))
+		return v->trace_name ? v->trace_name : func;
+	c = find_code(rs, file, func, line, exact_first);
 	/* what the live objects said at the code's first return comes first */
 	if (raw)
 		v = raw_class(raw, file, func, c ? c->firstlineno :
@@ -645,4 +649,45 @@ void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 out:
 	free(jobs);
 	free(idx);
+}
+
+/* --trace's lookups, answered from the resolver's analysis cache */
+static const char *lk_line_text(void *ctx, const char *file, long line)
+{
+	const struct file_analysis *a;
+	const char *why;
+
+	/* linecache has no text for "<frozen ...>" or "<string>" */
+	if (file[0] == '<')
+		return NULL;
+	a = resolver_file_at(ctx, file, ANALYSIS_LINES, &why);
+	if (!a || line < 1 || (size_t)line > a->src.n_lines)
+		return NULL;
+	return a->src.lines[line - 1];
+}
+
+static bool lk_first_missed(void *ctx, const char *file, const char *func,
+			    long line)
+{
+	return resolver_first_line_missed(ctx, file, func, line);
+}
+
+static bool lk_ignored(void *ctx, const char *file)
+{
+	return resolver_ignored(ctx, file);
+}
+
+struct trace_lookup resolver_trace_lookup(struct resolver *rs)
+{
+	struct trace_lookup lk = {
+		.line_text = lk_line_text,
+		.first_line_missed = lk_first_missed,
+		.ignored = lk_ignored,
+		.repair_send_edge = rs->fl && rs->fl->repair_send_edge,
+		.spaced = rs->fl && (rs->fl->major > 3 ||
+				     (rs->fl->major == 3 && rs->fl->minor >= 13)),
+		.ctx = rs,
+	};
+
+	return lk;
 }

@@ -8,6 +8,7 @@
 #include "collect.h"
 #include "pyversion.h"
 #include "report.h"
+#include "report_trace.h"
 #include "results.h"
 
 /*
@@ -87,6 +88,8 @@ int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
  */
 void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 			  int parallel);
+/* --trace's questions about sources, answered by @rs. */
+struct trace_lookup resolver_trace_lookup(struct resolver *rs);
 /* Executable lines the target's own compiler found: @g is sorted, kept. */
 void resolver_give_executable(struct resolver *rs, struct given_lines *g,
 			      size_t n);

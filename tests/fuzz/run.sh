@@ -10,7 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ART=$BIN/artifacts
 mkdir -p "$ART"
 fail=0
-for name in pickle elf source analysis; do
+for name in pickle elf source analysis reply; do
 	work=$BIN/corpus-$name
 	keep=$HERE/corpus/$name
 	mkdir -p "$work" "$keep"

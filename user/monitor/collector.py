@@ -84,17 +84,20 @@ def _ctrace_bpf(MAIN):
                 m[off] = line
         return m
 
-    # settrace reports a line again on a backward jump that stays on it
-    def on_jump(code, src, dst):
-        if dst > src:
-            return DISABLE
-        j = jumps.get(id(code))
-        if j is None:
-            j = jumps[id(code)] = (code, lines_of(code))
-        line = j[1].get(dst)
-        if line is None or line != j[1].get(src):
-            return DISABLE
-        on_line(code, line)
+    # settrace reports a line again on a backward jump that stays on it;
+    # @line_cb gets that line, other jumps are disabled where they are
+    def jumper(line_cb):
+        def on_jump(code, src, dst):
+            if dst > src:
+                return DISABLE
+            j = jumps.get(id(code))
+            if j is None:
+                j = jumps[id(code)] = (code, lines_of(code))
+            line = j[1].get(dst)
+            if line is None or line != j[1].get(src):
+                return DISABLE
+            return line_cb(code, line)
+        return on_jump
 
     # trace names a code at its first call: called by the class body that
     # defines it, no class holds it yet, and its name stays plain
@@ -110,8 +113,8 @@ def _ctrace_bpf(MAIN):
         first_seen(code, getframe(1).f_back)
         return DISABLE
 
-    def on_call(code, off):
-        f = getframe(1).f_back
+    def on_call(code, off, depth=1):
+        f = getframe(depth).f_back
         c = f.f_code if f is not None else None
         k = (id(c), id(code))
         try:
@@ -127,16 +130,89 @@ def _ctrace_bpf(MAIN):
             if c is not None:
                 keep[id(c)] = c
 
-    if MODE == 'count':
+    # --trace: every line and call, streamed as it happens
+    pending = []
+    ids = {}
+    slock = _thread.allocate_lock()
+    flock = _thread.allocate_lock()
+    ident = _thread.get_ident
+    clock = None
+    if MODE == 'trace':
+        import time
+        clock = time.monotonic_ns
+
+    def sid(text):
+        n = ids.get(text)
+        if n is None:
+            with slock:
+                n = ids.get(text)
+                if n is None:
+                    n = len(ids)
+                    pending.append('S %s\n' % text.encode(
+                        'utf-8', 'surrogateescape').hex())
+                    ids[text] = n
+        return n
+
+    def flush():
+        with flock:
+            chunk = pending[:]
+            del pending[:len(chunk)]
+            if chunk:
+                send(''.join(chunk))
+
+    def t_line(code, line):
+        f = code.co_filename
+        if f is here:
+            return DISABLE
+        pending.append('V %d %d %d %d\n' % (ident(), clock(), sid(f), line))
+        if COUNT:
+            on_line(code, line)
+        if len(pending) > 512:
+            flush()
+
+
+    def t_call(code, off, kind=0):
+        f = code.co_filename
+        if f is here:
+            return DISABLE
+        pending.append('W %d %d %d %d %d %d\n' % (
+            ident(), clock(), sid(f), sid(code.co_name), code.co_firstlineno,
+            kind))
+
+    def t_resume(code, off):
+        return t_call(code, off, 1)
+
+    # close() or throw() into a suspended generator: settrace's 'call' too
+    def t_throw(code, off, exc):
+        if code.co_filename is not here:
+            t_call(code, off, 1)
+
+    # PY_THROW cannot be disabled: these return None
+    def first_throw(code, off, exc):
+        if id(code) not in keep:
+            first_seen(code, getframe(1).f_back)
+
+    def call_throw(code, off, exc):
+        on_call(code, off, 2)
+
+    if MODE == 'trace':
+        cbs = {ev.LINE: t_line, ev.JUMP: jumper(t_line), ev.PY_START: t_call,
+               ev.PY_RESUME: t_resume, ev.PY_THROW: t_throw}
+    elif MODE == 'count':
         # CPython reports a frame's first line only when PY_START is on
         # (a one-line def, a class body): settrace has it on, so must we.
         # slice takes two arguments and fails never: a callback in C.
-        cbs = {ev.LINE: on_line, ev.JUMP: on_jump, ev.PY_START: slice,
-               ev.PY_RESUME: slice}
+        cbs = {ev.LINE: on_line, ev.JUMP: jumper(on_line), ev.PY_START: slice,
+               ev.PY_RESUME: slice, ev.PY_THROW: slice}
     elif MODE == 'funcs':
-        cbs = {ev.PY_START: on_first, ev.PY_RESUME: on_first}
+        cbs = {ev.PY_START: on_first, ev.PY_RESUME: on_first,
+               ev.PY_THROW: first_throw}
     else:
-        cbs = {ev.PY_START: on_call, ev.PY_RESUME: on_call}
+        cbs = {ev.PY_START: on_call, ev.PY_RESUME: on_call,
+               ev.PY_THROW: call_throw}
+    # settrace has PY_UNWIND on, and with it a generator closed at a yield
+    # is thrown into (a 'call' for trace) rather than just dropped
+    cbs[ev.PY_UNWIND] = slice
     events = 0
     for e in cbs:
         events |= e
@@ -185,6 +261,8 @@ def _ctrace_bpf(MAIN):
             keep[id(code)] = code
             if MODE == 'calls':
                 table()[(id(None), id(code))] = 1
+            elif MODE == 'trace':
+                t_call(code, 0)
 
     lock = _thread.allocate_lock()
     done = []
@@ -249,7 +327,7 @@ def _ctrace_bpf(MAIN):
                         names[id(c)] = cs[0].__name__
         return names
 
-    def executable(files, s):
+    def executable(files, s, emit):
         # trace's _find_executable_linenos, by this interpreter's compiler
         tokenize = sys.modules.get('tokenize') or __import__('tokenize')
         token = sys.modules.get('token') or __import__('token')
@@ -276,15 +354,19 @@ def _ctrace_bpf(MAIN):
                     if line is not None and line not in strs:
                         lines.add(line)
                 todo.extend(x for x in c.co_consts if type(x) is type(c))
-            send('X %d %s\n' % (s(name), ' '.join(map(str, sorted(lines)))))
+            emit('X %d %s\n' % (s(name), ' '.join(map(str, sorted(lines)))))
 
     def ours(code):
         return code is None or code.co_filename == here or \
             (code.co_filename == '__init__' and code.co_name == '__init__')
 
     def dump():
-        s = strs()
-        if MODE == 'count':
+        if MODE == 'trace':
+            # its strings are numbered already: on the same stream
+            s, emit = sid, pending.append
+        else:
+            s, emit = strs(), send
+        if MODE == 'count' or COUNT:
             total = {}
             for d in tables:
                 for k, n in list(d.items()):
@@ -292,10 +374,13 @@ def _ctrace_bpf(MAIN):
             files = set()
             for (f, line), n in total.items():
                 if f != here:
-                    send('L %d %d %d\n' % (s(f), line, n))
+                    emit('L %d %d %d\n' % (s(f), line, n))
                     files.add(f)
             if EXEC:
-                executable(sorted(files), s)
+                executable(sorted(files), s, emit)
+        if MODE == 'trace':
+            flush()
+        if MODE in ('count', 'trace'):
             return
         codes = [c for c in list(keep.values()) if not ours(c)]
         names = clsname(codes) if codes else {}
@@ -370,8 +455,16 @@ def _ctrace_bpf(MAIN):
             pass
         finish()
 
+    def flusher():
+        while not done:
+            time.sleep(0.05)
+            if not done:
+                flush()
+
     atexit.register(finish)
     _thread.start_new_thread(watch, ())
+    if MODE == 'trace':
+        _thread.start_new_thread(flusher, ())
     send('H %d\n' % tool)
 
 

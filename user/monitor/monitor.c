@@ -83,7 +83,7 @@ static int write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-static const char *const mode_names[] = { "count", "funcs", "calls" };
+static const char *const mode_names[] = { "count", "funcs", "calls", "trace" };
 
 static int write_script(struct monitor *m, enum mon_mode mode,
 			enum mon_start start, bool executable)
@@ -93,9 +93,9 @@ static int write_script(struct monitor *m, enum mon_mode mode,
 
 	n = snprintf(head, sizeof(head),
 		     "TOKEN = '%s'\nOUT = '/tmp/%s/out'\nCTL = '/tmp/%s/ctl'\n"
-		     "MODE = '%s'\nMAIN = %d\nEXEC = %d\n",
-		     m->name + 11, m->name, m->name, mode_names[mode], start,
-		     executable);
+		     "MODE = '%s'\nMAIN = %d\nEXEC = %d\nCOUNT = %d\n",
+		     m->name + 11, m->name, m->name, mode_names[mode & 3], start,
+		     executable, mode == MON_TRACE_COUNT);
 	fd = openat(m->dir_fd, "collector.py",
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -268,10 +268,16 @@ int monitor_start(struct monitor *m, struct target *t, enum mon_mode mode,
 {
 	int err;
 
+	/* the --trace sink, set by the caller, outlives the reset */
+	void (*sink)(void *, const void *, size_t) = m->reply.sink;
+	void *sink_ctx = m->reply.sink_ctx;
+
 	memset(m, 0, sizeof(*m));
 	m->t = t;
 	m->tmp_fd = m->dir_fd = m->out_fd = m->ctl_fd = -1;
 	reply_init(&m->reply);
+	m->reply.sink = sink;
+	m->reply.sink_ctx = sink_ctx;
 	err = pep768_open(t, &m->pep, why, why_len);
 	if (err)
 		return err;

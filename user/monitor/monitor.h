@@ -16,7 +16,10 @@
  * and two FIFOs.  We hold CTL's write end: when we close it, or die, the
  * collector sees its end, sends its tables over OUT and removes its tool.
  */
-enum mon_mode { MON_COUNT, MON_FUNCS, MON_CALLS };
+enum mon_mode {
+	MON_COUNT, MON_FUNCS, MON_CALLS, MON_TRACE,
+	MON_TRACE_COUNT = MON_TRACE | 4,	/* --trace --count */
+};
 
 /* Where counting starts. */
 enum mon_start {

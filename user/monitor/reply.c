@@ -147,6 +147,13 @@ static int add_str(struct mon_reply *r, struct caps *cap, struct cursor *c)
 	/* numbered in order, so the table stays sorted for raw_str() */
 	t->strs[t->n_strs].ref.ptr = t->strs[t->n_strs].ref.tag = t->n_strs + 1;
 	t->strs[t->n_strs++].s = s;
+	if (r->sink) {
+		struct ctrace_str_event e = { .type = CTRACE_EV_STR };
+
+		e.ref = t->strs[t->n_strs - 1].ref;
+		snprintf(e.s, sizeof(e.s), "%s", s);
+		r->sink(r->sink_ctx, &e, sizeof(e));
+	}
 	return 0;
 }
 
@@ -267,6 +274,33 @@ static int record(struct mon_reply *r, struct caps *cap, struct cursor *c)
 	}
 	case 'X':
 		return add_exec(r, c, &cap->exec);
+	case 'V':
+	case 'W': {
+		struct ctrace_event e = { .type = type == 'V' ? CTRACE_EV_LINE :
+							      CTRACE_EV_CALL };
+		struct ctrace_code k;
+
+		if (!number(c, 0, INT64_MAX, &a) || !number(c, 0, INT64_MAX, &b))
+			return -EPROTO;
+		e.tid = (uint32_t)a;
+		e.ts = (uint64_t)b;
+		if (type == 'V') {
+			if (!str_ref(r, c, &e.file) ||
+			    !number(c, 0, REPLY_LINE_MAX, &a))
+				return -EPROTO;
+			e.line = (uint32_t)a;
+		} else {
+			if (!code_ref(r, c, &k, false) || !number(c, 0, 1, &a))
+				return -EPROTO;
+			e.file = k.file;
+			e.func = k.name;
+			e.line = k.firstlineno;
+			e.kind = a ? CTRACE_ENTRY_YIELD : CTRACE_ENTRY_START;
+		}
+		if (r->sink && c->p == c->end)
+			r->sink(r->sink_ctx, &e, sizeof(e));
+		break;
+	}
 	case 'E':
 		r->ended = true;
 		break;

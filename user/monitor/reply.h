@@ -19,6 +19,8 @@
  *   C cfile cname cfirst file name first n   caller -> callee (--trackcalls);
  *                     the caller "- - -" at the bottom of a stack
  *   X file line...    trace's executable lines of file (--missing)
+ *   V tid ns file line                 --trace: a line ran
+ *   W tid ns file name first kind      --trace: a frame started (0) or resumed (1)
  *   E                 the end
  * turned into the same raw tables the BPF maps give, so naming and reports
  * never know which collector ran.
@@ -30,6 +32,12 @@ struct mon_reply {
 	int tool;		/* -1 until H */
 	bool busy;		/* R */
 	bool ended;		/* E */
+	/*
+	 * --trace: each string and event, as the ring's records, as they
+	 * come (struct ctrace_str_event, struct ctrace_event)
+	 */
+	void (*sink)(void *ctx, const void *rec, size_t len);
+	void *sink_ctx;
 };
 
 void reply_init(struct mon_reply *r);

@@ -18,6 +18,19 @@ bool monitor_possible(const struct pyelf *e)
 	return e->major > 3 || (e->major == 3 && e->minor >= 14);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void on_record(void *ctx, const void *rec, size_t len)
+{
+	trace_stream_event(ctx, rec, len);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -79,9 +92,13 @@ static int name_and_report(const struct options *o, struct monitor *m,
 	results_init(&r);
 	resolver_init(&rs, fl, t->root_fd, t->cwd, o->ignore_mods,
 		      o->n_ignore_mods, o->ignore_dirs, o->n_ignore_dirs);
-	rs.want_executable = o->missing;
+	/* --missing's lines come from the target's compiler, not ours */
+	rs.want_executable = false;
 	resolver_give_executable(&rs, m->reply.exec, m->reply.n_exec);
-	resolver_analyse_raw(&rs, raw, (int)sysconf(_SC_NPROCESSORS_ONLN));
+	/*
+	 * Names and executable lines come from the target itself: nothing is
+	 * compiled here, and sources are read only for the .cover files.
+	 */
 	if (o->trackcalls)
 		err = resolve_calls(&rs, raw, &r);
 	else if (o->listfuncs)
@@ -103,17 +120,26 @@ int monitor_run(const struct options *o, struct target *t,
 		const struct py_flavor *fl, volatile sig_atomic_t *stop)
 {
 	enum mon_mode mode = o->trackcalls ? MON_CALLS :
-			     o->listfuncs ? MON_FUNCS : MON_COUNT;
+			     o->listfuncs ? MON_FUNCS :
+			     o->trace && o->count ? MON_TRACE_COUNT :
+			     o->trace ? MON_TRACE : MON_COUNT;
+	struct trace_stream ts = {};
+	struct trace_lookup lk;
+	struct resolver rs;
 	struct monitor m;
 	char why[1024];
 	int err, ret = 1;
 
 	memset(&m, 0, sizeof(m));
 	m.tmp_fd = m.dir_fd = m.out_fd = m.ctl_fd = -1;
-	if (o->trace || o->timing) {
-		pr_err("--trace is not built for the monitoring backend yet: CPython %d.%d has no line probe; --count, --listfuncs and --trackcalls work there",
-		       t->elf.major, t->elf.minor);
-		return 1;
+	/* --trace prints as the events come: its sources are read meanwhile */
+	resolver_init(&rs, fl, t->root_fd, t->cwd, o->ignore_mods,
+		      o->n_ignore_mods, o->ignore_dirs, o->n_ignore_dirs);
+	lk = resolver_trace_lookup(&rs);
+	trace_stream_init(&ts, stdout, o->timing, mono_ns(), &lk);
+	if (o->trace) {
+		m.reply.sink = on_record;
+		m.reply.sink_ctx = &ts;
 	}
 	if (t->launched)
 		err = start_launched(o, &m, t, mode, why, sizeof(why));
@@ -138,6 +164,7 @@ int monitor_run(const struct options *o, struct target *t,
 	pr_debug("collector: %zu bytes, %zu lines, %zu functions, %zu pairs",
 		 m.total, m.reply.raw.n_lines, m.reply.raw.n_funcs,
 		 m.reply.raw.n_calls);
+	fflush(stdout);
 	ret = name_and_report(o, &m, t, fl);
 	/* a launched program's own status, once it is through its exit */
 	if (t->launched)
@@ -147,5 +174,7 @@ int monitor_run(const struct options *o, struct target *t,
 		ret = WEXITSTATUS(t->exit_status);
 out:
 	monitor_close(&m);
+	trace_stream_free(&ts);
+	resolver_free(&rs);
 	return ret;
 }
