@@ -74,8 +74,8 @@ def pin_target():
 
 
 class Target:
-    def __init__(self, prefix, script):
-        self.p = subprocess.Popen(prefix + [script, 'serve'],
+    def __init__(self, prefix, script, serve='serve'):
+        self.p = subprocess.Popen(prefix + [script, serve],
                                   stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True,
                                   preexec_fn=pin_target)
@@ -372,6 +372,64 @@ def scale():
     return ok
 
 
+# the monitoring backend (3.14+): mode, workload, the limit and what it bounds
+MON_CASES = [
+    ('--count', 'line', 'trace', 0.7),
+    ('--listfuncs', 'call', 'plain', 1.05),
+    ('--trackcalls', 'call', 'trace', 0.3),
+]
+
+
+def monitoring_case(ver, flag, name, against, limit):
+    """The collector in the target: its cost against plain and trace's."""
+    found = interpreter(ver)
+    if not found:
+        print('%-5s %-12s skipped: no python%s (make roots builds it)'
+              % (ver, flag, ver))
+        return True
+    prefix, script = found
+    t = Target(prefix, script, 'serve-spin')
+    t.rounds(name, 2 * ROUNDS)
+    argv = [CTRACE, '--backend=monitoring', flag, '-R', '-p', str(t.p.pid)]
+    rows = []
+    for _ in range(BLOCKS):
+        plain = t.plain(name)
+        p, err = start(argv, r'^Tracing')
+        ours = statistics.median(t.rounds(name))
+        p.send_signal(signal.SIGINT)
+        p.wait()
+        rows.append((plain, ours, t.plain(name)))
+    t.close()
+    plain = statistics.median(r[0] for r in rows)
+    ours_x = statistics.median(r[1] / r[0] for r in rows)
+    after_x = statistics.median(r[2] / r[0] for r in rows)
+    ref_x = under_trace(prefix, script, name, flag) / plain
+    # added cost as a share of trace's, or the slowdown itself
+    got = (ours_x - 1) / (ref_x - 1) if against == 'trace' else ours_x
+    verdict = 'ok' if got <= limit else 'OVER %.2f' % limit
+    if after_x > 1.05:
+        verdict += ' AFTER OVER 1.05'
+    print('%-5s %-12s %-5s %8.4f %8.2f %7.2f %8.2f %12.2f  %s'
+          % (ver, flag, name, plain, ours_x, after_x, ref_x, got, verdict))
+    sys.stdout.flush()
+    return 'OVER' not in verdict
+
+
+def monitoring():
+    print('monitoring backend (a sys.monitoring collector in the target, '
+          'PEP 768):')
+    print('%-5s %-12s %-5s %8s %8s %7s %8s %12s' % (
+        'py', 'mode', 'work', 'plain s', 'ctrace x', 'after x', 'trace x',
+        'vs limit'))
+    print('  "vs limit": --count and --trackcalls, added cost / trace\'s '
+          'added cost (limits 0.7, 0.3); --listfuncs, x plain (1.05)')
+    ok = True
+    for ver in ('3.14', '3.15'):
+        for case in MON_CASES:
+            ok = monitoring_case(ver, *case) and ok
+    return ok
+
+
 def main():
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) > 1:
@@ -384,6 +442,7 @@ def main():
              'empty'))
     with BpfStats():
         ok = all([run_case(*case) for case in CASES])
+    ok = monitoring() and ok
     ok = big_map() and ok
     ok = launch_startup() and ok
     ok = scale() and ok

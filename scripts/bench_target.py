@@ -1,6 +1,10 @@
 """Workloads for `make bench`.
 
     bench_target.py serve         read "WORKLOAD N" lines, answer seconds
+    bench_target.py serve-spin    the same, with a thread that runs Python
+                                  every 5 ms while the main one reads: the
+                                  monitoring backend's request is taken by
+                                  a thread at a bytecode boundary
     bench_target.py once WORKLOAD N   run once, print seconds (under trace)
 """
 import sys
@@ -46,10 +50,18 @@ def timed(name, n):
     return time.thread_time() - start
 
 
+def spin():
+    while True:
+        time.sleep(0.005)
+
+
 def main():
     if sys.argv[1] == 'once':
         print('%.6f' % timed(sys.argv[2], int(sys.argv[3])), flush=True)
         return
+    if sys.argv[1] == 'serve-spin':
+        import threading
+        threading.Thread(target=spin, daemon=True).start()
     print('ready', flush=True)
     for line in sys.stdin:
         name, n = line.split()

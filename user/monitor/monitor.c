@@ -217,7 +217,8 @@ static void withdraw(struct monitor *m)
 	remove_script(m);
 }
 
-int monitor_ready(struct monitor *m, char *why, size_t why_len)
+int monitor_ready(struct monitor *m, volatile sig_atomic_t *stop, char *why,
+		  size_t why_len)
 {
 	double t0 = now_s(), said = 0;
 	int err = 0;
@@ -226,17 +227,17 @@ int monitor_ready(struct monitor *m, char *why, size_t why_len)
 		struct pollfd p = { .fd = m->out_fd, .events = POLLIN };
 		double waited = now_s() - t0;
 
-		if (waited > 10 || target_gone(m->t)) {
+		if (*stop || target_gone(m->t)) {
 			snprintf(why, why_len,
 				 target_gone(m->t) ?
 				 "process %d exited before its collector started" :
-				 "process %d did not start its collector within 10 s: none of its threads ran Python (all blocked in C?), or the script failed (see its stderr)",
+				 "process %d never started its collector: none of its threads ran Python (all blocked in C), or the script failed (see its stderr); nothing was traced",
 				 m->t->pid);
 			err = -ETIMEDOUT;
 			break;
 		}
 		if (waited > 1 && !said) {
-			pr_err("note: waiting for process %d to reach Python code in one of its %zu threads...",
+			pr_err("note: waiting for process %d to run Python in one of its %zu threads (all blocked in C, an idle server?); Ctrl-C gives up...",
 			       m->t->pid, m->pep.n_threads);
 			said = waited;
 		}

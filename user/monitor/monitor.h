@@ -3,6 +3,7 @@
 #define CTRACE_MONITOR_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "inject.h"
@@ -46,8 +47,12 @@ struct monitor {
 int monitor_start(struct monitor *m, struct target *t, enum mon_mode mode,
 		  enum mon_start start, bool executable, char *why,
 		  size_t why_len);
-/* Wait until it counts (a stopped target must be let go first). */
-int monitor_ready(struct monitor *m, char *why, size_t why_len);
+/*
+ * Wait until it counts (a stopped target must be let go first), or until
+ * *@stop: a process whose threads all sit in C takes it when one wakes.
+ */
+int monitor_ready(struct monitor *m, volatile sig_atomic_t *stop, char *why,
+		  size_t why_len);
 /* fd that turns readable when the collector sends (it does at its exit). */
 int monitor_pollfd(const struct monitor *m);
 /* Take what it sent; true once it has sent everything (the target exits). */

@@ -41,8 +41,8 @@ static double now_s(void)
 
 /* Launched: stop the Python where its main module starts, then ask. */
 static int start_launched(const struct options *o, struct monitor *m,
-			  struct target *t, enum mon_mode mode, char *why,
-			  size_t why_len)
+			  struct target *t, enum mon_mode mode,
+			  volatile sig_atomic_t *stop, char *why, size_t why_len)
 {
 	enum mon_start start;
 	struct gate g;
@@ -57,7 +57,7 @@ static int start_launched(const struct options *o, struct monitor *m,
 	if (!err)
 		err = monitor_start(m, t, mode, start, o->missing, why, why_len);
 	gate_open(&g, t);
-	return err ? err : monitor_ready(m, why, why_len);
+	return err ? err : monitor_ready(m, stop, why, why_len);
 }
 
 /* Until Ctrl-C, the duration, or the collector's tables at the target's exit. */
@@ -142,10 +142,11 @@ int monitor_run(const struct options *o, struct target *t,
 		m.reply.sink_ctx = &ts;
 	}
 	if (t->launched)
-		err = start_launched(o, &m, t, mode, why, sizeof(why));
+		err = start_launched(o, &m, t, mode, stop, why, sizeof(why));
 	else
 		err = monitor_start(&m, t, mode, MON_NOW, o->missing, why,
-				    sizeof(why)) ?: monitor_ready(&m, why, sizeof(why));
+				    sizeof(why)) ?:
+		      monitor_ready(&m, stop, why, sizeof(why));
 	if (err) {
 		pr_err("%s", why);
 		goto out;
