@@ -175,16 +175,25 @@ def attached(t, argv, ready, name, progs):
     return statistics.median(times), hits, bpf
 
 
-def run_case(ver, flag, probes, name, limit):
+def warm_target(ver, flag, name, serve='serve'):
+    """A target of @ver past its warm-up (the first rounds specialize the
+    bytecode), with its prefix and script; None when there is no @ver."""
     found = interpreter(ver)
     if not found:
         print('%-5s %-12s skipped: no python%s (make roots builds it)'
               % (ver, flag, ver))
-        return True
+        return None
     prefix, script = found
-    t = Target(prefix, script)
-    # warm-up: the first rounds specialize the bytecode
+    t = Target(prefix, script, serve)
     t.rounds(name, 2 * ROUNDS)
+    return t, prefix, script
+
+
+def run_case(ver, flag, probes, name, limit):
+    warm = warm_target(ver, flag, name)
+    if not warm:
+        return True
+    t, prefix, script = warm
     floor_argv = [FLOOR, '-p', str(t.p.pid)] + probes
     ours_argv = [CTRACE, flag, '-R', '-v', '-p', str(t.p.pid)]
     rows = []
@@ -382,14 +391,10 @@ MON_CASES = [
 
 def monitoring_case(ver, flag, name, against, limit):
     """The collector in the target: its cost against plain and trace's."""
-    found = interpreter(ver)
-    if not found:
-        print('%-5s %-12s skipped: no python%s (make roots builds it)'
-              % (ver, flag, ver))
+    warm = warm_target(ver, flag, name, 'serve-spin')
+    if not warm:
         return True
-    prefix, script = found
-    t = Target(prefix, script, 'serve-spin')
-    t.rounds(name, 2 * ROUNDS)
+    t, prefix, script = warm
     argv = [CTRACE, '--backend=monitoring', flag, '-R', '-p', str(t.p.pid)]
     rows = []
     for _ in range(BLOCKS):
