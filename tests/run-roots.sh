@@ -92,8 +92,8 @@ refused_on() {
 	"$CTRACE" -l -- chroot "$1" "$2" -c pass > /dev/null 2> "$W/$2.err"
 	rc=$?
 	[ $rc = 1 ] && [ "$(wc -l < "$W/$2.err")" = 1 ] &&
-		grep -q "^ctrace-bpf: --listfuncs needs python:function__return, but CPython ${2#python} .* has no function__entry, function__return or line probes: CPython removed them in 3.12 (PEP 669); it still offers the gc, import and audit probes" "$W/$2.err" &&
-		ok "${2#python}: refused, naming the removed probes and what is left" ||
+		grep -q "^ctrace-bpf: --listfuncs needs python:function__return, but CPython ${2#python} .* has no function__entry, function__return or line probes: CPython removed them in 3.12 (PEP 669); it still offers the gc, import and audit probes.*; nor has it the remote debugger interface (PEP 768, 3.14+)" "$W/$2.err" &&
+		ok "${2#python}: refused, naming the removed probes, what is left, and no PEP 768" ||
 		not_ok "${2#python}: refused with the reason" "$W/$2.err"
 }
 
@@ -210,6 +210,18 @@ monitoring_by_pid() {
 		{ echo "took $ms ms"; cat "$W/j$v.err"; } > "$W/j$v.diff"
 	check "$v monitoring: main thread blocked in join(), attached through a worker" "$W/j$v.diff"
 	touch "$R/tmp/j$v.go"
+	wait $SPIN
+
+	# every tool id taken: refused, and the target keeps running as it was
+	spin "$R" "$py" a$v alltools.py
+	"$CTRACE" --backend=monitoring -l -p $SPIN > /dev/null 2> "$W/a$v.err"
+	rc=$?
+	[ $rc = 1 ] && [ "$(wc -l < "$W/a$v.err")" = 1 ] &&
+		grep -q "has all six sys.monitoring tool ids taken" "$W/a$v.err" &&
+		kill -0 $SPIN && ! ls "$R/tmp" | grep -q '^ctrace-bpf\.' &&
+		ok "$v monitoring: all six tool ids taken, refused in one line, nothing left" ||
+		not_ok "$v monitoring: all six tool ids taken, refused in one line, nothing left" "$W/a$v.err"
+	touch "$R/tmp/a$v.go"
 	wait $SPIN
 
 	# remote debugging switched off: refused, naming the switch
