@@ -137,6 +137,20 @@ monitoring() {
 	same_as_trace "$R" "$py" -t trace "$v monitoring --trace identical" serial.py
 	same_as_trace "$R" "$py" -l funcs "$v monitoring --listfuncs identical"
 	same_as_trace "$R" "$py" -T pairs "$v monitoring --trackcalls identical"
+	# its own mount namespace: the script's path is the target's own
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -l -- unshare -m chroot "$R" "$py" "$IN/prog.py" \
+		> "$W/u$v.out" 2> "$W/u$v.err"
+	$CMP funcs "$W/u$v.out" "$IN" > "$W/u$v.f"
+	diff "$W/u$v.f" "$W/$(basename "$R").$py-l.funcs.r" > "$W/u$v.diff"
+	check "$v monitoring in its own mount namespace (unshare -m): --listfuncs identical" "$W/u$v.diff"
+	# --timing: trace's lines, each after seconds since the start
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -t -g -- chroot "$R" sh -c 'exec "$0" "$@" > /dev/null' \
+		"$py" "$IN/serial.py" > "$W/g$v.out" 2> "$W/g$v.err"
+	sed -E 's/^[0-9]+\.[0-9]{2} //' "$W/g$v.out" | $CMP trace /dev/stdin "$R$IN" serial > "$W/g$v.o"
+	diff "$W/g$v.o" "$W/$(basename "$R").$py-t.trace.r" > "$W/g$v.diff"
+	[ "$(grep -cEv '^([0-9]+\.[0-9]{2} | --- )' "$W/g$v.out")" = 0 ] ||
+		echo "lines without their time" >> "$W/g$v.diff"
+	check "$v monitoring --trace --timing: every line timed, the same lines" "$W/g$v.diff"
 	same_as_trace "$R" "$py" -l funcs "$v monitoring --listfuncs, trace's class names" names.py
 	same_as_trace "$R" "$py" -T pairs "$v monitoring --trackcalls, trace's class names" names.py
 	grep -q "Tracing PID .*by a sys.monitoring collector inside it" "$W/$(basename "$R").$py-T.pairs.err" ||

@@ -22,6 +22,7 @@
 #include "ctrace.skel.h"
 #include "log.h"
 #include "monitor/run.h"
+#include "session.h"
 #include "multi.h"
 #include "pickle.h"
 #include "report.h"
@@ -57,139 +58,6 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/*
- * For the tests only: pause at a named point, so a test can make the target
- * exit (and its PID be reused) exactly there.
- */
-static void test_delay(const char *name)
-{
-	const char *ms = getenv(name);
-
-	if (ms)
-		usleep(strtoul(ms, NULL, 10) * 1000);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int on_ring(void *ctx, void *data, size_t len)
-{
-	return trace_stream_event(ctx, data, len);
-}
-
-/*
- * sys.path is read from the target as late as can be: every half second
- * while it runs, and at the end; a target that has exited keeps the last.
- */
-struct live_reader {
-	const struct live_path_layout *l;
-	uint64_t runtime, next_ns;
-};
-
-static void live_init(struct live_reader *lv, const struct py_flavor *fl,
-		      const struct target *t)
-{
-	memset(lv, 0, sizeof(*lv));
-	lv->l = fl ? fl->live_path : NULL;
-	if (lv->l)
-		lv->runtime = livepath_runtime(t->pid, t->elf.path,
-					       t->elf.runtime_sym);
-	pr_debug("live sys.path: _PyRuntime at %#llx",
-		 (unsigned long long)lv->runtime);
-}
-
-static void live_read(struct live_reader *lv, struct target *t, uint64_t now)
-{
-	if (!lv->runtime || now < lv->next_ns)
-		return;
-	lv->next_ns = now + 500000000ULL;
-	if (!livepath_read(lv->l, t->pid, lv->runtime, &t->live_path))
-		pr_debug("live sys.path: %zu entries", t->live_path.n);
-}
-
-/* Wait for the end: a signal, the duration, or the target's exit. */
-/*
- * Analyse the sources the trace has met so far, a little at a time, so
- * that naming after the end has little left to do.
- */
-static void analyse_early(struct tracer *tr, struct resolver *rs,
-			  struct str_watch *w, char ***queue, size_t *n_queue)
-{
-	char **fresh;
-	size_t n, done;
-
-	if (!collect_new_sources(tr->skel, w, &fresh, &n) && !n)
-		free(fresh);
-	else if (n) {
-		char **g = realloc(*queue, (*n_queue + n) * sizeof(*g));
-
-		if (g) {
-			memcpy(g + *n_queue, fresh, n * sizeof(*g));
-			*queue = g;
-			*n_queue += n;
-		} else {
-			for (size_t i = 0; i < n; i++)
-				free(fresh[i]);
-		}
-		free(fresh);
-	}
-	if (!*n_queue)
-		return;
-	/* 30 ms of every 100: the ring and the target's exit come first */
-	done = resolver_prefetch(rs, *queue, *n_queue, 30000000);
-	for (size_t i = 0; i < done; i++)
-		free((*queue)[i]);
-	memmove(*queue, *queue + done, (*n_queue - done) * sizeof(**queue));
-	*n_queue -= done;
-}
-
-static void run_until_done(const struct options *o, struct target *t,
-			   struct tracer *tr, struct ring_buffer *rb,
-			   struct live_reader *lv, struct resolver *rs)
-{
-	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
-	int pfd = target_pollfd(t);
-	struct str_watch w = {};
-	char **queue = NULL;
-	size_t n_queue = 0;
-
-	while (!stop_requested) {
-		if (deadline && mono_ns() >= deadline)
-			break;
-		if (rb) {
-			ring_buffer__poll(rb, 100);
-		} else {
-			struct pollfd p = { .fd = pfd, .events = POLLIN };
-
-			if (pfd >= 0)
-				poll(&p, 1, 100);
-			else
-				usleep(100 * 1000);
-		}
-		tracer_poll(tr);
-		/* not before main has started; in Py_FinalizeEx sys is undone */
-		if (!tr->skel->bss->stopped && !tracer_before_main(tr))
-			live_read(lv, t, mono_ns());
-		if (target_gone(t))
-			break;
-		if (tracer_target_execd(tr)) {
-			pr_err("note: process %d exec'd a new program: the trace ends at the exec",
-			       t->pid);
-			break;
-		}
-		analyse_early(tr, rs, &w, &queue, &n_queue);
-	}
-	for (size_t i = 0; i < n_queue; i++)
-		free(queue[i]);
-	free(queue);
-	str_watch_free(&w);
-}
-
 /* -r: python -m trace --report, from a counts file. */
 static int report_only(const struct options *o)
 {
@@ -214,61 +82,15 @@ static int report_only(const struct options *o)
 	return err;
 }
 
-/* The sum of the u64 counts that end each row. */
-static uint64_t sum_rows(const void *rows, size_t n, size_t size)
-{
-	uint64_t sum = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v;
-
-		memcpy(&v, (const char *)rows + (i + 1) * size - sizeof(v), sizeof(v));
-		sum += v;
-	}
-	return sum;
-}
-
-static void report_stats(const struct raw_tables *raw, const struct resolver *rs,
-			 uint64_t ring_unnamed, const struct plan *plan)
-{
-	uint64_t lines, funcs, calls;
-
-	raw_warn_lost(raw, rs->unresolved + ring_unnamed, "");
-	/* hits are not counted on the hot path: the maps' sums are the hits */
-	lines = sum_rows(raw->lines, raw->n_lines, sizeof(*raw->lines)) +
-		raw->stats[CTRACE_STAT_LINE_DROPS];
-	funcs = sum_rows(raw->funcs, raw->n_funcs, sizeof(*raw->funcs)) +
-		raw->stats[CTRACE_STAT_FUNC_DROPS];
-	calls = sum_rows(raw->calls, raw->n_calls, sizeof(*raw->calls)) +
-		raw->stats[CTRACE_STAT_CALL_DROPS];
-	/* func_counts holds entries when they are attached, returns otherwise */
-	pr_info("probe hits: %llu line, %llu function__entry, %llu function__return",
-		(unsigned long long)lines,
-		(unsigned long long)(plan->entries ? funcs : 0),
-		(unsigned long long)(plan->entries ? 0 : funcs + calls));
-	if (raw->stats[CTRACE_STAT_FRAME_FAULTS])
-		pr_info("%llu frame reads failed",
-			(unsigned long long)raw->stats[CTRACE_STAT_FRAME_FAULTS]);
-}
-
 static int trace_target(const struct options *o)
 {
+	const struct collector_ops *ops = &usdt_collector;
 	const struct py_flavor *fl;
-	struct ring_buffer *rb = NULL;
-	struct trace_stream ts = {};	/* freed on every path out of attach */
-	struct trace_lookup lk;
-	struct raw_tables raw = {};
-	struct resolver rs;
-	struct results r;
-	struct tracer tr = {};
-	struct live_reader lv;
+	char why[1024], flwhy[256];
 	struct target t;
 	struct plan plan;
-	char why[1024], flwhy[256];
 	int err, ret = 1;
-	uint64_t t0;
 
-	results_init(&r);
 	if (check_kernel(why, sizeof(why))) {
 		pr_err("%s", why);
 		return 1;
@@ -288,121 +110,30 @@ static int trace_target(const struct options *o)
 	}
 	if (o->gc || o->imports || o->audit) {
 		ret = events_run(o, &t, &stop_requested);
-		goto out_abort;
+		goto out;
 	}
 	/* a missing probe is the clearer refusal, so it is reported first */
 	fl = py_flavor_for(&t.elf, flwhy, sizeof(flwhy));
 	err = o->backend == BACKEND_MONITORING ? -ENOTSUP :
 	      plan_make(o, fl, &t, &plan, why, sizeof(why));
-	if (err && o->backend != BACKEND_USDT && monitor_possible(&t.elf)) {
-		if (!fl) {
-			pr_err("%s", flwhy);
-			goto out_abort;
-		}
-		ret = monitor_run(o, &t, fl, &stop_requested);
-		goto out_abort;
-	}
-	if (o->backend == BACKEND_MONITORING) {
-		pr_err("--backend=monitoring needs CPython 3.14 or later (PEP 768); process %d runs CPython %d.%d",
-		       t.pid, t.elf.major, t.elf.minor);
-		goto out_abort;
-	}
-	if (err) {
-		pr_err("%s", why);
-		goto out_abort;
-	}
-	if (!fl) {
-		pr_err("%s", flwhy);
-		goto out_abort;
+	if (err && o->backend != BACKEND_USDT && monitor_possible(&t.elf))
+		ops = &monitor_collector;
+	else if (o->backend == BACKEND_MONITORING)
+		snprintf(why, sizeof(why),
+			 "--backend=monitoring needs CPython 3.14 or later (PEP 768); process %d runs CPython %d.%d",
+			 t.pid, t.elf.major, t.elf.minor);
+	if ((err && ops != &monitor_collector) || !fl) {
+		pr_err("%s", err && ops != &monitor_collector ? why : flwhy);
+		goto out;
 	}
 	pyelf_version_str(&t.elf, why, sizeof(why));
-	pr_info("target PID %d, '%s', CPython %s", t.pid, t.elf.path, why);
-	resolver_init(&rs, fl, t.root_fd, t.cwd, o->ignore_mods,
-		      o->n_ignore_mods, o->ignore_dirs, o->n_ignore_dirs);
-	rs.want_executable = o->missing;
-	lk = resolver_trace_lookup(&rs);
-	test_delay("CTRACE_TEST_DELAY_ATTACH");
-	if (tracer_attach(&tr, &plan, fl, &t, why, sizeof(why))) {
-		pr_err("%s", why);
-		goto out_detach;	/* what did attach goes, and the object */
-	}
-	/*
-	 * Probes go in by PID number.  If the process we examined has exited
-	 * meanwhile, the number may already name another process: leave it.
-	 */
-	if (!t.launched && target_gone(&t)) {
-		pr_err("process %d exited before the probes were attached; nothing was traced",
-		       t.pid);
-		goto out_detach;
-	}
-	trace_stream_init(&ts, stdout, o->timing, mono_ns(), &lk);
-	if (plan.trace) {
-		rb = ring_buffer__new(bpf_map__fd(tr.skel->maps.events), on_ring,
-				      &ts, NULL);
-		if (!rb) {
-			pr_err("cannot open the ring buffer: %s", strerror(errno));
-			goto out_detach;
-		}
-	}
-	target_print_ready(&t, plan.from_main, NULL);
-	if (t.launched && target_release(&t, why, sizeof(why))) {
-		pr_err("%s", why);
-		goto out_detach;
-	}
-	live_init(&lv, fl, &t);
-	run_until_done(o, &t, &tr, rb, &lv, &rs);
-	if (!tr.skel->bss->stopped && !tracer_before_main(&tr) &&
-	    !target_gone(&t))
-		live_read(&lv, &t, UINT64_MAX);
-	if (plan.from_main && tracer_before_main(&tr))
-		pr_err("note: the main module never started, so nothing was counted; --startup counts the interpreter's start-up too");
-	/* the target is detached, and runs at full speed, while we report */
-	t0 = mono_ns();
-	tracer_stop(&tr);
-	if (rb)
-		ring_buffer__consume(rb);
-	fflush(stdout);
-	err = collect_all(tr.skel, &raw);
-	tracer_detach(&tr);
-	pr_debug("collected and detached in %.2f s", (mono_ns() - t0) / 1e9);
-	if (err) {
-		pr_err("cannot read the BPF maps: %s", strerror(-err));
-		goto out_detach;
-	}
-	/* what the trace did not get to analyse: all cores at once */
-	resolver_analyse_raw(&rs, &raw, (int)sysconf(_SC_NPROCESSORS_ONLN));
-	if (plan.count)
-		err = resolve_counts(&rs, &raw, &r);
-	else if (plan.funcs)
-		err = resolve_funcs(&rs, &raw, &r);
-	else if (plan.calls)
-		err = resolve_calls(&rs, &raw, &r);
-	if (err) {
-		pr_err("out of memory resolving names");
-		goto out_detach;
-	}
-	pr_info("read %zu keys and named them in %.2f s",
-		raw.n_lines + raw.n_funcs + raw.n_calls, (mono_ns() - t0) / 1e9);
-	report_stats(&raw, &rs, ts.unnamed, &plan);
-	merge_counts_file(o, &r);
-	t0 = mono_ns();
-	ret = write_reports(o, &r, &rs, &t, fl);
-	pr_info("reports written in %.2f s", (mono_ns() - t0) / 1e9);
-	if (!ret && t.launched && t.reaped && WIFEXITED(t.exit_status))
-		ret = WEXITSTATUS(t.exit_status);
-out_detach:
-	t0 = mono_ns();
-	trace_stream_free(&ts);
-	ring_buffer__free(rb);
-	tracer_destroy(&tr);
-	raw_tables_free(&raw);
-	pr_debug("maps and tables freed in %.2f s", (mono_ns() - t0) / 1e9);
-	resolver_free(&rs);
-out_abort:
+	pr_info("target PID %d, '%s', CPython %s, %s backend", t.pid,
+		t.elf.path, why, ops->name);
+	ret = session_run(o, &t, fl, ops, &stop_requested);
+out:
 	if (t.launched && !t.reaped)
 		target_abort(&t);
 	target_close(&t);
-	results_free(&r);
 	return ret;
 }
 

@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The monitoring backend as a collector: see collector.h and monitor.h. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include "collector.h"
 #include "gate.h"
 #include "log.h"
 #include "monitor.h"
-#include "report_out.h"
-#include "resolve.h"
 #include "run.h"
 
 bool monitor_possible(const struct pyelf *e)
@@ -18,164 +15,122 @@ bool monitor_possible(const struct pyelf *e)
 	return e->major > 3 || (e->major == 3 && e->minor >= 14);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void on_record(void *ctx, const void *rec, size_t len)
 {
 	trace_stream_event(ctx, rec, len);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Launched: stop the Python where its main module starts, then ask. */
-static int start_launched(const struct options *o, struct monitor *m,
-			  struct target *t, enum mon_mode mode,
-			  volatile sig_atomic_t *stop, char *why, size_t why_len)
+static int start_launched(struct collector *c, struct monitor *m,
+			  enum mon_mode mode, char *why, size_t why_len)
 {
+	struct target *t = c->t;
 	enum mon_start start;
 	struct gate g;
 	int err;
 
-	err = gate_arm(&g, t, o->startup, why, why_len);
+	err = gate_arm(&g, t, c->o->startup, why, why_len);
 	if (err)
 		return err;
 	err = target_release(t, why, why_len);
 	if (!err)
 		err = gate_wait(&g, t, &start, why, why_len);
 	if (!err)
-		err = monitor_start(m, t, mode, start, o->missing, why, why_len);
+		err = monitor_start(m, t, mode, start, c->o->missing, why,
+				    why_len);
 	gate_open(&g, t);
-	return err ? err : monitor_ready(m, stop, why, why_len);
-}
-
-/* Until Ctrl-C, the duration, or the collector's tables at the target's exit. */
-static int wait_for_end(const struct options *o, struct monitor *m,
-			struct target *t, volatile sig_atomic_t *stop,
-			char *why, size_t why_len)
-{
-	double deadline = o->duration ? now_s() + o->duration : 0;
-	int err = 0;
-
-	while (!*stop && !(deadline && now_s() >= deadline)) {
-		struct pollfd p[2] = {
-			{ .fd = monitor_pollfd(m), .events = POLLIN },
-			{ .fd = target_pollfd(t), .events = POLLIN },
-		};
-
-		poll(p, p[1].fd >= 0 ? 2 : 1, 100);
-		if (monitor_poll(m, why, why_len, &err) || target_gone(t))
-			break;
-	}
 	return err;
 }
 
-static int name_and_report(const struct options *o, struct monitor *m,
-			   struct target *t, const struct py_flavor *fl)
+static int mon_start(struct collector *c, char *why, size_t why_len)
 {
-	struct raw_tables *raw = &m->reply.raw;
-	struct resolver rs;
-	struct results r;
-	int err = 0, ret = 1;
-
-	results_init(&r);
-	resolver_init(&rs, fl, t->root_fd, t->cwd, o->ignore_mods,
-		      o->n_ignore_mods, o->ignore_dirs, o->n_ignore_dirs);
-	/* --missing's lines come from the target's compiler, not ours */
-	rs.want_executable = false;
-	resolver_give_executable(&rs, m->reply.exec, m->reply.n_exec);
-	/*
-	 * Names and executable lines come from the target itself: nothing is
-	 * compiled here, and sources are read only for the .cover files.
-	 */
-	if (o->trackcalls)
-		err = resolve_calls(&rs, raw, &r);
-	else if (o->listfuncs)
-		err = resolve_funcs(&rs, raw, &r);
-	else
-		err = resolve_counts(&rs, raw, &r);
-	if (err) {
-		pr_err("out of memory resolving names");
-	} else {
-		merge_counts_file(o, &r);
-		ret = write_reports(o, &r, &rs, t, fl);
-	}
-	resolver_free(&rs);
-	results_free(&r);
-	return ret;
-}
-
-int monitor_run(const struct options *o, struct target *t,
-		const struct py_flavor *fl, volatile sig_atomic_t *stop)
-{
+	const struct options *o = c->o;
 	enum mon_mode mode = o->trackcalls ? MON_CALLS :
 			     o->listfuncs ? MON_FUNCS :
 			     o->trace && o->count ? MON_TRACE_COUNT :
 			     o->trace ? MON_TRACE : MON_COUNT;
-	struct trace_stream ts = {};
-	struct trace_lookup lk;
-	struct resolver rs;
-	struct monitor m;
-	char why[1024];
-	int err, ret = 1;
+	struct monitor *m;
+	int err;
 
-	memset(&m, 0, sizeof(m));
-	m.tmp_fd = m.dir_fd = m.out_fd = m.ctl_fd = -1;
-	/* --trace prints as the events come: its sources are read meanwhile */
-	resolver_init(&rs, fl, t->root_fd, t->cwd, o->ignore_mods,
-		      o->n_ignore_mods, o->ignore_dirs, o->n_ignore_dirs);
-	lk = resolver_trace_lookup(&rs);
-	trace_stream_init(&ts, stdout, o->timing, mono_ns(), &lk);
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	m->tmp_fd = m->dir_fd = m->out_fd = m->ctl_fd = -1;
+	c->priv = m;
+	c->raw = &m->reply.raw;
+	/* --trace prints as the events come */
 	if (o->trace) {
-		m.reply.sink = on_record;
-		m.reply.sink_ctx = &ts;
+		m->reply.sink = on_record;
+		m->reply.sink_ctx = c->ts;
 	}
-	if (t->launched)
-		err = start_launched(o, &m, t, mode, stop, why, sizeof(why));
+	if (c->t->launched)
+		err = start_launched(c, m, mode, why, why_len);
 	else
-		err = monitor_start(&m, t, mode, MON_NOW, o->missing, why,
-				    sizeof(why)) ?:
-		      monitor_ready(&m, stop, why, sizeof(why));
-	if (err) {
-		pr_err("%s", why);
-		goto out;
-	}
-	pr_info("collector: sys.monitoring tool %d in process %d", m.reply.tool,
-		t->pid);
-	target_print_ready(t, t->launched && !o->startup,
-			   "by a sys.monitoring collector inside it (PEP 768)");
-	err = wait_for_end(o, &m, t, stop, why, sizeof(why));
+		err = monitor_start(m, c->t, mode, MON_NOW, o->missing, why,
+				    why_len);
 	if (!err)
-		err = monitor_stop(&m, 60, why, sizeof(why));
-	if (err) {
-		pr_err("%s", why);
-		goto out;
-	}
-	pr_debug("collector: %zu bytes, %zu lines, %zu functions, %zu pairs",
-		 m.total, m.reply.raw.n_lines, m.reply.raw.n_funcs,
-		 m.reply.raw.n_calls);
-	fflush(stdout);
-	ret = name_and_report(o, &m, t, fl);
-	/* a launched program's own status, once it is through its exit */
-	if (t->launched)
-		for (int i = 0; i < 100 && !target_gone(t); i++)
-			usleep(20000);
-	if (!ret && t->launched && t->reaped && WIFEXITED(t->exit_status))
-		ret = WEXITSTATUS(t->exit_status);
-out:
-	monitor_close(&m);
-	trace_stream_free(&ts);
-	resolver_free(&rs);
-	return ret;
+		err = monitor_ready(m, c->stop, why, why_len);
+	if (err)
+		return err;
+	pr_info("collector: sys.monitoring tool %d in process %d", m->reply.tool,
+		c->t->pid);
+	target_print_ready(c->t, c->t->launched && !o->startup,
+			   "by a sys.monitoring collector inside it (PEP 768)");
+	return 0;
 }
+
+static int mon_pollfd(struct collector *c)
+{
+	return monitor_pollfd(c->priv);
+}
+
+static bool mon_drain(struct collector *c, int *err, char *why,
+		      size_t why_len)
+{
+	return monitor_poll(c->priv, why, why_len, err);
+}
+
+static int mon_stop(struct collector *c, char *why, size_t why_len)
+{
+	struct monitor *m = c->priv;
+	int err = monitor_stop(m, 60, why, why_len);
+
+	if (err)
+		return err;
+	pr_debug("collector: %zu bytes, %zu lines, %zu functions, %zu pairs",
+		 m->total, m->reply.raw.n_lines, m->reply.raw.n_funcs,
+		 m->reply.raw.n_calls);
+	/*
+	 * Names and --missing's executable lines come from the target itself:
+	 * nothing is compiled here, and sources are read for .cover files.
+	 */
+	c->rs->want_executable = false;
+	resolver_give_executable(c->rs, m->reply.exec, m->reply.n_exec);
+	return 0;
+}
+
+static void mon_warn(struct collector *c)
+{
+	(void)c;
+}
+
+static void mon_close(struct collector *c)
+{
+	if (!c->priv)
+		return;
+	monitor_close(c->priv);
+	free(c->priv);
+	c->priv = NULL;
+}
+
+const struct collector_ops monitor_collector = {
+	.name = "monitoring",
+	.start = mon_start,
+	.pollfd = mon_pollfd,
+	.drain = mon_drain,
+	.stop = mon_stop,
+	.warn = mon_warn,
+	.close = mon_close,
+};

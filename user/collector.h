@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef CTRACE_COLLECTOR_H
+#define CTRACE_COLLECTOR_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "cli.h"
+#include "collect.h"
+#include "pyversion.h"
+#include "report_trace.h"
+#include "resolve.h"
+#include "target.h"
+
+/*
+ * Where counts come from.  A session (session.c) starts one collector on
+ * its target, polls it until the end, stops it and takes its counts as raw
+ * tables: the BPF maps' shape, whichever collector filled them, so that
+ * naming and reports never know which one ran.
+ *
+ *   usdt        BPF programs on the interpreter's probes (usdt.c)
+ *   monitoring  our sys.monitoring collector inside a 3.14+ target,
+ *               through PEP 768 (monitor/run.c)
+ */
+struct collector;
+
+struct collector_ops {
+	const char *name;
+	/*
+	 * Attach to c->t and print the "Tracing" line; counting runs when it
+	 * returns 0 (a launched target has been let go).
+	 */
+	int (*start)(struct collector *c, char *why, size_t why_len);
+	/* fd that turns readable when there is something to drain, or -1 */
+	int (*pollfd)(struct collector *c);
+	/* Take what came; true when counting ended on its own (an exec). */
+	bool (*drain)(struct collector *c, int *err, char *why, size_t why_len);
+	/* Stop counting and take the counts: c->raw is valid after. */
+	int (*stop)(struct collector *c, char *why, size_t why_len);
+	/* Notes once the counts are named: drops, unread strings. */
+	void (*warn)(struct collector *c);
+	void (*close)(struct collector *c);
+};
+
+struct collector {
+	const struct collector_ops *ops;
+	const struct options *o;
+	struct target *t;
+	const struct py_flavor *fl;
+	struct resolver *rs;		/* sources, for early analysis */
+	struct trace_stream *ts;	/* --trace: where events go */
+	volatile sig_atomic_t *stop;	/* the first Ctrl-C */
+	struct raw_tables *raw;		/* after stop() */
+	void *priv;
+};
+
+extern const struct collector_ops usdt_collector;
+extern const struct collector_ops monitor_collector;
+
+#endif
