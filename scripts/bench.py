@@ -435,6 +435,90 @@ def monitoring():
     return ok
 
 
+# real programs from Debian's packages, on 3.11: name, module and arguments
+REAL = [
+    ('black', 'black', ['-q', '--diff', '--no-color', '/tmp/ctrace-bench-black.py']),
+    ('pyflakes', 'pyflakes', ['/usr/lib/python3/dist-packages/pyflakes']),
+]
+# mode, the floor's probes (what ctrace-bpf attaches for it on 3.11)
+REAL_MODES = [
+    ('--count', ['line', 'function__entry']),
+    ('--listfuncs', ['function__return']),
+    ('--trackcalls', ['function__return']),
+]
+
+
+def real_run(args, tracer=None, ready=None):
+    """One held run of a real program: its CPU seconds, and the tracer's
+    stderr when one was attached (by PID) while it waited."""
+    script = os.path.join(HERE, 'bench_real_target.py')
+    p = subprocess.Popen([PYTHON, script] + args, stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True, preexec_fn=pin_target)
+    assert p.stderr.readline().strip() == 'ready'
+    tr = err = None
+    if tracer:
+        tr, err = start([a.replace('{pid}', str(p.pid)) for a in tracer],
+                        ready)
+    p.stdin.write('go\n')
+    p.stdin.flush()
+    secs = float(p.stderr.read().split()[-1])
+    p.wait()
+    text = ''
+    if tr:
+        if tracer[0] == FLOOR:
+            tr.send_signal(signal.SIGINT)
+        tr.wait()
+        err.seek(0)
+        text = err.read()
+    return secs, text
+
+
+def real_trace(args, flag):
+    """The same program under python -m trace: its CPU seconds."""
+    script = os.path.join(HERE, 'bench_real_target.py')
+    p = subprocess.run([PYTHON, '-m', 'trace', flag, '-R', '-C',
+                        '/tmp/ctrace-bench-cov', script] + args, input='go\n',
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True, preexec_fn=pin_target)
+    return float(p.stderr.split()[-1])
+
+
+def realworld():
+    """Real programs: plain, floor, ctrace-bpf and trace; end to report."""
+    shutil.copy('/usr/lib/python3/dist-packages/black/linegen.py',
+                '/tmp/ctrace-bench-black.py')
+    print('real programs on 3.11, attached by PID while held, CPU seconds '
+          '(best of 2 plain runs):')
+    print('%-9s %-12s %7s %7s %8s %7s %6s %8s %7s %9s' % (
+        'program', 'mode', 'plain s', 'floor s', 'ctrace s', 'trace s',
+        'added', 'hits', 'us/hit', 'end->rep'))
+    ok = True
+    for name, mod, margs in REAL:
+        args = [mod] + margs
+        plain = min(real_run(args)[0] for _ in range(2))
+        for flag, probes in REAL_MODES:
+            floor = real_run(args, [FLOOR, '-p', '{pid}'] + probes,
+                             r'^Attached')[0]
+            ours, err = real_run(args, [CTRACE, flag, '-R', '-v', '-p',
+                                        '{pid}'], r'^Tracing')
+            ref = real_trace(args, flag)
+            m = re.search(r'probe hits: (\d+) line, (\d+) function__entry, '
+                          r'(\d+) function__return', err)
+            hits = sum(int(x) for x in m.groups()) if m else 0
+            m = re.search(r'end to report: ([\d.]+) s', err)
+            e2r = float(m.group(1)) if m else -1
+            added = (ours - plain) / (floor - plain) if floor > plain else 0
+            per_hit = (ours - plain) / hits * 1e6 if hits else 0
+            verdict = 'ok' if added <= 1.20 and 0 <= e2r <= 0.5 else 'OVER'
+            print('%-9s %-12s %7.2f %7.2f %8.2f %7.2f %6.2f %8d %7.2f %9.3f'
+                  '  %s' % (name, flag, plain, floor, ours, ref, added, hits,
+                            per_hit, e2r, verdict))
+            sys.stdout.flush()
+            ok = ok and verdict == 'ok'
+    return ok
+
+
 def main():
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) > 1:
@@ -448,6 +532,7 @@ def main():
     with BpfStats():
         ok = all([run_case(*case) for case in CASES])
     ok = monitoring() and ok
+    ok = realworld() and ok
     ok = big_map() and ok
     ok = launch_startup() and ok
     ok = scale() and ok

@@ -95,6 +95,7 @@ int session_run(const struct options *o, struct target *t,
 		.stop = stop,
 	};
 	bool by_target = false;
+	uint64_t t_end;
 	char why[1024];
 	int err, ret = 1;
 
@@ -106,6 +107,7 @@ int session_run(const struct options *o, struct target *t,
 	err = ops->start(&c, why, sizeof(why));
 	if (!err)
 		err = wait_for_end(&c, &by_target, why, sizeof(why));
+	t_end = mono_ns();
 	if (!err)
 		err = ops->stop(&c, why, sizeof(why));
 	if (err) {
@@ -114,6 +116,9 @@ int session_run(const struct options *o, struct target *t,
 	}
 	fflush(stdout);
 	ret = name_and_report(&c);
+	fflush(stdout);
+	/* what the user waits for after the end: make bench reads it */
+	pr_info("end to report: %.3f s", (mono_ns() - t_end) / 1e9);
 	/* a launched program's own status, once it is through its exit */
 	for (int i = 0; by_target && t->launched && i < 100 && !target_gone(t);
 	     i++)

@@ -1,0 +1,23 @@
+"""A real program for `make bench`, held until a line on stdin.
+
+    bench_real_target.py MODULE ARG...
+
+prints "ready", waits for a line (a tracer attaches meanwhile), runs
+MODULE as python -m MODULE ARG... would, and prints its CPU seconds on
+stderr; the program's own output goes wherever stdout goes.
+"""
+import runpy
+import sys
+import time
+
+mod = sys.argv[1]
+args = sys.argv[2:]
+print('ready', file=sys.stderr, flush=True)
+sys.stdin.readline()
+sys.argv = [mod] + args
+start = time.process_time()
+try:
+    runpy.run_module(mod, run_name='__main__', alter_sys=True)
+except SystemExit:
+    pass
+print('%.6f' % (time.process_time() - start), file=sys.stderr, flush=True)
