@@ -18,7 +18,7 @@ PY_LIBS := $(shell $(PYCONFIG) --embed --ldflags 2>/dev/null)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	  -I$(OUTPUT) -Ibpf -Iuser $(PY_CFLAGS) -MMD -MP
-LDLIBS += -lbpf -lelf -lz -lpthread $(PY_LIBS)
+LDLIBS += -lbpf -lelf -lz -lpthread -lsqlite3 $(PY_LIBS)
 
 ifeq ($(V),1)
 Q =
@@ -34,7 +34,7 @@ MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps install uninstall test unit e2e faults roots events multi fleet realworld fuzz soak bench demo clean format
+.PHONY: all deps install uninstall test unit e2e faults roots events multi fleet realworld exports fuzz soak bench demo clean format
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/ctrace-bpf
@@ -100,7 +100,7 @@ DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	pkg-config libpython3.11-dev python3.11-dev python3.11 systemtap-sdt-dev \
 	binutils util-linux procps debootstrap strace python3.11-venv \
 	black python3-pyflakes python3-docutils python3-pygments python3-yaml \
-	python3-jinja2
+	python3-jinja2 libsqlite3-dev python3-coverage lcov graphviz valgrind
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root" >&2; exit 1; fi
 	apt-get update
@@ -160,6 +160,11 @@ realworld: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
 		ROOTS=$(CURDIR)/$(OUTPUT)/roots bash tests/run-realworld.sh
 
+# Outputs for other tools, read by coverage.py, lcov, Graphviz, callgrind.
+exports: $(OUTPUT)/ctrace-bpf
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		bash tests/run-exports.sh
+
 # Several processes: -p repeated, and -a.
 multi: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
@@ -179,7 +184,7 @@ roots: $(OUTPUT)/ctrace-bpf
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit e2e faults roots events multi fleet realworld
+	$(Q)$(MAKE) --no-print-directory unit e2e faults roots events multi fleet realworld exports
 
 bench: $(OUTPUT)/ctrace-bpf $(OUTPUT)/floor $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

@@ -123,3 +123,20 @@ trace_held() {
 	attach_failed "attach to the $tag target" "$W/$tag.err"
 	return 255
 }
+
+# expect_fail NAME CODE PATTERN CMD...: CMD exits CODE with one line on
+# stderr, "ctrace-bpf: ...PATTERN"
+expect_fail() { # NAME CODE FILE_PATTERN CMD...
+	local name=$1 code=$2 pat=$3
+	shift 3
+	"$@" > "$W/bad.out" 2> "$W/bad.err" < /dev/null
+	local rc=$?
+	if [ $rc != "$code" ]; then
+		echo "exit $rc, wanted $code" >> "$W/bad.err"
+		not_ok "$name" "$W/bad.err"
+	elif [ "$(wc -l < "$W/bad.err")" != 1 ] || ! grep -q "^ctrace-bpf: .*$pat" "$W/bad.err"; then
+		not_ok "$name" "$W/bad.err"
+	else
+		ok "$name"
+	fi
+}

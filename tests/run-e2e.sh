@@ -346,20 +346,6 @@ check "trace reads our counts file (two runs accumulated)" "$W/r12.diff"
 compare_covers "trace's covers from our counts file identical" "$W/r1" "$W/r2"
 
 echo "# bad input: one line on stderr, nonzero exit"
-expect_fail() { # NAME CODE FILE_PATTERN CMD...
-	local name=$1 code=$2 pat=$3
-	shift 3
-	"$@" > "$W/bad.out" 2> "$W/bad.err" < /dev/null
-	local rc=$?
-	if [ $rc != "$code" ]; then
-		echo "exit $rc, wanted $code" >> "$W/bad.err"
-		not_ok "$name" "$W/bad.err"
-	elif [ "$(wc -l < "$W/bad.err")" != 1 ] || ! grep -q "^ctrace-bpf: .*$pat" "$W/bad.err"; then
-		not_ok "$name" "$W/bad.err"
-	else
-		ok "$name"
-	fi
-}
 # what the table's rows need: a non-Python process, Pythons without probes,
 # and builds whose version removed or reshaped the probes
 sleep 60 &

@@ -48,6 +48,13 @@ static const char usage_text[] =
 "  -s, --summary        print a per-module summary (with -c or -r)\n"
 "  -g, --timing         prefix traced lines with seconds since attach\n"
 "\n"
+"Outputs for other tools (each written whole, beside trace's reports):\n"
+"      --coverage-file FILE  coverage.py's data file (SQLite), with -c\n"
+"      --lcov FILE      an LCOV tracefile with real counts, with -c\n"
+"      --json FILE      counts, functions and call pairs as JSON\n"
+"      --callgraph FILE.dot|FILE.callgrind  -T's pairs with their counts,\n"
+"                       for Graphviz or kcachegrind\n"
+"\n"
 "Filters (may repeat):\n"
 "      --ignore-module MOD[,MOD...]  ignore these modules and submodules\n"
 "      --ignore-dir DIR[:DIR...]     ignore files under these directories\n"
@@ -119,6 +126,10 @@ enum {
 	OPT_EXE,
 	OPT_CGROUP,
 	OPT_BACKEND,
+	OPT_COVERAGE_FILE,
+	OPT_LCOV,
+	OPT_JSON,
+	OPT_CALLGRAPH,
 };
 
 static const struct option long_opts[] = {
@@ -145,6 +156,10 @@ static const struct option long_opts[] = {
 	{ "exe", required_argument, NULL, OPT_EXE },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "coverage-file", required_argument, NULL, OPT_COVERAGE_FILE },
+	{ "lcov", required_argument, NULL, OPT_LCOV },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "callgraph", required_argument, NULL, OPT_CALLGRAPH },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "startup", no_argument, NULL, OPT_STARTUP },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -152,6 +167,13 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+
+	return n > m && !strcmp(s + n - m, tail);
+}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -253,6 +275,19 @@ static int check_modes(const struct options *o)
 		return usage_error("%s--merge, --comm, --exe and --cgroup choose among the processes of -a/--all", "");
 	if (o->merge && (o->gc || o->imports || o->audit))
 		return usage_error("%s--merge joins --listfuncs and --trackcalls reports, not --gc, --imports or --audit", "");
+	if ((o->coverage_file || o->lcov) && !o->count && !o->report)
+		return usage_error("%s--coverage-file and --lcov write line counts: they need -c/--count (or -r)", "");
+	if (o->callgraph && !o->trackcalls)
+		return usage_error("%s--callgraph draws --trackcalls' pairs: it needs -T/--trackcalls", "");
+	if (o->callgraph && !ends_with(o->callgraph, ".dot") &&
+	    !ends_with(o->callgraph, ".callgrind"))
+		return usage_error("invalid --callgraph '%s': name it FILE.dot (Graphviz) or FILE.callgrind (kcachegrind)", o->callgraph);
+	if ((o->coverage_file || o->lcov || o->json || o->callgraph) &&
+	    (o->all || o->n_pids > 1))
+		return usage_error("%s--coverage-file, --lcov, --json and --callgraph take one process for now, not -a or several -p", "");
+	if ((o->coverage_file || o->lcov || o->json || o->callgraph) &&
+	    (o->gc || o->imports || o->audit))
+		return usage_error("%s--coverage-file, --lcov, --json and --callgraph belong to trace's modes", "");
 	if (o->backend == BACKEND_MONITORING && (o->gc || o->imports || o->audit))
 		return usage_error("%s--gc, --imports and --audit count on the interpreter's own probes: --backend=monitoring is for trace's modes", "");
 	if (o->backend == BACKEND_MONITORING && (o->all || o->n_pids > 1))
@@ -334,6 +369,19 @@ int cli_parse(int argc, char **argv, struct options *o)
 			if (!*optarg)
 				return usage_error("invalid --exe '%s': expected a path or a word", optarg);
 			o->exe = optarg;
+			break;
+		case OPT_COVERAGE_FILE:
+		case OPT_LCOV:
+		case OPT_JSON:
+		case OPT_CALLGRAPH:
+			if (!*optarg)
+				return usage_error("invalid --%s: empty file name",
+						   c == OPT_COVERAGE_FILE ? "coverage-file" :
+						   c == OPT_LCOV ? "lcov" :
+						   c == OPT_JSON ? "json" : "callgraph");
+			*(c == OPT_COVERAGE_FILE ? &o->coverage_file :
+			  c == OPT_LCOV ? &o->lcov :
+			  c == OPT_JSON ? &o->json : &o->callgraph) = optarg;
 			break;
 		case OPT_BACKEND:
 			if (!strcmp(optarg, "auto"))

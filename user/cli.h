@@ -40,6 +40,8 @@ struct options {
 	double duration;
 	bool startup;		/* launch mode: count start-up too */
 	enum backend backend;
+	/* outputs for other tools (report_export.c) */
+	const char *coverage_file, *lcov, *json, *callgraph;
 	int verbose;
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "log.h"
 #include "pickle.h"
+#include "report_export.h"
 #include "report_out.h"
 
 /* The interpreter's sys.path, for .cover names as trace's --coverdir gives. */
@@ -36,6 +37,37 @@ static void sys_path_of(const struct target *t, const struct py_flavor *fl,
 	}
 }
 
+/* --coverage-file, --lcov, --json, --callgraph: each one failing alone. */
+static int export_all(const struct options *o, const struct results *r,
+		      struct resolver *rs, const struct target *t)
+{
+	struct export_info x = {
+		.cwd = t && t->cwd[0] ? t->cwd : NULL,
+		.context = "",
+		.command = t ? t->cmdline : NULL,
+		.pid = t ? t->pid : 0,
+		.rs = rs,
+		.executable = o->missing,
+	};
+	char ver[32] = "", why[1024];
+	int err = 0;
+
+	if (t && t->elf.major)
+		pyelf_version_str(&t->elf, ver, sizeof(ver));
+	x.python = ver[0] ? ver : NULL;
+	if (o->coverage_file && export_coverage(o->coverage_file, r, &x, why,
+						sizeof(why)))
+		err = -1, pr_err("%s", why);
+	if (o->lcov && export_lcov(o->lcov, r, &x, why, sizeof(why)))
+		err = -1, pr_err("%s", why);
+	if (o->json && export_json(o->json, r, &x, why, sizeof(why)))
+		err = -1, pr_err("%s", why);
+	if (o->callgraph && export_callgraph(o->callgraph, r, &x, why,
+					     sizeof(why)))
+		err = -1, pr_err("%s", why);
+	return err;
+}
+
 int write_reports(const struct options *o, struct results *r,
 			 struct resolver *rs, const struct target *t,
 			 const struct py_flavor *fl)
@@ -58,6 +90,7 @@ int write_reports(const struct options *o, struct results *r,
 		if (err)
 			pr_err("cannot save counts to '%s': %s", o->file, why);
 	}
+	err |= export_all(o, r, rs, t);
 	if (o->no_report)
 		return err ? 1 : 0;
 	report_funcs(r, stdout);

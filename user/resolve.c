@@ -503,7 +503,7 @@ int resolve_calls(struct resolver *rs, const struct raw_tables *raw,
 			continue;
 		if (code_name(rs, raw, &c->k.caller, &a, &ma) &&
 		    code_name(rs, raw, &c->k.callee, &b, &mb))
-			err = results_add_call(r, &a, &b);
+			err = results_add_call_n(r, &a, &b, c->n);
 		else
 			rs->unresolved += c->n;
 		free(ma);

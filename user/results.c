@@ -135,6 +135,12 @@ int results_add_func(struct results *r, const struct func_name *f)
 int results_add_call(struct results *r, const struct func_name *caller,
 		     const struct func_name *callee)
 {
+	return results_add_call_n(r, caller, callee, 1);
+}
+
+int results_add_call_n(struct results *r, const struct func_name *caller,
+		       const struct func_name *callee, uint64_t n)
+{
 	struct call_entry *e;
 
 	if (grow((void **)&r->calls, &r->cap_calls, r->n_calls,
@@ -144,6 +150,7 @@ int results_add_call(struct results *r, const struct func_name *caller,
 	if (intern_name(r, &e->caller, caller) ||
 	    intern_name(r, &e->callee, callee))
 		return -ENOMEM;
+	e->count = n;
 	r->n_calls++;
 	return 0;
 }
@@ -324,6 +331,8 @@ void results_normalize(struct results *r)
 	for (i = 0, n = 0; i < r->n_calls; i++)
 		if (!n || cmp_call(&r->calls[n - 1], &r->calls[i]))
 			r->calls[n++] = r->calls[i];
+		else
+			r->calls[n - 1].count += r->calls[i].count;
 	r->n_calls = n;
 }
 
@@ -337,8 +346,8 @@ int results_merge(struct results *dst, const struct results *src)
 		if (results_add_func(dst, &src->funcs[i]))
 			return -ENOMEM;
 	for (size_t i = 0; i < src->n_calls; i++)
-		if (results_add_call(dst, &src->calls[i].caller,
-				     &src->calls[i].callee))
+		if (results_add_call_n(dst, &src->calls[i].caller,
+				       &src->calls[i].callee, src->calls[i].count))
 			return -ENOMEM;
 	dst->dropped += src->dropped;
 	results_normalize(dst);

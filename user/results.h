@@ -25,6 +25,7 @@ struct func_name {
 
 struct call_entry {
 	struct func_name caller, callee;
+	uint64_t count;		/* calls seen; trace keeps only the pair */
 };
 
 struct results {
@@ -49,6 +50,9 @@ int results_add_count(struct results *r, const char *file, long line, uint64_t n
 int results_add_func(struct results *r, const struct func_name *f);
 int results_add_call(struct results *r, const struct func_name *caller,
 		     const struct func_name *callee);
+/* The same, seen @n times. */
+int results_add_call_n(struct results *r, const struct func_name *caller,
+		       const struct func_name *callee, uint64_t n);
 /* Sort every table in trace's order and merge duplicate keys. */
 void results_normalize(struct results *r);
 /* Add @src into @dst, as CoverageResults.update does. */
