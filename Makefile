@@ -34,7 +34,7 @@ MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps install uninstall test unit e2e faults roots events multi fleet realworld exports fuzz soak bench demo clean format
+.PHONY: all deps install uninstall deb test unit e2e faults roots events multi fleet realworld exports fuzz soak bench demo clean format
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/ctrace-bpf
@@ -100,7 +100,8 @@ DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	pkg-config libpython3.11-dev python3.11-dev python3.11 systemtap-sdt-dev \
 	binutils util-linux procps debootstrap strace python3.11-venv \
 	black python3-pyflakes python3-docutils python3-pygments python3-yaml \
-	python3-jinja2 libsqlite3-dev python3-coverage lcov graphviz valgrind
+	python3-jinja2 libsqlite3-dev python3-coverage lcov graphviz valgrind \
+	man-db bash-completion dpkg-dev
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root" >&2; exit 1; fi
 	apt-get update
@@ -108,9 +109,18 @@ deps:
 
 install: $(OUTPUT)/ctrace-bpf
 	install -D -m 0755 $< $(DESTDIR)$(PREFIX)/sbin/ctrace-bpf
+	install -D -m 0644 scripts/ctrace-bpf.8 $(DESTDIR)$(PREFIX)/share/man/man8/ctrace-bpf.8
+	install -D -m 0644 scripts/ctrace-bpf.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ctrace-bpf
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/ctrace-bpf
+	rm -f $(DESTDIR)$(PREFIX)/sbin/ctrace-bpf \
+		$(DESTDIR)$(PREFIX)/share/man/man8/ctrace-bpf.8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ctrace-bpf
+
+# A Debian package: the binary, the man page, the completion.
+deb: $(OUTPUT)/ctrace-bpf
+	$(Q)sh scripts/make-deb.sh $(OUTPUT)/ctrace-bpf $(OUTPUT)
 
 unit: $(UNIT_BINS)
 	$(Q)PYTHON=$(PYTHON_TARGET) bash tests/run-unit.sh $(UNIT_BINS)
@@ -163,7 +173,7 @@ realworld: $(OUTPUT)/ctrace-bpf
 # Outputs for other tools, read by coverage.py, lcov, Graphviz, callgrind.
 exports: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
-		bash tests/run-exports.sh
+		OUTPUT=$(CURDIR)/$(OUTPUT) bash tests/run-exports.sh
 
 # Several processes: -p repeated, and -a.
 multi: $(OUTPUT)/ctrace-bpf

@@ -169,4 +169,43 @@ rc=$?
 	ok "an output that cannot be written: one line, exit 1" ||
 	not_ok "an output that cannot be written: one line, exit 1 (got $rc)" "$W/bad.err"
 
+echo "# the man page, the completion, make install, the Debian package"
+ROOT=$HERE/..
+"$CTRACE" --help | sed '/^Examples:/,$d' | grep -oE -- '--[a-z][a-z-]*' | sort -u > "$W/help.opts"
+sed -n '/^\.SH OPTIONS/,/^\.SH EXAMPLES/{s/\\-/-/g; s/\\f[BIR]//g; p}' "$ROOT/scripts/ctrace-bpf.8" |
+	grep -oE -- '--[a-z][a-z-]*' | sort -u > "$W/man.opts"
+diff "$W/help.opts" "$W/man.opts" > "$W/opts.diff"
+[ "$(wc -l < "$W/help.opts")" -gt 30 ] || echo "too few options found in --help" >> "$W/opts.diff"
+check "the man page and --help name the same options" "$W/opts.diff"
+man -l "$ROOT/scripts/ctrace-bpf.8" 2>&1 > "$W/man.txt" | grep -v '^$' > "$W/man.diff"
+grep -q "EXIT STATUS" "$W/man.txt" && grep -q "SECURITY" "$W/man.txt" ||
+	echo "no EXIT STATUS or SECURITY section" >> "$W/man.diff"
+check "man renders the page, with exit status and security sections" "$W/man.diff"
+make -s -C "$ROOT" install OUTPUT="$(dirname "$CTRACE")" DESTDIR="$W/inst" PREFIX=/usr > /dev/null 2> "$W/inst.diff"
+for f in sbin/ctrace-bpf share/man/man8/ctrace-bpf.8 share/bash-completion/completions/ctrace-bpf; do
+	[ -s "$W/inst/usr/$f" ] || echo "make install left no /usr/$f" >> "$W/inst.diff"
+done
+check "make install: the binary, the man page and the completion" "$W/inst.diff"
+bash -c '. /usr/share/bash-completion/bash_completion
+	. "$1"
+	COMP_WORDS=(ctrace-bpf --covera); COMP_CWORD=1; COMP_LINE="ctrace-bpf --covera"; COMP_POINT=19
+	_ctrace_bpf; echo "${COMPREPLY[*]}"
+	COMP_WORDS=(ctrace-bpf --backend = mon); COMP_CWORD=3; COMP_LINE="ctrace-bpf --backend=mon"; COMP_POINT=24
+	_ctrace_bpf; echo "${COMPREPLY[*]}"' _ "$ROOT/scripts/ctrace-bpf.bash-completion" > "$W/compl.out" 2>&1
+printf '%s\n' --coverage-file monitoring | diff - "$W/compl.out" > "$W/compl.diff"
+check "bash completion completes options and --backend values" "$W/compl.diff"
+deb=$(sh "$ROOT/scripts/make-deb.sh" "$CTRACE" "$W" 2> "$W/deb.err")
+: > "$W/deb.diff"
+if [ -s "$deb" ] && dpkg -i "$deb" > /dev/null 2>> "$W/deb.diff"; then
+	[ "$(/usr/sbin/ctrace-bpf --version)" = "$("$CTRACE" --version)" ] ||
+		echo "the installed ctrace-bpf says another version" >> "$W/deb.diff"
+	[ -s /usr/share/man/man8/ctrace-bpf.8.gz ] || echo "no man page installed" >> "$W/deb.diff"
+	dpkg -r ctrace-bpf > /dev/null 2>> "$W/deb.diff"
+	[ -e /usr/sbin/ctrace-bpf ] && echo "dpkg -r left the binary" >> "$W/deb.diff"
+else
+	cat "$W/deb.err" >> "$W/deb.diff"
+	echo "no package, or it would not install" >> "$W/deb.diff"
+fi
+check "make deb: installs, runs --version, removes cleanly" "$W/deb.diff"
+
 finish

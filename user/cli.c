@@ -17,8 +17,10 @@ static const char usage_text[] =
 "       ctrace-bpf --gc|--imports|--audit[=EVENT,...]... -p PID... | -a | -- COMMAND\n"
 "       ctrace-bpf -r -f FILE [-C DIR] [-m] [-s]\n"
 "\n"
-"Trace a CPython process through its USDT probes and print the reports that\n"
-"python -m trace prints, without restarting it or injecting code.\n"
+"Trace a CPython process and print the reports that python -m trace prints,\n"
+"without restarting it: through its USDT probes (no code in the target), or\n"
+"on 3.14+ through a sys.monitoring collector that the interpreter's own\n"
+"remote debugger interface (PEP 768) runs inside it.\n"
 "\n"
 "Modes (at least one):\n"
 "  -c, --count          count each line's executions; write <module>.cover\n"
@@ -111,7 +113,12 @@ static const char usage_text[] =
 "  ctrace-bpf --trace --timing -- python3.11 app.py\n"
 "      print every line as it runs, with timestamps\n"
 "  ctrace-bpf -c -R -f counts.pkl -p 1234; ctrace-bpf -r -f counts.pkl -m\n"
-"      accumulate counts over runs, then report them\n";
+"      accumulate counts over runs, then report them\n"
+"  ctrace-bpf -c --coverage-file app.db -p 1234; coverage html --data-file=app.db\n"
+"      coverage.py's HTML report of a running process\n"
+"\n"
+"Exit status: 0, or the launched COMMAND's own status; 1 when the trace or a\n"
+"report failed; 2 for a usage error.  See ctrace-bpf(8).\n";
 
 enum {
 	OPT_IGNORE_MODULE = 0x100,
