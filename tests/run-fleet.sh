@@ -212,7 +212,7 @@ PIDS="$PIDS $ANCHOR"
 wait_for ready "$W/anchor.out"
 "$CTRACE" -a -l --comm fleetpy > "$W/each.out" 2> "$W/each.err" &
 CE=$!
-"$CTRACE" -a -l --merge --comm fleetpy > "$W/merged.out" 2> "$W/merged.err" &
+"$CTRACE" -a -l --merge --comm fleetpy --json "$W/merged.json" > "$W/merged.out" 2> "$W/merged.err" &
 CM=$!
 "$CTRACE" -a -l --exe "$W/fleetpy" > "$W/exe.out" 2> "$W/exe.err" &
 CX=$!
@@ -246,6 +246,12 @@ if wait_ready "$W/each.err" 60 && wait_ready "$W/merged.err" 60 &&
 	grep -q 'funcname: even_only' "$W/merged" && grep -q 'funcname: odd_only' "$W/merged" ||
 		echo "the merged list lacks one kind" >> "$W/merge.diff"
 	check "--merge: one list, the union of the per-process lists" "$W/merge.diff"
+	"$PYTHON" -c 'import json, sys
+for f in json.load(open(sys.argv[1]))["functions_called"]:
+    print("filename: %s, modulename: %s, funcname: %s" % (f["file"], f["module"], f["function"]))' \
+		"$W/merged.json" > "$W/merged.json.txt" 2>&1
+	sort "$W/merged.json.txt" | diff - "$W/merged" > "$W/mj.diff"
+	check "-a --merge --json: the merged list, in one JSON document" "$W/mj.diff"
 	grep '^pid ' "$W/each.out" | sort > "$W/each.heads"
 	grep '^pid ' "$W/exe.out" | sort > "$W/exe.heads"
 	diff "$W/exe.heads" "$W/each.heads" > "$W/exe.diff"

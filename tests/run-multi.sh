@@ -47,7 +47,7 @@ for mode in l T; do
 	PIDS="$A $B"
 	exec 7> "$W/a$mode.in" 8> "$W/b$mode.in"
 	wait_for ready "$W/a$mode.out" && wait_for ready "$W/b$mode.out"
-	"$CTRACE" -$mode -p $A -p $B > "$W/two$mode.out" 2> "$W/two$mode.err" &
+	"$CTRACE" -$mode -p $A -p $B --json "$W/two$mode.json" > "$W/two$mode.out" 2> "$W/two$mode.err" &
 	CT=$!
 	if wait_ready "$W/two$mode.err"; then
 		echo go >&8
@@ -66,6 +66,21 @@ for mode in l T; do
 			not_ok "-$mode: headings" "$W/two$mode.out"
 		same_as_trace "-$mode: the process that exited keeps its report, equal to trace's" \
 			"$W/two$mode.out" $B $kind "$W/multi.py"
+		# --json holds both processes' results as one
+		"$PYTHON" - "$W/two$mode.json" "$W/two$mode.out" $mode > "$W/j$mode.diff" 2>&1 <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+text = open(sys.argv[2]).read()
+if sys.argv[3] == 'l':
+    ours = {(f['file'], f['module'], f['function']) for f in d['functions_called']}
+    ref = set(re.findall(r'^filename: (.*), modulename: (.*), funcname: (.*)$', text, re.M))
+    if ours != ref or not ref:
+        print('--json functions differ from the reports:', sorted(ours ^ ref)[:5])
+else:
+    if not d['calls'] or any(c['count'] < 1 for c in d['calls']):
+        print('no pairs, or a pair counted 0 times')
+PY
+		check "-$mode --json: both processes' results in one document" "$W/j$mode.diff"
 	else
 		not_ok "-$mode: attach to two processes" "$W/two$mode.err"
 	fi

@@ -290,9 +290,6 @@ static int check_modes(const struct options *o)
 	    !ends_with(o->callgraph, ".callgrind"))
 		return usage_error("invalid --callgraph '%s': name it FILE.dot (Graphviz) or FILE.callgrind (kcachegrind)", o->callgraph);
 	if ((o->coverage_file || o->lcov || o->json || o->callgraph) &&
-	    (o->all || o->n_pids > 1))
-		return usage_error("%s--coverage-file, --lcov, --json and --callgraph take one process for now, not -a or several -p", "");
-	if ((o->coverage_file || o->lcov || o->json || o->callgraph) &&
 	    (o->gc || o->imports || o->audit))
 		return usage_error("%s--coverage-file, --lcov, --json and --callgraph belong to trace's modes", "");
 	if (o->backend == BACKEND_MONITORING && (o->gc || o->imports || o->audit))

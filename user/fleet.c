@@ -20,6 +20,7 @@
 #include "ctrace.skel.h"
 #include "fleet.h"
 #include "log.h"
+#include "report_out.h"
 #include "pyversion.h"
 #include "report.h"
 #include "report_events.h"
@@ -502,6 +503,9 @@ void fleet_report(struct fleet *f, struct target *const *ts, const int *bins,
 			pr_err("PID %d: out of memory resolving names", ts[i]->pid);
 		else
 			print_report(f, &r, out);
+		/* --json and --callgraph take every process's, as one */
+		if (exports_wanted(f->o) && results_merge(&merged, &r))
+			pr_err("out of memory joining the processes' results");
 		results_free(&r);
 	}
 	for (int i = 0; i < f->n_bins; i++)
@@ -511,6 +515,7 @@ void fleet_report(struct fleet *f, struct target *const *ts, const int *bins,
 	if (f->o->merge)
 		print_report(f, &merged, out);
 	fflush(out);
+	write_exports(f->o, &merged, NULL, NULL);
 	results_free(&merged);
 	report_notes(f);
 }

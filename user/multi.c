@@ -24,6 +24,7 @@
 #include "fleet.h"
 #include "log.h"
 #include "multi.h"
+#include "report_out.h"
 #include "pyversion.h"
 #include "report.h"
 #include "resolve.h"
@@ -49,6 +50,7 @@ struct multi {
 	bool by_binary;		/* -a --listfuncs/--trackcalls: a fleet's objects */
 	struct session **s;
 	int n, cap;
+	struct results *merged;	/* every process's, for --json, --callgraph */
 	/* executables already found not to be Python: (dev, inode) */
 	struct { dev_t dev; ino_t ino; } skipped[MAX_SKIPPED];
 	int n_skipped;
@@ -230,7 +232,7 @@ static bool all_gone(const struct multi *m)
 	return true;
 }
 
-static void report_session(const struct multi *m, struct session *s)
+static void report_session(struct multi *m, struct session *s)
 {
 	struct raw_tables raw = {};
 	struct resolver rs;
@@ -270,6 +272,9 @@ static void report_session(const struct multi *m, struct session *s)
 	else
 		report_funcs(&r, stdout);
 	fflush(stdout);
+	/* --json and --callgraph take every process's, as one */
+	if (!err && exports_wanted(m->o) && results_merge(m->merged, &r))
+		pr_err("out of memory joining the processes' results");
 	resolver_free(&rs);
 	results_free(&r);
 	raw_tables_free(&raw);
@@ -377,11 +382,19 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 	}
 	if (m->have_ev && m->probes_mode)
 		events_stop(&m->ev);
-	if (m->by_binary)
+	if (m->by_binary) {
 		report_fleet(m);
-	else
+	} else {
+		struct results merged;
+
+		results_init(&merged);
+		m->merged = &merged;
 		for (int i = 0; i < m->n; i++)
 			report_session(m, m->s[i]);
+		if (!m->probes_mode)
+			write_exports(o, &merged, NULL, NULL);
+		results_free(&merged);
+	}
 	ret = 0;
 out:
 	for (int i = 0; i < m->n; i++) {

@@ -37,8 +37,13 @@ static void sys_path_of(const struct target *t, const struct py_flavor *fl,
 	}
 }
 
+bool exports_wanted(const struct options *o)
+{
+	return o->coverage_file || o->lcov || o->json || o->callgraph;
+}
+
 /* --coverage-file, --lcov, --json, --callgraph: each one failing alone. */
-static int export_all(const struct options *o, const struct results *r,
+int write_exports(const struct options *o, const struct results *r,
 		      struct resolver *rs, const struct target *t)
 {
 	struct export_info x = {
@@ -90,7 +95,7 @@ int write_reports(const struct options *o, struct results *r,
 		if (err)
 			pr_err("cannot save counts to '%s': %s", o->file, why);
 	}
-	err |= export_all(o, r, rs, t);
+	err |= write_exports(o, r, rs, t);
 	if (o->no_report)
 		return err ? 1 : 0;
 	report_funcs(r, stdout);

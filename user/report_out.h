@@ -10,6 +10,15 @@
 
 /* -f: add what the counts file holds already, as trace does. */
 void merge_counts_file(const struct options *o, struct results *r);
+/* Is any output for other tools asked for? */
+bool exports_wanted(const struct options *o);
+/*
+ * --coverage-file, --lcov, --json, --callgraph for @r; @rs and @t may be
+ * NULL (many processes: no one source tree, no one target).  Returns 0,
+ * or -1 once each failure has been said.
+ */
+int write_exports(const struct options *o, const struct results *r,
+		  struct resolver *rs, const struct target *t);
 /*
  * The counts file, then the reports trace prints for @o's mode, in the
  * format of @fl's version; @t (may be NULL) gives the sys.path.  Returns
