@@ -399,7 +399,7 @@ done <<'TABLE'
 1|trace needs the python:line probe, which CPython 3.15|3.15: --backend=usdt --trace refused for want of line|"$CTRACE" --backend=usdt -t -- "$W/python3.15"
 1|--backend=monitoring needs CPython 3.14 or later|--backend=monitoring on 3.11 refused|"$CTRACE" --backend=monitoring -c -- "$PYTHON" -c pass
 2|invalid --backend 'x': expected usdt, monitoring or auto|--backend unknown|"$CTRACE" -c --backend=x -p 1
-2|--backend=monitoring takes one process|--backend=monitoring with -a|"$CTRACE" -l --backend=monitoring -a
+2|--backend=monitoring takes the processes named by -p|--backend=monitoring with -a|"$CTRACE" -l --backend=monitoring -a
 1|permission denied|not root|$NOBODY "$CTRACE" -c -- "$PYTHON" -c pass
 1|cannot run|command not found|"$CTRACE" -c -- /nonexistent/python3.11
 1|exited without running a Python interpreter|a command that never runs Python|"$CTRACE" -c -- /bin/true

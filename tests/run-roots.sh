@@ -215,6 +215,41 @@ monitoring_by_pid() {
 	rm -f "$R/tmp/$tag.go"
 	wait $SPIN
 
+	# several -p: this one through monitoring beside a host 3.11 through
+	# usdt, each under its own heading, each as its own trace
+	if [ "$v" = 3.14 ]; then
+		spin "$R" "$py" mx$v spinrun.py
+		P14=$SPIN
+		rm -f "$W/mh.go"
+		"$HOSTPY" "$R$IN/spinrun.py" "$W/mh.go" > "$W/mh.out" 2>&1 &
+		P11=$!
+		wait_for ready "$W/mh.out"
+		"$CTRACE" -l -p $P14 -p $P11 > "$W/mx.out" 2> "$W/mx.err" &
+		CT=$!
+		if wait_ready "$W/mx.err"; then
+			touch "$R/tmp/mx$v.go" "$W/mh.go"
+			wait_for done "$W/mx$v.out" 60
+			wait_for done "$W/mh.out" 60
+			kill -INT $CT
+			wait $CT
+			awk -v h="pid $P14:" 'index($0, "pid ") == 1 { on = index($0, h) == 1 } on' "$W/mx.out" |
+				$CMP funcs /dev/stdin "$IN" | grep -v spinrun > "$W/mx.14"
+			chroot "$R" "$py" -m trace -l "$IN/full.py" | $CMP funcs /dev/stdin "$IN" |
+				grep -v full.py > "$W/mx.14r"
+			awk -v h="pid $P11:" 'index($0, "pid ") == 1 { on = index($0, h) == 1 } on' "$W/mx.out" |
+				$CMP funcs /dev/stdin "$R$IN" | grep -v spinrun > "$W/mx.11"
+			"$HOSTPY" -m trace -l "$R$IN/full.py" | $CMP funcs /dev/stdin "$R$IN" |
+				grep -v full.py > "$W/mx.11r"
+			{ diff "$W/mx.14" "$W/mx.14r"; diff "$W/mx.11" "$W/mx.11r"; } > "$W/mx.diff"
+			[ -s "$W/mx.14r" ] && [ -s "$W/mx.11r" ] || echo "trace listed nothing" >> "$W/mx.diff"
+			check "3.14 (monitoring) and 3.11 (usdt) by two -p: each as its trace" "$W/mx.diff"
+		else
+			attach_failed "3.14 and 3.11 by two -p" "$W/mx.err"
+		fi
+		rm -f "$R/tmp/mx$v.go" "$W/mh.go"
+		wait $P14 $P11
+	fi
+
 	# the main thread blocked in join(): a worker that runs Python takes it
 	spin "$R" "$py" j$v joined.py
 	t0=$(date +%s%N)

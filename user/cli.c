@@ -294,8 +294,8 @@ static int check_modes(const struct options *o)
 		return usage_error("%s--coverage-file, --lcov, --json and --callgraph belong to trace's modes", "");
 	if (o->backend == BACKEND_MONITORING && (o->gc || o->imports || o->audit))
 		return usage_error("%s--gc, --imports and --audit count on the interpreter's own probes: --backend=monitoring is for trace's modes", "");
-	if (o->backend == BACKEND_MONITORING && (o->all || o->n_pids > 1))
-		return usage_error("%s--backend=monitoring takes one process (-p PID or a COMMAND): it puts a collector into the target", "");
+	if (o->backend == BACKEND_MONITORING && o->all)
+		return usage_error("%s--backend=monitoring takes the processes named by -p or a COMMAND, not -a: it puts a collector into each", "");
 	return -1;
 }
 

@@ -51,6 +51,7 @@ struct collector {
 	struct trace_stream *ts;	/* --trace: where events go */
 	volatile sig_atomic_t *stop;	/* the first Ctrl-C */
 	struct raw_tables *raw;		/* after stop() */
+	bool many;			/* one of several: small maps, no Tracing line */
 	void *priv;
 };
 

@@ -23,6 +23,8 @@
 #include "events.h"
 #include "fleet.h"
 #include "log.h"
+#include "collector.h"
+#include "monitor/run.h"
 #include "multi.h"
 #include "report_out.h"
 #include "pyversion.h"
@@ -35,10 +37,15 @@
 struct session {
 	struct target t;
 	const struct py_flavor *fl;
-	struct plan plan;
-	struct tracer tr;	/* -p: this process's own object */
+	/* -p: this process's own collector (usdt, or monitoring on 3.14+) */
+	struct collector c;
+	bool have_c;
+	struct resolver rs;
+	struct trace_lookup lk;
+	struct trace_stream ts;
 	int bin;		/* -a: its binary in the fleet */
 	bool gone;	/* exited: counting stopped, report kept */
+	bool ended;	/* its collector has nothing more to give */
 };
 
 struct multi {
@@ -51,6 +58,7 @@ struct multi {
 	struct session **s;
 	int n, cap;
 	struct results *merged;	/* every process's, for --json, --callgraph */
+	volatile sig_atomic_t *stop;
 	/* executables already found not to be Python: (dev, inode) */
 	struct { dev_t dev; ino_t ino; } skipped[MAX_SKIPPED];
 	int n_skipped;
@@ -83,6 +91,80 @@ static bool tracing(const struct multi *m, pid_t pid)
 		if (m->s[i]->t.pid == pid && !m->s[i]->gone)
 			return true;
 	return false;
+}
+
+/*
+ * -p, one of several: this process's own collector, chosen as for one
+ * process (usdt where its probes serve the mode, else monitoring on 3.14+).
+ */
+static int start_collector(struct multi *m, struct session *s, char *why,
+			   size_t why_len)
+{
+	const struct options *o = m->o;
+	const struct collector_ops *ops = &usdt_collector;
+	struct plan plan;
+	char flwhy[256];
+	int err;
+
+	s->fl = py_flavor_for(&s->t.elf, flwhy, sizeof(flwhy));
+	err = o->backend == BACKEND_MONITORING ? -ENOTSUP :
+	      plan_make(o, s->fl, &s->t, &plan, why, why_len);
+	if (err && o->backend != BACKEND_USDT && monitor_possible(&s->t.elf))
+		ops = &monitor_collector;
+	else if (err)
+		return err;
+	if (!s->fl) {
+		snprintf(why, why_len, "%s", flwhy);
+		return -ENOTSUP;
+	}
+	resolver_init(&s->rs, s->fl, s->t.root_fd, s->t.cwd, o->ignore_mods,
+		      o->n_ignore_mods, o->ignore_dirs, o->n_ignore_dirs);
+	s->lk = resolver_trace_lookup(&s->rs);
+	trace_stream_init(&s->ts, stdout, false, mono_ns(), &s->lk);
+	s->c = (struct collector){
+		.ops = ops, .o = o, .t = &s->t, .fl = s->fl, .rs = &s->rs,
+		.ts = &s->ts, .stop = m->stop, .many = true,
+	};
+	s->have_c = true;
+	err = ops->start(&s->c, why, why_len);
+	/*
+	 * Probes go in by PID number: if the process examined has exited
+	 * meanwhile, the number may name another one already.
+	 */
+	if (!err && target_gone(&s->t)) {
+		snprintf(why, why_len,
+			 "process %d exited before the probes were attached; it was not traced",
+			 s->t.pid);
+		err = -ESRCH;
+	}
+	return err;
+}
+
+static void close_collector(struct session *s)
+{
+	if (!s->have_c)
+		return;
+	s->c.ops->close(&s->c);
+	trace_stream_free(&s->ts);
+	resolver_free(&s->rs);
+	s->have_c = false;
+}
+
+/* Take what each collector has: --trace's ring, the monitoring FIFO. */
+static void drain_all(struct multi *m)
+{
+	char why[1024];
+
+	for (int i = 0; i < m->n; i++) {
+		struct session *s = m->s[i];
+		int err = 0;
+
+		if (!s->have_c || s->ended)
+			continue;
+		s->ended = s->c.ops->drain(&s->c, &err, why, sizeof(why));
+		if (err)
+			pr_err("PID %d: %s", s->t.pid, why);
+	}
 }
 
 /* Start counting in @pid; @quiet for -a, where most processes are not Python. */
@@ -146,29 +228,7 @@ static int add_process(struct multi *m, pid_t pid, bool quiet)
 	if (m->probes_mode) {
 		err = events_add(&m->ev, &s->t, m->o->all, why, sizeof(why));
 	} else {
-		char flwhy[256];
-		struct options one = *m->o;
-
-		s->fl = py_flavor_for(&s->t.elf, flwhy, sizeof(flwhy));
-		err = plan_make(&one, s->fl, &s->t, &s->plan, why, sizeof(why));
-		if (!err && !s->fl) {
-			snprintf(why, sizeof(why), "%s", flwhy);
-			err = -ENOTSUP;
-		}
-		s->plan.small = true;
-		if (!err)
-			err = tracer_attach(&s->tr, &s->plan, s->fl, &s->t, why,
-					    sizeof(why));
-		/*
-		 * Probes go in by PID number: if the process examined has
-		 * exited meanwhile, the number may name another one already.
-		 */
-		if (!err && target_gone(&s->t)) {
-			snprintf(why, sizeof(why),
-				 "process %d exited before the probes were attached; it was not traced",
-				 pid);
-			err = -ESRCH;
-		}
+		err = start_collector(m, s, why, sizeof(why));
 	}
 	if (err) {
 		/* a Python we cannot trace is worth a note, even under -a */
@@ -186,8 +246,7 @@ fail:
 	if (!quiet)
 		pr_err("%s", why);
 fail_noted:
-	if (!m->probes_mode)
-		tracer_destroy(&s->tr);
+	close_collector(s);
 	target_close(&s->t);
 	free(s);
 	return quiet ? 0 : -1;
@@ -219,8 +278,6 @@ static void reap_gone(struct multi *m)
 		if (s->gone || !target_gone(&s->t))
 			continue;
 		s->gone = true;
-		if (!m->probes_mode && !m->by_binary)
-			tracer_stop(&s->tr);
 	}
 }
 
@@ -234,40 +291,27 @@ static bool all_gone(const struct multi *m)
 
 static void report_session(struct multi *m, struct session *s)
 {
-	struct raw_tables raw = {};
-	struct resolver rs;
 	struct results r;
-	char who[32];
+	char why[1024];
 	int err;
 
 	if (m->probes_mode) {
 		events_report((struct events *)&m->ev, &s->t);
 		return;
 	}
-	tracer_stop(&s->tr);
-	err = collect_all(s->tr.skel, &raw);
-	tracer_detach(&s->tr);
+	err = s->c.ops->stop(&s->c, why, sizeof(why));
 	report_heading(stdout, s->t.pid, s->t.cmdline);
 	if (err) {
-		pr_err("PID %d: cannot read the BPF maps: %s", s->t.pid,
-		       strerror(-err));
+		pr_err("PID %d: %s", s->t.pid, why);
 		return;
 	}
 	results_init(&r);
-	resolver_init(&rs, s->fl, s->t.root_fd, s->t.cwd, m->o->ignore_mods,
-		      m->o->n_ignore_mods, m->o->ignore_dirs,
-		      m->o->n_ignore_dirs);
-	resolver_analyse_raw(&rs, &raw, (int)sysconf(_SC_NPROCESSORS_ONLN));
-	err = s->plan.calls ? resolve_calls(&rs, &raw, &r) :
-			      resolve_funcs(&rs, &raw, &r);
-	snprintf(who, sizeof(who), "PID %d: ", s->t.pid);
-	raw_warn_lost(&raw, rs.unresolved, who);
-	if (tracer_target_execd(&s->tr))
-		pr_err("note: PID %d exec'd a new program; counting stopped there",
-		       s->t.pid);
+	err = m->o->trackcalls ? resolve_calls(&s->rs, s->c.raw, &r) :
+				 resolve_funcs(&s->rs, s->c.raw, &r);
+	s->c.ops->warn(&s->c);
 	if (err)
 		pr_err("PID %d: out of memory resolving names", s->t.pid);
-	else if (s->plan.calls)
+	else if (m->o->trackcalls)
 		report_calls(&r, stdout);
 	else
 		report_funcs(&r, stdout);
@@ -275,9 +319,7 @@ static void report_session(struct multi *m, struct session *s)
 	/* --json and --callgraph take every process's, as one */
 	if (!err && exports_wanted(m->o) && results_merge(m->merged, &r))
 		pr_err("out of memory joining the processes' results");
-	resolver_free(&rs);
 	results_free(&r);
-	raw_tables_free(&raw);
 }
 
 static void report_fleet(struct multi *m)
@@ -327,6 +369,7 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 		return 1;
 	}
 	m->o = o;
+	m->stop = stop;
 	m->probes_mode = o->gc || o->imports || o->audit;
 	raise_fd_limit();
 	if (o->all) {
@@ -376,6 +419,7 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 		for (int i = 0; i < m->ev.n_execs; i++)
 			add_process(m, m->ev.execs[i], true);
 		m->ev.n_execs = 0;
+		drain_all(m);
 		reap_gone(m);
 		if (!o->all && all_gone(m))
 			break;
@@ -398,8 +442,7 @@ int multi_run(const struct options *o, volatile sig_atomic_t *stop)
 	ret = 0;
 out:
 	for (int i = 0; i < m->n; i++) {
-		if (!m->probes_mode && !m->by_binary)
-			tracer_destroy(&m->s[i]->tr);
+		close_collector(m->s[i]);
 		target_close(&m->s[i]->t);
 		free(m->s[i]);
 	}

@@ -173,6 +173,7 @@ static int usdt_start(struct collector *c, char *why, size_t why_len)
 	err = plan_make(o, c->fl, t, &u->plan, why, why_len);
 	if (err)
 		return err;
+	u->plan.small = c->many;
 	test_delay("CTRACE_TEST_DELAY_ATTACH");
 	err = tracer_attach(&u->tr, &u->plan, c->fl, t, why, why_len);
 	if (err)
@@ -196,7 +197,8 @@ static int usdt_start(struct collector *c, char *why, size_t why_len)
 			return -errno;
 		}
 	}
-	target_print_ready(t, u->plan.from_main, NULL);
+	if (!c->many)
+		target_print_ready(t, u->plan.from_main, NULL);
 	if (t->launched) {
 		err = target_release(t, why, why_len);
 		if (err)

@@ -76,8 +76,9 @@ static int mon_start(struct collector *c, char *why, size_t why_len)
 		return err;
 	pr_info("collector: sys.monitoring tool %d in process %d", m->reply.tool,
 		c->t->pid);
-	target_print_ready(c->t, c->t->launched && !o->startup,
-			   "by a sys.monitoring collector inside it (PEP 768)");
+	if (!c->many)
+		target_print_ready(c->t, c->t->launched && !o->startup,
+				   "by a sys.monitoring collector inside it (PEP 768)");
 	return 0;
 }
 
