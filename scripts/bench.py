@@ -448,11 +448,14 @@ REAL_MODES = [
 ]
 
 
-def real_run(args, tracer=None, ready=None):
+def real_run(args, tracer=None, ready=None, prefix=None):
     """One held run of a real program: its CPU seconds, and the tracer's
     stderr when one was attached (by PID) while it waited."""
     script = os.path.join(HERE, 'bench_real_target.py')
-    p = subprocess.Popen([PYTHON, script] + args, stdin=subprocess.PIPE,
+    if prefix:
+        prefix, script = prefix
+    p = subprocess.Popen((prefix or [PYTHON]) + [script] + args,
+                         stdin=subprocess.PIPE,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          text=True, preexec_fn=pin_target)
     assert p.stderr.readline().strip() == 'ready'
@@ -474,10 +477,12 @@ def real_run(args, tracer=None, ready=None):
     return secs, text
 
 
-def real_trace(args, flag):
+def real_trace(args, flag, prefix=None):
     """The same program under python -m trace: its CPU seconds."""
     script = os.path.join(HERE, 'bench_real_target.py')
-    p = subprocess.run([PYTHON, '-m', 'trace', flag, '-R', '-C',
+    if prefix:
+        prefix, script = prefix
+    p = subprocess.run((prefix or [PYTHON]) + ['-m', 'trace', flag, '-R', '-C',
                         '/tmp/ctrace-bench-cov', script] + args, input='go\n',
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                        text=True, preexec_fn=pin_target)
@@ -519,6 +524,42 @@ def realworld():
     return ok
 
 
+def realworld_monitoring():
+    """pyflakes on 3.14 and 3.15 (sid root) through the monitoring backend."""
+    ok = True
+    print('pyflakes on its own package, monitoring backend (sid root), CPU '
+          'seconds; "vs trace": added cost / trace\'s added cost:')
+    print('%-5s %-12s %7s %8s %7s %9s %9s' % (
+        'py', 'mode', 'plain s', 'ctrace s', 'trace s', 'vs trace',
+        'end->rep'))
+    for ver in ('3.14', '3.15'):
+        found = interpreter(ver)
+        if not found:
+            print('%-5s skipped: no python%s (make roots builds it)'
+                  % (ver, ver))
+            continue
+        root = os.path.join(ROOTS, 'sid')
+        shutil.copy(os.path.join(HERE, 'bench_real_target.py'),
+                    root + IN_ROOT)
+        prefix = (found[0], IN_ROOT + '/bench_real_target.py')
+        args = ['--spin', 'pyflakes', '/usr/lib/python3/dist-packages/pyflakes']
+        plain = min(real_run(args, prefix=prefix)[0] for _ in range(2))
+        for flag, _ in REAL_MODES:
+            ours, err = real_run(args, [CTRACE, '--backend=monitoring', flag,
+                                        '-R', '-v', '-p', '{pid}'],
+                                 r'^Tracing', prefix)
+            ref = real_trace(args[1:], flag, prefix)
+            m = re.search(r'end to report: ([\d.]+) s', err)
+            e2r = float(m.group(1)) if m else -1
+            vs = (ours - plain) / (ref - plain) if ref > plain else 0
+            verdict = 'ok' if 0 <= e2r <= 0.5 else 'OVER'
+            print('%-5s %-12s %7.2f %8.2f %7.2f %9.2f %9.3f  %s' % (
+                ver, flag, plain, ours, ref, vs, e2r, verdict))
+            sys.stdout.flush()
+            ok = ok and verdict == 'ok'
+    return ok
+
+
 def main():
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) > 1:
@@ -533,6 +574,7 @@ def main():
         ok = all([run_case(*case) for case in CASES])
     ok = monitoring() and ok
     ok = realworld() and ok
+    ok = realworld_monitoring() and ok
     ok = big_map() and ok
     ok = launch_startup() and ok
     ok = scale() and ok
