@@ -47,7 +47,7 @@ void reply_init(struct mon_reply *r);
  */
 int reply_parse(struct mon_reply *r, const char *buf, size_t len, size_t *used,
 		char *why, size_t why_len);
-/* After E: name the classes, sort the executable lines. */
+/* After E: name the classes. */
 int reply_finish(struct mon_reply *r);
 void reply_free(struct mon_reply *r);
 
