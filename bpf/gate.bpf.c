@@ -4,7 +4,9 @@
  * stopped where its main module is about to run (the audit event
  * cpython.run_file, _command or _module that Modules/main.c raises first),
  * so that the collector can be asked in before its first line.  With
- * --startup, at its first import instead.  Armed once, for one process.
+ * --startup, at its first import statement instead (the program is then on
+ * PyImport_ImportModuleLevelObject, and @name is not a string: unread).
+ * Armed once, for one process.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -33,10 +35,10 @@ int BPF_KPROBE(on_audit, const char *name)
 
 	if ((__u32)(bpf_get_current_pid_tgid() >> 32) != target_tgid || fired)
 		return 0;
-	if (bpf_probe_read_user_str(buf, sizeof(buf), name) <= 0)
-		return 0;
-	if (at_first_import ? !starts(buf, "import", 7) :
-			      !starts(buf, "cpython.run_", 12))
+	if (at_first_import)
+		__builtin_memcpy(buf, "import", 7);
+	else if (bpf_probe_read_user_str(buf, sizeof(buf), name) <= 0 ||
+		 !starts(buf, "cpython.run_", 12))
 		return 0;
 	fired = 1;
 	for (int i = 0; i < sizeof(event); i++)

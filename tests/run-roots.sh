@@ -137,6 +137,14 @@ monitoring() {
 	same_as_trace "$R" "$py" -t trace "$v monitoring --trace identical" serial.py
 	same_as_trace "$R" "$py" -l funcs "$v monitoring --listfuncs identical"
 	same_as_trace "$R" "$py" -T pairs "$v monitoring --trackcalls identical"
+	# --startup: from the first import, so the start-up's modules count
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -c -s --startup -C "$W/su$v" -- \
+		chroot "$R" sh -c 'exec "$0" "$@" > /dev/null' "$py" "$IN/serial.py" \
+		> "$W/su$v.out" 2> "$W/su$v.err"
+	grep -q "  encodings\.utf_8  " "$W/su$v.out" && grep -q "  serial  " "$W/su$v.out" &&
+		! grep -q "encodings" "$W/$(basename "$R").$py.prog.out" &&
+		ok "$v monitoring --startup: the start-up's imports counted too, and only with it" ||
+		not_ok "$v monitoring --startup: the start-up's imports counted too, and only with it" "$W/su$v.out"
 	# its own mount namespace: the script's path is the target's own
 	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -l -- unshare -m chroot "$R" "$py" "$IN/prog.py" \
 		> "$W/u$v.out" 2> "$W/u$v.err"

@@ -11,7 +11,9 @@
 int gate_arm(struct gate *g, const struct target *t, bool at_first_import,
 	     char *why, size_t why_len)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = "PySys_Audit");
+	LIBBPF_OPTS(bpf_uprobe_opts, uo,
+		    .func_name = at_first_import ?
+				 "PyImport_ImportModuleLevelObject" : "PySys_Audit");
 	int err;
 
 	memset(g, 0, sizeof(*g));
@@ -32,8 +34,8 @@ int gate_arm(struct gate *g, const struct target *t, bool at_first_import,
 	}
 	if (err) {
 		snprintf(why, why_len,
-			 "cannot set the launch gate on PySys_Audit in '%s': %s",
-			 t->elf.path, strerror(-err));
+			 "cannot set the launch gate on %s in '%s': %s",
+			 uo.func_name, t->elf.path, strerror(-err));
 		gate_open(g, t);
 	}
 	return err;
