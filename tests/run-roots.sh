@@ -137,6 +137,24 @@ monitoring() {
 	same_as_trace "$R" "$py" -t trace "$v monitoring --trace identical" serial.py
 	same_as_trace "$R" "$py" -l funcs "$v monitoring --listfuncs identical"
 	same_as_trace "$R" "$py" -T pairs "$v monitoring --trackcalls identical"
+	# the tracer killed while the new process is stopped at the launch
+	# gate: our watcher lets it go on, and it runs to its end
+	CTRACE_TEST_DELAY_GATE=2000 "$CTRACE" ${BACKEND:+--backend=$BACKEND} -l -- \
+		chroot "$R" "$py" "$IN/serial.py" > "$W/gk$v.out" 2> "$W/gk$v.err" &
+	CT=$!
+	sleep 1
+	kill -9 $CT
+	wait $CT 2>/dev/null
+	for _ in $(seq 50); do
+		pgrep -f "$py $IN/serial.py" > /dev/null || break
+		sleep 0.1
+	done
+	if pgrep -f "$py $IN/serial.py" > /dev/null; then
+		ps -o pid,stat,args -p "$(pgrep -d, -f "$py $IN/serial.py")" > "$W/gk$v.diff"
+		pkill -9 -f "$py $IN/serial.py"
+	fi
+	[ "$(tail -1 "$W/gk$v.out")" = 190 ] || echo "the program did not finish" >> "$W/gk$v.diff"
+	check "$v monitoring: tracer SIGKILLed at the launch gate, the program goes on to its end" "$W/gk$v.diff"
 	# --startup: from the first import, so the start-up's modules count
 	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -c -s --startup -C "$W/su$v" -- \
 		chroot "$R" sh -c 'exec "$0" "$@" > /dev/null' "$py" "$IN/serial.py" \

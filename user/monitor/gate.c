@@ -1,12 +1,45 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "gate.h"
 #include "gate.skel.h"
+
+/*
+ * The watcher: blocks until the pipe's write end is gone (gate_open(), or
+ * our death), then continues the target, which may be stopped at the gate.
+ */
+static void start_watcher(struct gate *g, const struct target *t)
+{
+	int p[2];
+	char c;
+
+	g->watch_fd = -1;
+	g->watcher = -1;
+	if (t->pidfd < 0 || pipe2(p, O_CLOEXEC))
+		return;
+	g->watcher = fork();
+	if (g->watcher == 0) {
+		close(p[1]);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		syscall(SYS_pidfd_send_signal, t->pidfd, SIGCONT, NULL, 0);
+		_exit(0);
+	}
+	close(p[0]);
+	if (g->watcher < 0) {
+		close(p[1]);
+		return;
+	}
+	g->watch_fd = p[1];
+}
 
 int gate_arm(struct gate *g, const struct target *t, bool at_first_import,
 	     char *why, size_t why_len)
@@ -17,6 +50,7 @@ int gate_arm(struct gate *g, const struct target *t, bool at_first_import,
 	int err;
 
 	memset(g, 0, sizeof(*g));
+	start_watcher(g, t);
 	g->skel = gate_bpf__open();
 	if (!g->skel) {
 		snprintf(why, why_len, "cannot open the launch gate: %s",
@@ -70,6 +104,9 @@ int gate_wait(struct gate *g, struct target *t, enum mon_start *start,
 		}
 		usleep(2000);
 	}
+	/* for the tests only: a window in which to kill us at the gate */
+	if (getenv("CTRACE_TEST_DELAY_GATE"))
+		usleep(strtoul(getenv("CTRACE_TEST_DELAY_GATE"), NULL, 10) * 1000);
 	if (!strcmp(g->skel->bss->event, "cpython.run_module"))
 		*start = MON_MODULE;
 	else if (!strncmp(g->skel->bss->event, "import", 6))
@@ -85,7 +122,13 @@ void gate_open(struct gate *g, const struct target *t)
 
 	bpf_link__destroy(g->link);
 	gate_bpf__destroy(g->skel);
-	memset(g, 0, sizeof(*g));
 	if (fired)
 		kill(t->pid, SIGCONT);
+	/* the watcher's turn has passed: it wakes, continues nothing new */
+	if (g->watch_fd >= 0)
+		close(g->watch_fd);
+	if (g->watcher > 0)
+		waitpid(g->watcher, NULL, 0);
+	memset(g, 0, sizeof(*g));
+	g->watch_fd = -1;
 }

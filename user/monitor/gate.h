@@ -18,9 +18,15 @@ struct bpf_link;
 struct gate {
 	struct gate_bpf *skel;
 	struct bpf_link *link;
+	int watch_fd;		/* its child's pipe: see gate_arm() */
+	pid_t watcher;
 };
 
-/* Set the gate on @t's PySys_Audit, before it is released. */
+/*
+ * Set the gate on @t's PySys_Audit, before it is released.  A child of
+ * ours waits on a pipe meanwhile: if we die while the target is stopped
+ * at the gate, it lets the target go on (SIGCONT through its pidfd).
+ */
 int gate_arm(struct gate *g, const struct target *t, bool at_first_import,
 	     char *why, size_t why_len);
 /*
