@@ -169,6 +169,15 @@ monitoring() {
 	$CMP funcs "$W/u$v.out" "$IN" > "$W/u$v.f"
 	diff "$W/u$v.f" "$W/$(basename "$R").$py-l.funcs.r" > "$W/u$v.diff"
 	check "$v monitoring in its own mount namespace (unshare -m): --listfuncs identical" "$W/u$v.diff"
+	# a read-only /tmp, as in a container with a read-only root: the
+	# collector goes to /dev/shm or /var/tmp instead, and leaves nothing
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -l -- unshare -m sh -c \
+		"mount --bind -o ro '$R/tmp' '$R/tmp' && exec chroot '$R' '$py' '$IN/prog.py' > /dev/null" \
+		> "$W/ro$v.out" 2> "$W/ro$v.err"
+	$CMP funcs "$W/ro$v.out" "$IN" > "$W/ro$v.f"
+	diff "$W/ro$v.f" "$W/$(basename "$R").$py-l.funcs.r" > "$W/ro$v.diff"
+	ls "$R/dev/shm" "$R/var/tmp" 2>/dev/null | grep '^ctrace-bpf\.' >> "$W/ro$v.diff"
+	check "$v monitoring with a read-only /tmp: --listfuncs identical, nothing left" "$W/ro$v.diff"
 	# --timing: trace's lines, each after seconds since the start
 	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -t -g -- chroot "$R" sh -c 'exec "$0" "$@" > /dev/null' \
 		"$py" "$IN/serial.py" > "$W/g$v.out" 2> "$W/g$v.err"

@@ -25,47 +25,69 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The target's /tmp, resolved inside its root whatever its symlinks say. */
-static int open_tmp(int root_fd)
+/*
+ * Where the collector's directory may go, as the target sees them: a
+ * container with a read-only root usually keeps /dev/shm writable.
+ */
+static const char *const bases[] = { "/tmp", "/dev/shm", "/var/tmp" };
+
+/* @base in the target's root, resolved inside it whatever its symlinks say. */
+static int open_base(int root_fd, const char *base)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 
-	return syscall(SYS_openat2, root_fd, "tmp", &how, sizeof(how));
+	return syscall(SYS_openat2, root_fd, base + 1, &how, sizeof(how));
 }
 
 /*
  * Our directory: a fresh random name, ours (root's), 0711 so that the
- * target can reach the files it is given and nobody can list or swap them.
+ * target can reach the files it is given and nobody can list or swap them;
+ * in the first of bases[] that takes it.
  */
 static int make_dir(struct monitor *m, char *why, size_t why_len)
 {
-	for (int tries = 0; tries < 8; tries++) {
-		unsigned char r[8];
+	int err = ENOENT;
 
-		if (getrandom(r, sizeof(r), 0) != sizeof(r))
-			break;
-		snprintf(m->name, sizeof(m->name),
-			 "ctrace-bpf.%02x%02x%02x%02x%02x%02x%02x%02x",
-			 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
-		if (mkdirat(m->tmp_fd, m->name, 0700)) {
-			if (errno == EEXIST)
-				continue;
-			break;
-		}
-		m->dir_fd = openat(m->tmp_fd, m->name,
-				   O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (m->dir_fd < 0 || fchmodat(m->tmp_fd, m->name, 0711, 0)) {
+	for (size_t b = 0; b < sizeof(bases) / sizeof(*bases); b++) {
+		m->tmp_fd = open_base(m->t->root_fd, bases[b]);
+		if (m->tmp_fd < 0)
+			continue;
+		m->base = bases[b];
+		for (int tries = 0; tries < 8; tries++) {
+			unsigned char r[8];
+
+			if (getrandom(r, sizeof(r), 0) != sizeof(r))
+				break;
+			snprintf(m->name, sizeof(m->name),
+				 "ctrace-bpf.%02x%02x%02x%02x%02x%02x%02x%02x",
+				 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+			if (mkdirat(m->tmp_fd, m->name, 0700)) {
+				err = errno;
+				if (err == EEXIST)
+					continue;
+				break;
+			}
+			m->dir_fd = openat(m->tmp_fd, m->name,
+					   O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (m->dir_fd >= 0 && !fchmodat(m->tmp_fd, m->name, 0711, 0))
+				return 0;
+			err = errno;
+			if (m->dir_fd >= 0)
+				close(m->dir_fd);
+			m->dir_fd = -1;
 			unlinkat(m->tmp_fd, m->name, AT_REMOVEDIR);
 			break;
 		}
-		return 0;
+		close(m->tmp_fd);
+		m->tmp_fd = -1;
 	}
-	snprintf(why, why_len, "cannot make a directory in /tmp of process %d: %s",
-		 m->t->pid, strerror(errno));
-	return -errno;
+	snprintf(why, why_len,
+		 "cannot make a directory for the collector in /tmp, /dev/shm or /var/tmp of process %d: %s",
+		 m->t->pid, strerror(err));
+	return -err;
 }
 
 static int write_all(int fd, const char *s, size_t n)
@@ -92,9 +114,10 @@ static int write_script(struct monitor *m, enum mon_mode mode,
 	int fd, n, err;
 
 	n = snprintf(head, sizeof(head),
-		     "TOKEN = '%s'\nOUT = '/tmp/%s/out'\nCTL = '/tmp/%s/ctl'\n"
+		     "TOKEN = '%s'\nOUT = '%s/%s/out'\nCTL = '%s/%s/ctl'\n"
 		     "MODE = '%s'\nMAIN = %d\nEXEC = %d\nCOUNT = %d\n",
-		     m->name + 11, m->name, m->name, mode_names[mode & 3], start,
+		     m->name + 11, m->base, m->name, m->base, m->name,
+		     mode_names[mode & 3], start,
 		     executable, mode == MON_TRACE_COUNT);
 	fd = openat(m->dir_fd, "collector.py",
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -194,18 +217,11 @@ static int request(struct monitor *m, char *why, size_t why_len)
 	char path[96];
 	int err = 0;
 
-	snprintf(path, sizeof(path), "/tmp/%s/collector.py", m->name);
+	snprintf(path, sizeof(path), "%s/%s/collector.py", m->base, m->name);
 	for (size_t i = 0; i < m->pep.n_threads && !err; i++)
 		err = pep768_send(&m->pep, i, path, why, why_len);
 	if (err)
 		withdraw(m);
-	/*
-	 * The script is gone: the directory may now be the target's, so that
-	 * the collector can remove its FIFOs and itself even if we die.
-	 */
-	if (!err && fchownat(m->dir_fd, "", m->uid, m->gid, AT_EMPTY_PATH))
-		pr_debug("cannot give /tmp/%s to the target's user: %s", m->name,
-			 strerror(errno));
 	return err;
 }
 
@@ -258,8 +274,8 @@ int monitor_ready(struct monitor *m, volatile sig_atomic_t *stop, char *why,
 	 * the collector can remove its FIFOs and itself even if we die.
 	 */
 	if (!err && fchownat(m->dir_fd, "", m->uid, m->gid, AT_EMPTY_PATH))
-		pr_debug("cannot give /tmp/%s to the target's user: %s", m->name,
-			 strerror(errno));
+		pr_debug("cannot give %s/%s to the target's user: %s", m->base,
+			 m->name, strerror(errno));
 	return err;
 }
 
@@ -282,12 +298,6 @@ int monitor_start(struct monitor *m, struct target *t, enum mon_mode mode,
 	err = pep768_open(t, &m->pep, why, why_len);
 	if (err)
 		return err;
-	m->tmp_fd = open_tmp(t->root_fd);
-	if (m->tmp_fd < 0) {
-		snprintf(why, why_len, "process %d has no /tmp to put its collector in: %s",
-			 t->pid, strerror(errno));
-		return -errno;
-	}
 	err = make_dir(m, why, why_len);
 	if (err)
 		return err;
@@ -295,8 +305,8 @@ int monitor_start(struct monitor *m, struct target *t, enum mon_mode mode,
 	if (!err)
 		err = make_fifos(m);
 	if (err) {
-		snprintf(why, why_len, "cannot write the collector into /tmp/%s of process %d: %s",
-			 m->name, t->pid, strerror(-err));
+		snprintf(why, why_len, "cannot write the collector into %s/%s of process %d: %s",
+			 m->base, m->name, t->pid, strerror(-err));
 		return err;
 	}
 	return request(m, why, why_len);

@@ -33,7 +33,8 @@ struct monitor {
 	struct target *t;
 	struct pep768 pep;
 	int tmp_fd, dir_fd, out_fd, ctl_fd;
-	char name[40];		/* ctrace-bpf.XXXXXXXXXXXXXXXX in its /tmp */
+	const char *base;	/* /tmp, or where else it went (make_dir()) */
+	char name[40];		/* ctrace-bpf.XXXXXXXXXXXXXXXX in @base */
 	bool script_left, fifos_left;
 	uid_t uid;		/* the target's user, who owns the FIFOs */
 	gid_t gid;
