@@ -66,19 +66,6 @@ struct {
 /* The next free place in line_keys and line_hits. */
 __u32 line_next = 0;
 
-/*
- * Entry keys (kind START) of codes that are neither generators nor
- * coroutines: every entry into them is a start.  Telling a start from a
- * resume reads five dependent words of the frame chain (~0.5 us here), so
- * it is read once per such code, not at every call.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);	/* full: later codes are read each time */
-	__type(key, struct ctrace_func_key);
-	__type(value, __u8);
-} plain_codes SEC(".maps");
-
 /* Probe hits keyed by their arguments: entries (with RESUME kind) or returns. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -668,22 +655,19 @@ static __always_inline __u64 init_shim(struct usdt_args *u)
 #define CO_RESUMABLE (0x20 | 0x80 | 0x100 | 0x200)	/* generator, coroutine... */
 
 /*
- * How the frame of entry @k was entered; a start into a code that cannot
- * be resumed is remembered in plain_codes, and its next entries skip this.
+ * How the frame of an entry was entered; *@plain when it is a start into a
+ * code that can never be resumed (no generator or coroutine flag).
  */
-static __always_inline __u32 resume_kind(struct usdt_args *u,
-					 struct ctrace_func_key *k)
+static __always_inline __u32 resume_kind(struct usdt_args *u, bool *plain)
 {
 	__u64 frame, instr, code;
 	__u16 word = 0;
-	__u8 yes = 1;
 	__u32 kind;
 
+	*plain = false;
 	/* only 3.11's RESUME tells a start from a resume */
 	if (!layout.frame_prev_instr)
 		return 0;
-	if (bpf_map_lookup_elem(&plain_codes, k))
-		return CTRACE_ENTRY_START;
 	frame = current_frame(u);
 	if (!frame)
 		goto fault;
@@ -698,10 +682,9 @@ static __always_inline __u32 resume_kind(struct usdt_args *u,
 		__u32 flags = CO_RESUMABLE;
 
 		code = read_ptr(frame + layout.frame_code);
-		if (code && !bpf_probe_read_user(&flags, sizeof(flags),
-						 (void *)(code + layout.code_flags)) &&
-		    !(flags & CO_RESUMABLE))
-			bpf_map_update_elem(&plain_codes, k, &yes, BPF_ANY);
+		*plain = code && !bpf_probe_read_user(&flags, sizeof(flags),
+						      (void *)(code + layout.code_flags)) &&
+			 !(flags & CO_RESUMABLE);
 	}
 	return kind;
 fault:
@@ -1253,13 +1236,32 @@ int on_entry(struct pt_regs *ctx)
 	k.func = sref_cached(ts, usdt_arg(&u, 1), 1);
 	k.line = line = usdt_arg(&u, 2);
 	k.kind = CTRACE_ENTRY_START;
-	k.kind = resume_kind(&u, &k);
 
 	if (mode & CTRACE_COUNT_ENTRIES) {
-		if (count_in(&func_counts, &k, CTRACE_STAT_FUNC_DROPS)) {
-			note_str(&k.file, false);
-			note_str(&k.func, false);
+		__u64 *v = bpf_map_lookup_elem(&func_counts, &k);
+		bool plain;
+
+		/*
+		 * Telling a start from a resume reads five dependent words of
+		 * the frame chain (~0.5 us here): a code that can never be
+		 * resumed is read once, and its key says so after.
+		 */
+		if (v && (*v & CTRACE_PLAIN_BIT)) {
+			__sync_fetch_and_add(v, 1);
+		} else {
+			k.kind = resume_kind(&u, &plain);
+			if (count_in(&func_counts, &k, CTRACE_STAT_FUNC_DROPS)) {
+				note_str(&k.file, false);
+				note_str(&k.func, false);
+			}
+			v = plain ? bpf_map_lookup_elem(&func_counts, &k) : NULL;
+			if (v)
+				__sync_fetch_and_or(v, CTRACE_PLAIN_BIT);
 		}
+	} else {
+		bool plain;
+
+		k.kind = resume_kind(&u, &plain);
 	}
 	if (mode & CTRACE_STREAM_ENTRIES)
 		stream(CTRACE_EV_CALL, &k.file, &k.func, line, k.kind);

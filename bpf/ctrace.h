@@ -14,6 +14,13 @@
 #define CTRACE_RINGBUF_BYTES (16 << 20)
 #define CTRACE_CACHE_SLOTS 8	/* per CPU, a power of two */
 
+/*
+ * In func_counts' values of entries (kind START): the code can never be
+ * resumed, so its next entries are starts without reading the frame.
+ * Userspace masks it off.
+ */
+#define CTRACE_PLAIN_BIT (1ULL << 63)
+
 /* Indexes into the per-CPU stats array. */
 enum ctrace_stat {
 	CTRACE_STAT_LINE_DROPS,

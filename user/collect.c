@@ -333,6 +333,9 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 		err = collect_counts(s->maps.func_counts,
 				     sizeof(struct ctrace_func_key),
 				     (void **)&t->funcs, &t->n_funcs);
+	/* an entry's count carries its code's "never resumed" mark */
+	for (size_t i = 0; !err && i < t->n_funcs; i++)
+		t->funcs[i].n &= ~CTRACE_PLAIN_BIT;
 	if (!err)
 		err = collect_counts(s->maps.call_counts,
 				     sizeof(struct ctrace_call_key),
