@@ -21,6 +21,8 @@
  *   usdt        BPF programs on the interpreter's probes (usdt.c)
  *   monitoring  our sys.monitoring collector inside a 3.14+ target,
  *               through PEP 768 (monitor/run.c)
+ *   events      --gc, --imports, --audit on the interpreter's other probes
+ *               (events.c): its own reports, not trace's
  */
 struct collector;
 
@@ -37,8 +39,13 @@ struct collector_ops {
 	bool (*drain)(struct collector *c, int *err, char *why, size_t why_len);
 	/* Stop counting and take the counts: c->raw is valid after. */
 	int (*stop)(struct collector *c, char *why, size_t why_len);
-	/* Notes once the counts are named: drops, unread strings. */
+	/* Optional: notes once the counts are named (drops, unread strings). */
 	void (*warn)(struct collector *c);
+	/*
+	 * Optional: a collector whose reports are not trace's prints them
+	 * itself, and leaves c->raw NULL.
+	 */
+	void (*report)(struct collector *c);
 	void (*close)(struct collector *c);
 };
 
@@ -57,5 +64,6 @@ struct collector {
 
 extern const struct collector_ops usdt_collector;
 extern const struct collector_ops monitor_collector;
+extern const struct collector_ops events_collector;
 
 #endif

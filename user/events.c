@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "collector.h"
 #include "events.h"
 #include "ctrace.h"
 #include "events.skel.h"
@@ -330,40 +331,78 @@ void events_close(struct events *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-int events_run(const struct options *o, struct target *t,
-	       volatile sig_atomic_t *stop)
+/* The events collector: one process's --gc, --imports and --audit. */
+static int ev_start(struct collector *c, char *why, size_t why_len)
 {
-	uint64_t deadline = o->duration ? mono_ns() + o->duration * 1e9 : 0;
-	struct events ev;
-	char why[1024];
-	int ret = 1;
+	struct events *ev = calloc(1, sizeof(*ev));
+	struct target *t = c->t;
+	int err;
 
-	if (events_open(&ev, o, false, NULL, why, sizeof(why)) ||
-	    events_add(&ev, t, false, why, sizeof(why))) {
-		pr_err("%s", why);
-		goto out;
+	if (!ev) {
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
 	}
+	c->priv = ev;
+	err = events_open(ev, c->o, false, NULL, why, why_len);
+	if (!err)
+		err = events_add(ev, t, false, why, why_len);
+	if (err)
+		return err;
 	if (!t->launched && target_gone(t)) {
-		pr_err("process %d exited before the probes were attached; nothing was traced",
-		       t->pid);
-		goto out;
+		snprintf(why, why_len,
+			 "process %d exited before the probes were attached; nothing was traced",
+			 t->pid);
+		return -ESRCH;
 	}
-	ev.st.t0 = mono_ns();
-	if (o->audit)
+	ev->st.t0 = mono_ns();
+	if (c->o->audit)
 		audit_header(stdout);
 	target_print_ready(t, false, NULL);
-	if (t->launched && target_release(t, why, sizeof(why))) {
-		pr_err("%s", why);
-		goto out;
-	}
-	while (!*stop && !(deadline && mono_ns() >= deadline) && !target_gone(t))
-		events_poll(&ev, 100);
-	events_stop(&ev);
-	events_report(&ev, t);
-	ret = 0;
-	if (t->launched && t->reaped && WIFEXITED(t->exit_status))
-		ret = WEXITSTATUS(t->exit_status);
-out:
-	events_close(&ev);
-	return ret;
+	return t->launched ? target_release(t, why, why_len) : 0;
 }
+
+static int ev_pollfd(struct collector *c)
+{
+	return ring_buffer__epoll_fd(((struct events *)c->priv)->rb);
+}
+
+static bool ev_drain(struct collector *c, int *err, char *why, size_t why_len)
+{
+	(void)why;
+	(void)why_len;
+	*err = 0;
+	events_poll(c->priv, 0);
+	return false;
+}
+
+static int ev_stop(struct collector *c, char *why, size_t why_len)
+{
+	(void)why;
+	(void)why_len;
+	events_stop(c->priv);
+	return 0;
+}
+
+static void ev_report(struct collector *c)
+{
+	events_report(c->priv, c->t);
+}
+
+static void ev_close(struct collector *c)
+{
+	if (!c->priv)
+		return;
+	events_close(c->priv);
+	free(c->priv);
+	c->priv = NULL;
+}
+
+const struct collector_ops events_collector = {
+	.name = "events",
+	.start = ev_start,
+	.pollfd = ev_pollfd,
+	.drain = ev_drain,
+	.stop = ev_stop,
+	.report = ev_report,
+	.close = ev_close,
+};

@@ -60,11 +60,5 @@ void events_stop(struct events *ev);
 void events_report(struct events *ev, const struct target *t);
 void events_close(struct events *ev);
 
-/*
- * Run --gc, --imports and --audit on @t until *@stop, the duration, or the
- * target's end; print their reports.  Returns the exit status.
- */
-int events_run(const struct options *o, struct target *t,
-	       volatile sig_atomic_t *stop);
 
 #endif

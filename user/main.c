@@ -109,7 +109,7 @@ static int trace_target(const struct options *o)
 		return 1;
 	}
 	if (o->gc || o->imports || o->audit) {
-		ret = events_run(o, &t, &stop_requested);
+		ret = session_run(o, &t, NULL, &events_collector, &stop_requested);
 		goto out;
 	}
 	/* a missing probe is the clearer refusal, so it is reported first */

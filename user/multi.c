@@ -308,7 +308,8 @@ static void report_session(struct multi *m, struct session *s)
 	results_init(&r);
 	err = m->o->trackcalls ? resolve_calls(&s->rs, s->c.raw, &r) :
 				 resolve_funcs(&s->rs, s->c.raw, &r);
-	s->c.ops->warn(&s->c);
+	if (s->c.ops->warn)
+		s->c.ops->warn(&s->c);
 	if (err)
 		pr_err("PID %d: out of memory resolving names", s->t.pid);
 	else if (m->o->trackcalls)

@@ -112,11 +112,6 @@ static int mon_stop(struct collector *c, char *why, size_t why_len)
 	return 0;
 }
 
-static void mon_warn(struct collector *c)
-{
-	(void)c;
-}
-
 static void mon_close(struct collector *c)
 {
 	if (!c->priv)
@@ -132,6 +127,5 @@ const struct collector_ops monitor_collector = {
 	.pollfd = mon_pollfd,
 	.drain = mon_drain,
 	.stop = mon_stop,
-	.warn = mon_warn,
 	.close = mon_close,
 };
