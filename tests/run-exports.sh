@@ -130,6 +130,18 @@ if not d['files'][main].get('executable'):
     print('no executable lines with -m')
 PY
 check "json: the counts are trace's .cover counts" "$W/json.diff"
+# its warnings are the notes and warnings said on stderr (a source gone)
+mkdir -p "$W/v/pkg"
+cp "$HERE/corpus/vanish.py" "$W/v/"
+cp "$HERE"/corpus/pkg/*.py "$W/v/pkg/"
+"$CTRACE" -c -C "$W/vc" --json "$W/v.json" -- "$PYTHON" "$W/v/vanish.py" > /dev/null 2> "$W/v.err"
+sed -n 's/^ctrace-bpf: \(\(note\|warning\): \)/\1/p' "$W/v.err" > "$W/v.said"
+"$PYTHON" -c 'import json, sys
+for w in json.load(open(sys.argv[1]))["warnings"]:
+    print(w)' "$W/v.json" > "$W/v.kept" 2>&1
+diff "$W/v.kept" "$W/v.said" > "$W/vw.diff"
+grep -q "cannot read source" "$W/v.kept" || echo "no note of the vanished source" >> "$W/vw.diff"
+check "json: its warnings are the notes said on stderr" "$W/vw.diff"
 
 echo "# --callgraph: --trackcalls' pairs with counts, for dot and callgrind_annotate"
 # absolute paths: trace runs a relative script under its relative name

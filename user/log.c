@@ -1,10 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "log.h"
 #include "term.h"
 
 int log_level;
+
+/* The notes and warnings said so far, for --json: fixed room, no malloc. */
+static char kept[LOG_KEPT_MAX][512];
+static size_t n_kept;
+
+size_t log_kept(const char (**lines)[512])
+{
+	*lines = kept;
+	return n_kept;
+}
+
+static void keep(const char *line)
+{
+	if (n_kept < LOG_KEPT_MAX &&
+	    (!strncmp(line, "warning: ", 9) || !strncmp(line, "note: ", 6)))
+		snprintf(kept[n_kept++], sizeof(kept[0]), "%s", line);
+}
 
 static void vlog(const char *fmt, va_list ap)
 {
@@ -18,6 +36,7 @@ static void vlog(const char *fmt, va_list ap)
 		len = sizeof(msg) - 1;
 	term_escape(buf + n, sizeof(buf) - n, msg, len > 0 ? len : 0, true);
 	fprintf(stderr, "%s\n", buf);
+	keep(buf + n);
 }
 
 void pr_err(const char *fmt, ...)

@@ -3,6 +3,9 @@
 #define CTRACE_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+#define LOG_KEPT_MAX 64
 
 extern int log_level;	/* 0 errors and notes, 1 -v, 2 -vv */
 
@@ -10,5 +13,7 @@ extern int log_level;	/* 0 errors and notes, 1 -v, 2 -vv */
 void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pr_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The first LOG_KEPT_MAX "warning: " and "note: " lines said, for --json. */
+size_t log_kept(const char (**lines)[512]);
 
 #endif

@@ -14,6 +14,7 @@
 #include "analysis.h"
 #include "atomic_file.h"
 #include "report_export.h"
+#include "log.h"
 #include "version.h"
 
 /* A co_filename as a path the target would open; NULL for "<string>". */
@@ -431,7 +432,9 @@ static void json_files(FILE *f, const struct results *r,
 int export_json(const char *path, const struct results *r,
 		const struct export_info *x, char *why, size_t why_len)
 {
+	const char (*said)[512];
 	struct atomic_file a;
+	size_t n;
 	FILE *f = atomic_open(&a, AT_FDCWD, path);
 	int err;
 
@@ -463,6 +466,13 @@ int export_json(const char *path, const struct results *r,
 			(unsigned long long)r->calls[i].count);
 	}
 	fputs(r->n_calls ? "\n  ],\n" : "],\n", f);
+	fputs("  \"warnings\": [", f);
+	n = log_kept(&said);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n    " : "\n    ", f);
+		json_str(f, said[i]);
+	}
+	fputs(n ? "\n  ],\n" : "],\n", f);
 	fprintf(f, "  \"dropped\": %llu\n}\n", (unsigned long long)r->dropped);
 	err = atomic_commit(&a);
 	return err ? fail(why, why_len, path, strerror(-err)) : 0;

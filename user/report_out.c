@@ -95,9 +95,8 @@ int write_reports(const struct options *o, struct results *r,
 		if (err)
 			pr_err("cannot save counts to '%s': %s", o->file, why);
 	}
-	err |= write_exports(o, r, rs, t);
 	if (o->no_report)
-		return err ? 1 : 0;
+		return write_exports(o, r, rs, t) || err ? 1 : 0;
 	report_funcs(r, stdout);
 	report_calls(r, stdout);
 	if (t)
@@ -108,6 +107,8 @@ int write_reports(const struct options *o, struct results *r,
 		err = -1;
 	syspath_free(&sp);
 	fflush(stdout);
+	/* after the reports, so that --json has their notes too */
+	err |= write_exports(o, r, rs, t);
 	return err ? 1 : 0;
 }
 
