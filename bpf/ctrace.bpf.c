@@ -655,8 +655,9 @@ static __always_inline __u64 init_shim(struct usdt_args *u)
 #define CO_RESUMABLE (0x20 | 0x80 | 0x100 | 0x200)	/* generator, coroutine... */
 
 /*
- * How the frame of an entry was entered; *@plain when it is a start into a
- * code that can never be resumed (no generator or coroutine flag).
+ * How the frame of an entry was entered; with @plain (may be NULL), whether
+ * it is a start into a code that can never be resumed (no generator or
+ * coroutine flag).
  */
 static __always_inline __u32 resume_kind(struct usdt_args *u, bool *plain)
 {
@@ -664,7 +665,8 @@ static __always_inline __u32 resume_kind(struct usdt_args *u, bool *plain)
 	__u16 word = 0;
 	__u32 kind;
 
-	*plain = false;
+	if (plain)
+		*plain = false;
 	/* only 3.11's RESUME tells a start from a resume */
 	if (!layout.frame_prev_instr)
 		return 0;
@@ -678,7 +680,7 @@ static __always_inline __u32 resume_kind(struct usdt_args *u, bool *plain)
 	if (layout.yield_opcode && (word & 0xff) == layout.yield_opcode)
 		return CTRACE_ENTRY_THROW;
 	kind = word >> 8;
-	if (kind == CTRACE_ENTRY_START && layout.code_flags) {
+	if (plain && kind == CTRACE_ENTRY_START && layout.code_flags) {
 		__u32 flags = CO_RESUMABLE;
 
 		code = read_ptr(frame + layout.frame_code);
@@ -1226,7 +1228,9 @@ int on_entry(struct pt_regs *ctx)
 	struct sref_slots *ts;
 	struct usdt_args u;
 	struct ctrace_func_key k = {};
+	__u64 *v;
 	__u32 line;
+	bool plain;
 
 	if (stopped || (before_main && !main_started(&u, ctx)))
 		return 0;
@@ -1236,32 +1240,26 @@ int on_entry(struct pt_regs *ctx)
 	k.func = sref_cached(ts, usdt_arg(&u, 1), 1);
 	k.line = line = usdt_arg(&u, 2);
 	k.kind = CTRACE_ENTRY_START;
-
-	if (mode & CTRACE_COUNT_ENTRIES) {
-		__u64 *v = bpf_map_lookup_elem(&func_counts, &k);
-		bool plain;
-
-		/*
-		 * Telling a start from a resume reads five dependent words of
-		 * the frame chain (~0.5 us here): a code that can never be
-		 * resumed is read once, and its key says so after.
-		 */
-		if (v && (*v & CTRACE_PLAIN_BIT)) {
-			__sync_fetch_and_add(v, 1);
-		} else {
-			k.kind = resume_kind(&u, &plain);
-			if (count_in(&func_counts, &k, CTRACE_STAT_FUNC_DROPS)) {
-				note_str(&k.file, false);
-				note_str(&k.func, false);
-			}
-			v = plain ? bpf_map_lookup_elem(&func_counts, &k) : NULL;
-			if (v)
-				__sync_fetch_and_or(v, CTRACE_PLAIN_BIT);
-		}
-	} else {
-		bool plain;
-
+	/*
+	 * Telling a start from a resume reads five dependent words of the
+	 * frame chain (~0.5 us here): a code that can never be resumed is read
+	 * once, and its count carries the mark after.  --trace alone keeps no
+	 * counts, so no mark: it reads every time.
+	 */
+	if (!(mode & CTRACE_COUNT_ENTRIES)) {
+		k.kind = resume_kind(&u, NULL);
+	} else if (!(v = bpf_map_lookup_elem(&func_counts, &k)) ||
+		   !(*v & CTRACE_PLAIN_BIT)) {
 		k.kind = resume_kind(&u, &plain);
+		if (count_in(&func_counts, &k, CTRACE_STAT_FUNC_DROPS)) {
+			note_str(&k.file, false);
+			note_str(&k.func, false);
+		}
+		v = plain ? bpf_map_lookup_elem(&func_counts, &k) : NULL;
+		if (v)
+			__sync_fetch_and_or(v, CTRACE_PLAIN_BIT);
+	} else {
+		__sync_fetch_and_add(v, 1);
 	}
 	if (mode & CTRACE_STREAM_ENTRIES)
 		stream(CTRACE_EV_CALL, &k.file, &k.func, line, k.kind);

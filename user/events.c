@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "clock.h"
 #include "collector.h"
 #include "events.h"
 #include "ctrace.h"
@@ -20,14 +21,6 @@
 #include "log.h"
 #include "pyversion.h"
 #include "report_events.h"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static int add_import(struct imports *im, const struct ctrace_import_event *ev)
 {
@@ -348,12 +341,9 @@ static int ev_start(struct collector *c, char *why, size_t why_len)
 		err = events_add(ev, t, false, why, why_len);
 	if (err)
 		return err;
-	if (!t->launched && target_gone(t)) {
-		snprintf(why, why_len,
-			 "process %d exited before the probes were attached; nothing was traced",
-			 t->pid);
-		return -ESRCH;
-	}
+	err = target_still_ours(t, why, why_len);
+	if (err)
+		return err;
 	ev->st.t0 = mono_ns();
 	if (c->o->audit)
 		audit_header(stdout);

@@ -413,8 +413,7 @@ static int resolve_pid(struct fleet *f, struct fleet_bin *b,
 	if (err)
 		return err;
 	rs = resolver_for(f, b, t, &own, &owned);
-	err = b->plan.calls ? resolve_calls(rs, &one, r) :
-			      resolve_funcs(rs, &one, r);
+	err = resolve_for_mode(rs, &one, b->plan.calls, true, r);
 	if (owned)
 		resolver_free(rs);
 	raw_tables_free(&one);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include "attach.h"
+#include "clock.h"
 #include "collect.h"
 #include "ctrace.skel.h"
 #include "events.h"
@@ -63,14 +64,6 @@ struct multi {
 	struct { dev_t dev; ino_t ino; } skipped[MAX_SKIPPED];
 	int n_skipped;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static bool known_not_python(struct multi *m, pid_t pid, struct stat *st)
 {
@@ -126,18 +119,8 @@ static int start_collector(struct multi *m, struct session *s, char *why,
 		.ts = &s->ts, .stop = m->stop, .many = true,
 	};
 	s->have_c = true;
-	err = ops->start(&s->c, why, why_len);
-	/*
-	 * Probes go in by PID number: if the process examined has exited
-	 * meanwhile, the number may name another one already.
-	 */
-	if (!err && target_gone(&s->t)) {
-		snprintf(why, why_len,
-			 "process %d exited before the probes were attached; it was not traced",
-			 s->t.pid);
-		err = -ESRCH;
-	}
-	return err;
+	/* each collector checks the process is still the one it examined */
+	return ops->start(&s->c, why, why_len);
 }
 
 static void close_collector(struct session *s)
@@ -306,8 +289,7 @@ static void report_session(struct multi *m, struct session *s)
 		return;
 	}
 	results_init(&r);
-	err = m->o->trackcalls ? resolve_calls(&s->rs, s->c.raw, &r) :
-				 resolve_funcs(&s->rs, s->c.raw, &r);
+	err = resolve_for_mode(&s->rs, s->c.raw, m->o->trackcalls, true, &r);
 	if (s->c.ops->warn)
 		s->c.ops->warn(&s->c);
 	if (err)

@@ -521,6 +521,16 @@ static int cmp_given(const void *a, const void *b)
 		      ((const struct given_lines *)b)->file);
 }
 
+int resolve_for_mode(struct resolver *rs, const struct raw_tables *raw,
+		     bool calls, bool funcs, struct results *r)
+{
+	if (calls)
+		return resolve_calls(rs, raw, r);
+	if (funcs)
+		return resolve_funcs(rs, raw, r);
+	return resolve_counts(rs, raw, r);
+}
+
 static int provide(void *ctx, const char *file, bool want_executable,
 		   struct source_info *out, char *why, size_t why_len)
 {

@@ -9,17 +9,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "log.h"
 #include "report_out.h"
 #include "session.h"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /*
  * Until Ctrl-C, the duration, the target's exit, or the collector's end;
@@ -60,12 +53,7 @@ static int name_and_report(struct collector *c)
 	int err, ret = 1;
 
 	results_init(&r);
-	if (o->trackcalls)
-		err = resolve_calls(c->rs, c->raw, &r);
-	else if (o->listfuncs)
-		err = resolve_funcs(c->rs, c->raw, &r);
-	else
-		err = resolve_counts(c->rs, c->raw, &r);
+	err = resolve_for_mode(c->rs, c->raw, o->trackcalls, o->listfuncs, &r);
 	if (err) {
 		pr_err("out of memory resolving names");
 		goto out;

@@ -557,6 +557,16 @@ void target_abort(struct target *t)
 	}
 }
 
+int target_still_ours(struct target *t, char *why, size_t why_len)
+{
+	if (t->launched || !target_gone(t))
+		return 0;
+	snprintf(why, why_len,
+		 "process %d exited before the probes were attached; nothing was traced",
+		 t->pid);
+	return -ESRCH;
+}
+
 bool target_gone(struct target *t)
 {
 	/* our own child is reaped for its exit status */

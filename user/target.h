@@ -52,6 +52,12 @@ int target_prepare_launch(char **argv, struct target *t, char *why,
 int target_release(struct target *t, char *why, size_t why_len);
 /* Attach failed: kill the held Python, reap the child. */
 void target_abort(struct target *t);
+/*
+ * After arming something by PID number (probes, a remote-debug request):
+ * -ESRCH with @why if the process examined has exited meanwhile, when the
+ * number may already name another process.  A launched target is held.
+ */
+int target_still_ours(struct target *t, char *why, size_t why_len);
 /* True once the target is gone; a launched child is reaped. */
 bool target_gone(struct target *t);
 /* The one "Tracing PID ..." line on stderr, once every probe is live. */

@@ -11,19 +11,12 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "clock.h"
 #include "collector.h"
 #include "ctrace.skel.h"
 #include "livepath.h"
 #include "log.h"
 
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /*
  * For the tests only: pause at a named point, so a test can make the target
@@ -178,16 +171,10 @@ static int usdt_start(struct collector *c, char *why, size_t why_len)
 	err = tracer_attach(&u->tr, &u->plan, c->fl, t, why, why_len);
 	if (err)
 		return err;
-	/*
-	 * Probes go in by PID number.  If the process we examined has exited
-	 * meanwhile, the number may already name another process: leave it.
-	 */
-	if (!t->launched && target_gone(t)) {
-		snprintf(why, why_len,
-			 "process %d exited before the probes were attached; nothing was traced",
-			 t->pid);
-		return -ESRCH;
-	}
+	/* probes go in by PID number: the process must still be the one seen */
+	err = target_still_ours(t, why, why_len);
+	if (err)
+		return err;
 	if (u->plan.trace) {
 		u->rb = ring_buffer__new(bpf_map__fd(u->tr.skel->maps.events),
 					 on_ring, c->ts, NULL);

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "collector_py.h"
 #include "log.h"
 #include "monitor.h"
@@ -19,10 +20,7 @@
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return mono_ns() / 1e9;
 }
 
 /*
@@ -215,9 +213,11 @@ static void remove_script(struct monitor *m)
 static int request(struct monitor *m, char *why, size_t why_len)
 {
 	char path[96];
-	int err = 0;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/%s/collector.py", m->base, m->name);
+	/* written by PID number: into the process examined, or not at all */
+	err = target_still_ours(m->t, why, why_len);
 	for (size_t i = 0; i < m->pep.n_threads && !err; i++)
 		err = pep768_send(&m->pep, i, path, why, why_len);
 	if (err)
