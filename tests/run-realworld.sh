@@ -195,8 +195,10 @@ in_root() {
 if want roots; then
 	echo "# CPython 3.9 (Debian 11) in a chroot"
 	in_root bullseye python3.9 python3.9,python3-pyflakes,python3-yaml "count funcs calls"
-	echo "# CPython 3.15 (Debian unstable) in a chroot: no line probe"
-	in_root sid python3.15 python3.14,python3.15,python3-pyflakes,python3-yaml "funcs calls"
+	echo "# CPython 3.15 (Debian unstable) in a chroot: no line probe, so --count by the monitoring backend"
+	in_root sid python3.15 python3.14,python3.15,python3-pyflakes,python3-yaml "count funcs calls"
+	echo "# CPython 3.14 (Debian unstable) in a chroot: no probes, every mode by the monitoring backend"
+	in_root sid python3.14 python3.14,python3.15,python3-pyflakes,python3-yaml "count funcs calls"
 fi
 
 finish
