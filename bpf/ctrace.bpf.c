@@ -521,6 +521,31 @@ struct {
 
 #define BLOCK_WORDS (CTRACE_BLOCK_MAX / 8)
 
+/*
+ * Blocks of target memory are read here, not on the stack: a verifier
+ * adds up the stacks of every frame down to dict_holds()'s callbacks, and
+ * 512 bytes is all there is.  One buffer a CPU is enough: a uprobe's
+ * program runs with preemption off, and never nested on its CPU.
+ */
+struct block {
+	__u64 w[BLOCK_WORDS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct block);
+} block_scratch SEC(".maps");
+
+static __always_inline __u64 *scratch_block(void)
+{
+	__u32 zero = 0;
+	struct block *b = bpf_map_lookup_elem(&block_scratch, &zero);
+
+	return b ? b->w : NULL;
+}
+
 /* Read [lo, lo + span) of @base into @buf; false if it cannot be done. */
 static __always_inline bool read_block(__u64 *buf, __u64 base, __u32 lo,
 				       __u32 span)
@@ -545,9 +570,9 @@ static __always_inline __u64 frame_of_thread(__u64 runtime)
 {
 	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
 	struct tstate_slot *c = bpf_map_lookup_elem(&tstate_cache, &zero);
-	__u64 buf[BLOCK_WORDS] = {}, ts;
+	__u64 *buf = scratch_block(), ts;
 
-	if (c && c->tid == tid && c->tstate &&
+	if (c && buf && c->tid == tid && c->tstate &&
 	    read_block(buf, c->tstate, layout.tstate_lo, layout.tstate_span) &&
 	    (__u32)word_in(buf, layout.tstate_native_id, layout.tstate_lo) == tid)
 		return word_in(buf, layout.tstate_frame, layout.tstate_lo);
@@ -594,11 +619,11 @@ struct frame_view {
 
 static __always_inline void read_frame(__u64 frame, struct frame_view *f)
 {
-	__u64 buf[BLOCK_WORDS] = {};
+	__u64 *buf = scratch_block();
 	__u32 lo = layout.frame_lo;
 
 	f->owner = 0;
-	if (read_block(buf, frame, lo, layout.frame_span)) {
+	if (buf && read_block(buf, frame, lo, layout.frame_span)) {
 		f->code = word_in(buf, layout.frame_code, lo);
 		f->previous = word_in(buf, layout.frame_previous, lo);
 		if (layout.frame_owner)
@@ -771,6 +796,14 @@ struct scan_ctx {
 	int subclasses;	/* values are weak references to subclasses */
 };
 
+/* here, not on the stack (see block_scratch): dict_holds() never nests */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scan_ctx);
+} scan_scratch SEC(".maps");
+
 #define SUB_DICTS 32
 
 /* Dicts that are class attributes (a dispatch table): they may hold it too. */
@@ -815,7 +848,7 @@ __noinline int judge_value(__u64 v, __u64 func, __u64 code, __u64 dict_type,
  */
 static long scan_entry(__u32 e, void *data)
 {
-	struct scan_ctx *c = data;
+	struct scan_ctx *c;
 	struct dict_block *b;
 	struct sub_dicts *s;
 	__u32 zero = 0;
@@ -823,7 +856,8 @@ static long scan_entry(__u32 e, void *data)
 	int j;
 
 	b = bpf_map_lookup_elem(&dict_scratch, &zero);
-	if (!b || e >= c->n || !c->per)
+	c = bpf_map_lookup_elem(&scan_scratch, &zero);
+	if (!b || !c || e >= c->n || !c->per)
 		return 1;
 	i = e % c->per;
 	if (!i) {
@@ -879,45 +913,49 @@ static long scan_entry(__u32 e, void *data)
 __noinline int dict_holds(__u64 dict, __u64 func, __u64 code, __u64 dict_type,
 			  __u64 func_type)
 {
-	struct scan_ctx c = { .func = func, .code = code, .dict_type = dict_type,
-			      .func_type = func_type, .subclasses = !func && !code };
+	struct scan_ctx *c;
+	__u32 zero = 0;
 	__u64 keys, n;
 
 	/* ma_keys at 32 and ma_values at 40, from 3.9 to 3.15 */
 	if (!dict || read_ptr(dict + 40))
 		return 0;	/* a split table: an instance's dict, not a class's */
 	keys = read_ptr(dict + 32);
-	if (!keys)
+	c = bpf_map_lookup_elem(&scan_scratch, &zero);
+	if (!keys || !c)
 		return 0;
+	*c = (struct scan_ctx){ .func = func, .code = code,
+				.dict_type = dict_type, .func_type = func_type,
+				.subclasses = !func && !code };
 	if (layout.dict_keys_sized) {
 		__u64 size = read_ptr(keys + 8);
 
 		n = read_ptr(keys + 32);
-		c.entries = keys + 40 + size * (size <= 0xff ? 1 : size <= 0xffff ? 2 :
+		c->entries = keys + 40 + size * (size <= 0xff ? 1 : size <= 0xffff ? 2 :
 						size <= 0xffffffffULL ? 4 : 8);
-		c.esz = 3, c.voff = 2;	/* hash, key, value */
+		c->esz = 3, c->voff = 2;	/* hash, key, value */
 	} else {
 		__u8 h[4] = {};
 
 		/* dk_log2_size, dk_log2_index_bytes, dk_kind */
 		bpf_probe_read_user(h, sizeof(h), (void *)(keys + 8));
 		n = read_ptr(keys + 24);
-		c.entries = keys + 32 + (1ULL << (h[1] & 31));
+		c->entries = keys + 32 + (1ULL << (h[1] & 31));
 		if (h[2])
-			c.esz = 2, c.voff = 1;	/* key, value */
+			c->esz = 2, c->voff = 1;	/* key, value */
 		else
-			c.esz = 3, c.voff = 2;
+			c->esz = 3, c->voff = 2;
 	}
-	c.per = DICT_WORDS / c.esz;
-	c.n = n < DICT_READS * c.per ? n : DICT_READS * c.per;
-	bpf_loop(c.n, scan_entry, &c, 0);
-	if (c.fault)
+	c->per = DICT_WORDS / c->esz;
+	c->n = n < DICT_READS * c->per ? n : DICT_READS * c->per;
+	bpf_loop(c->n, scan_entry, NULL, 0);
+	if (c->fault)
 		return 2;	/* cannot tell */
-	if (c.twin)
+	if (c->twin)
 		return 3;
-	if (c.found)
+	if (c->found)
 		return 1;
-	return n > c.n ? 2 : 0;
+	return n > c->n ? 2 : 0;
 }
 
 /*
