@@ -23,8 +23,22 @@
  *               through PEP 768 (monitor/run.c)
  *   events      --gc, --imports, --audit on the interpreter's other probes
  *               (events.c): its own reports, not trace's
+ *   fleet       -a --listfuncs/--trackcalls: one object per interpreter
+ *               binary, for every process that maps it (fleet.c)
+ *
+ * A collector counts one process.  Those of several processes may share
+ * one BPF object through the session's hub: events for every process of
+ * a session, the fleet's objects for -a.
  */
 struct collector;
+struct events;
+struct fleet;
+
+/* What the collectors of one session share (session.c owns it). */
+struct hub {
+	struct events *ev;	/* several processes' events; -a's exec watcher */
+	struct fleet *fleet;	/* -a: its filters; for --listfuncs/--trackcalls, its objects */
+};
 
 struct collector_ops {
 	const char *name;
@@ -35,9 +49,15 @@ struct collector_ops {
 	int (*start)(struct collector *c, char *why, size_t why_len);
 	/* fd that turns readable when there is something to drain, or -1 */
 	int (*pollfd)(struct collector *c);
-	/* Take what came; true when counting ended on its own (an exec). */
+	/*
+	 * Take what came; true when counting ended on its own (an exec).
+	 * What comes through the hub, the session takes.
+	 */
 	bool (*drain)(struct collector *c, int *err, char *why, size_t why_len);
-	/* Stop counting and take the counts: c->raw is valid after. */
+	/*
+	 * Stop counting and take the counts: c->raw is valid after, and
+	 * c->rs names them (a collector may name in a resolver it shares).
+	 */
 	int (*stop)(struct collector *c, char *why, size_t why_len);
 	/* Optional: notes once the counts are named (drops, unread strings). */
 	void (*warn)(struct collector *c);
@@ -55,6 +75,7 @@ struct collector {
 	struct target *t;
 	const struct py_flavor *fl;
 	struct resolver *rs;		/* sources, for early analysis */
+	struct hub *hub;
 	struct trace_stream *ts;	/* --trace: where events go */
 	volatile sig_atomic_t *stop;	/* the first Ctrl-C */
 	struct raw_tables *raw;		/* after stop() */
@@ -65,5 +86,6 @@ struct collector {
 extern const struct collector_ops usdt_collector;
 extern const struct collector_ops monitor_collector;
 extern const struct collector_ops events_collector;
+extern const struct collector_ops fleet_collector;
 
 #endif

@@ -279,6 +279,11 @@ int events_add(struct events *ev, struct target *t, bool any_pid, char *why,
 	return 0;
 }
 
+int events_pollfd(struct events *ev)
+{
+	return ring_buffer__epoll_fd(ev->rb);
+}
+
 void events_poll(struct events *ev, int ms)
 {
 	ring_buffer__poll(ev->rb, ms);
@@ -324,13 +329,28 @@ void events_close(struct events *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-/* The events collector: one process's --gc, --imports and --audit. */
+/*
+ * The events collector: one process's --gc, --imports and --audit, in an
+ * object of its own, or in the hub's that every process of the session
+ * shares (its probes attached once per binary under -a).
+ */
+static bool ev_shared(const struct collector *c)
+{
+	return c->hub && c->priv == c->hub->ev;
+}
+
 static int ev_start(struct collector *c, char *why, size_t why_len)
 {
-	struct events *ev = calloc(1, sizeof(*ev));
 	struct target *t = c->t;
+	struct events *ev;
 	int err;
 
+	if (c->hub && c->hub->ev) {
+		c->priv = c->hub->ev;
+		err = events_add(c->priv, t, c->o->all, why, why_len);
+		return err ? err : target_still_ours(t, why, why_len);
+	}
+	ev = calloc(1, sizeof(*ev));
 	if (!ev) {
 		snprintf(why, why_len, "out of memory");
 		return -ENOMEM;
@@ -353,7 +373,9 @@ static int ev_start(struct collector *c, char *why, size_t why_len)
 
 static int ev_pollfd(struct collector *c)
 {
-	return ring_buffer__epoll_fd(((struct events *)c->priv)->rb);
+	if (ev_shared(c))
+		return -1;
+	return events_pollfd(c->priv);
 }
 
 static bool ev_drain(struct collector *c, int *err, char *why, size_t why_len)
@@ -361,7 +383,8 @@ static bool ev_drain(struct collector *c, int *err, char *why, size_t why_len)
 	(void)why;
 	(void)why_len;
 	*err = 0;
-	events_poll(c->priv, 0);
+	if (!ev_shared(c))
+		events_poll(c->priv, 0);
 	return false;
 }
 
@@ -380,7 +403,7 @@ static void ev_report(struct collector *c)
 
 static void ev_close(struct collector *c)
 {
-	if (!c->priv)
+	if (!c->priv || ev_shared(c))
 		return;
 	events_close(c->priv);
 	free(c->priv);

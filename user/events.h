@@ -53,6 +53,7 @@ int events_open(struct events *ev, const struct options *o, bool watch,
  */
 int events_add(struct events *ev, struct target *t, bool any_pid, char *why,
 	       size_t why_len);
+int events_pollfd(struct events *ev);
 void events_poll(struct events *ev, int ms);
 /* Stop counting and print what is still streaming. */
 void events_stop(struct events *ev);

@@ -17,6 +17,7 @@
 #include <linux/magic.h>
 #include "attach.h"
 #include "collect.h"
+#include "collector.h"
 #include "ctrace.skel.h"
 #include "fleet.h"
 #include "log.h"
@@ -69,6 +70,11 @@ struct fleet {
 	struct stat exe_st;
 	bool exe_is_file;
 	bool defer;	/* binaries found now are armed by fleet_arm() */
+	bool stopped;	/* every binary stopped and read */
+	/* the processes examined, each with its own report */
+	pid_t *examined;
+	size_t n_examined, cap_examined;
+	bool sorted;
 };
 
 /* Where cgroup v2 is mounted: alone, or beside v1 controllers (hybrid). */
@@ -223,6 +229,21 @@ static void skip_add(struct fleet *f, const struct stat *st, const char *why)
 }
 
 /* Attach binary @i for every process that maps it; @t is one of them. */
+void fleet_not_traced(struct fleet *f, const struct target *t,
+		      const char *why)
+{
+	struct fleet_skip *s;
+	struct stat st;
+
+	if (stat(t->elf.path, &st))
+		return;
+	s = skip_of(f, &st);
+	if (s)
+		s->n++;
+	else
+		skip_add(f, &st, why);
+}
+
 static int bin_arm(struct fleet *f, int i, const struct target *t)
 {
 	struct fleet_bin *b = &f->bins[i];
@@ -343,6 +364,9 @@ int fleet_add(struct fleet *f, const struct target *t)
 
 void fleet_harvest(struct fleet *f)
 {
+	if (f->stopped)
+		return;
+	f->stopped = true;
 	/* every binary stops at once, then each is read while they detach */
 	for (int i = 0; i < f->n_bins; i++)
 		if (f->bins[i].armed)
@@ -400,9 +424,36 @@ static struct resolver *resolver_for(struct fleet *f, struct fleet_bin *b,
 	return rs;
 }
 
-/* @pid's rows of @b, named into @r. */
-static int resolve_pid(struct fleet *f, struct fleet_bin *b,
-		       const struct target *t, uint32_t pid, struct results *r)
+static void print_report(const struct fleet *f, struct results *r, FILE *out)
+{
+	if (f->o->trackcalls)
+		report_calls(r, out);
+	else
+		report_funcs(r, out);
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool examined(struct fleet *f, uint32_t pid)
+{
+	pid_t key = pid;
+
+	if (!f->sorted) {
+		qsort(f->examined, f->n_examined, sizeof(pid_t), cmp_pid);
+		f->sorted = true;
+	}
+	return f->n_examined &&
+	       bsearch(&key, f->examined, f->n_examined, sizeof(pid_t), cmp_pid);
+}
+
+/* @pid's rows of @b, named into @r, in the root of the binary's first. */
+static int resolve_unexamined(struct fleet *f, struct fleet_bin *b,
+			      uint32_t pid, struct results *r)
 {
 	struct raw_tables one;
 	struct resolver own, *rs;
@@ -412,37 +463,18 @@ static int resolve_pid(struct fleet *f, struct fleet_bin *b,
 	err = raw_tables_select(&b->raw, pid, &one);
 	if (err)
 		return err;
-	rs = resolver_for(f, b, t, &own, &owned);
+	rs = resolver_for(f, b, NULL, &own, &owned);
 	err = resolve_for_mode(rs, &one, b->plan.calls, true, r);
-	if (owned)
-		resolver_free(rs);
 	raw_tables_free(&one);
 	return err;
 }
 
-static void print_report(const struct fleet *f, struct results *r, FILE *out)
-{
-	if (f->o->trackcalls)
-		report_calls(r, out);
-	else
-		report_funcs(r, out);
-}
-
-static bool examined(struct target *const *ts, size_t n, uint32_t pid)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((uint32_t)ts[i]->pid == pid)
-			return true;
-	return false;
-}
-
 /*
  * Processes that counted but were gone before they were examined (shorter
- * than the exec watcher's poll): named in the root of the binary's first.
- * Not under --exe, which only an examined process can be checked against.
+ * than the exec watcher's poll).  Not under --exe, which only an examined
+ * process can be checked against.
  */
 static void report_unexamined(struct fleet *f, struct fleet_bin *b,
-			      struct target *const *ts, size_t n,
 			      struct results *merged, FILE *out)
 {
 	size_t n_ids;
@@ -455,22 +487,30 @@ static void report_unexamined(struct fleet *f, struct fleet_bin *b,
 	for (size_t i = 0; ids && i < n_ids; i++) {
 		struct results r;
 
-		if (examined(ts, n, ids[i]))
+		if (examined(f, ids[i]))
 			continue;
 		if (merged) {
-			resolve_pid(f, b, NULL, ids[i], merged);
+			resolve_unexamined(f, b, ids[i], merged);
 			continue;
 		}
 		results_init(&r);
 		report_heading(out, ids[i], "(exited before it could be examined)");
-		if (!resolve_pid(f, b, NULL, ids[i], &r))
+		if (!resolve_unexamined(f, b, ids[i], &r))
 			print_report(f, &r, out);
 		results_free(&r);
 	}
 	free(ids);
 }
 
-static void report_notes(const struct fleet *f)
+void fleet_report_unexamined(struct fleet *f, struct results *merged,
+			     FILE *out)
+{
+	for (int i = 0; i < f->n_bins; i++)
+		if (f->bins[i].harvested)
+			report_unexamined(f, &f->bins[i], merged, out);
+}
+
+void fleet_notes(const struct fleet *f)
 {
 	for (int i = 0; i < f->n_bins; i++)
 		raw_warn_lost(&f->bins[i].raw, f->bins[i].rs.unresolved, "");
@@ -479,45 +519,116 @@ static void report_notes(const struct fleet *f)
 		       f->skips[i].n == 1 ? "" : "es", f->skips[i].why);
 }
 
-void fleet_report(struct fleet *f, struct target *const *ts, const int *bins,
-		  size_t n, FILE *out)
+/*
+ * The fleet collector: one process of -a, a view on its binary's object.
+ * Its counts are its rows of the binary's maps, named in the binary's
+ * resolver (each file analysed once for all its processes) unless it runs
+ * in another root.
+ */
+static bool grow_examined(struct fleet *f)
 {
-	struct results merged;
+	size_t cap = f->cap_examined ? f->cap_examined * 2 : 256;
+	pid_t *g = realloc(f->examined, cap * sizeof(*g));
 
-	results_init(&merged);
-	for (size_t i = 0; i < n; i++) {
-		struct fleet_bin *b = bins[i] >= 0 && bins[i] < f->n_bins ?
-				      &f->bins[bins[i]] : NULL;
-		struct results r;
-
-		if (!b || !b->harvested)
-			continue;
-		if (f->o->merge) {
-			resolve_pid(f, b, ts[i], ts[i]->pid, &merged);
-			continue;
-		}
-		results_init(&r);
-		report_heading(out, ts[i]->pid, ts[i]->cmdline);
-		if (resolve_pid(f, b, ts[i], ts[i]->pid, &r))
-			pr_err("PID %d: out of memory resolving names", ts[i]->pid);
-		else
-			print_report(f, &r, out);
-		/* --json and --callgraph take every process's, as one */
-		if (exports_wanted(f->o) && results_merge(&merged, &r))
-			pr_err("out of memory joining the processes' results");
-		results_free(&r);
-	}
-	for (int i = 0; i < f->n_bins; i++)
-		if (f->bins[i].harvested)
-			report_unexamined(f, &f->bins[i], ts, n,
-					  f->o->merge ? &merged : NULL, out);
-	if (f->o->merge)
-		print_report(f, &merged, out);
-	fflush(out);
-	write_exports(f->o, &merged, NULL, NULL);
-	results_free(&merged);
-	report_notes(f);
+	if (!g)
+		return false;
+	f->examined = g;
+	f->cap_examined = cap;
+	return true;
 }
+
+struct fleet_member {
+	int bin;
+	struct raw_tables raw;
+	struct resolver own;
+	bool owned;
+};
+
+static int fc_start(struct collector *c, char *why, size_t why_len)
+{
+	struct fleet *f = c->hub->fleet;
+	struct fleet_member *fm;
+	int bin;
+
+	/* its binary's note, if any, comes once at the end */
+	bin = fleet_add(f, c->t);
+	if (bin < 0) {
+		snprintf(why, why_len, "not chosen, or its binary cannot be traced");
+		return bin;
+	}
+	fm = calloc(1, sizeof(*fm));
+	if (!fm || (f->n_examined == f->cap_examined &&
+		    !grow_examined(f))) {
+		free(fm);
+		snprintf(why, why_len, "out of memory");
+		return -ENOMEM;
+	}
+	fm->bin = bin;
+	c->priv = fm;
+	f->examined[f->n_examined++] = c->t->pid;
+	f->sorted = false;
+	return 0;
+}
+
+static int fc_pollfd(struct collector *c)
+{
+	(void)c;
+	return -1;
+}
+
+static bool fc_drain(struct collector *c, int *err, char *why, size_t why_len)
+{
+	(void)c;
+	(void)why;
+	(void)why_len;
+	*err = 0;
+	return false;
+}
+
+static int fc_stop(struct collector *c, char *why, size_t why_len)
+{
+	struct fleet *f = c->hub->fleet;
+	struct fleet_member *fm = c->priv;
+	struct fleet_bin *b = &f->bins[fm->bin];
+	int err;
+
+	fleet_harvest(f);
+	if (!b->harvested) {
+		snprintf(why, why_len, "the maps of '%s' could not be read",
+			 b->path);
+		return -EIO;
+	}
+	err = raw_tables_select(&b->raw, c->t->pid, &fm->raw);
+	if (err) {
+		snprintf(why, why_len, "out of memory");
+		return err;
+	}
+	c->raw = &fm->raw;
+	c->rs = resolver_for(f, b, c->t, &fm->own, &fm->owned);
+	return 0;
+}
+
+static void fc_close(struct collector *c)
+{
+	struct fleet_member *fm = c->priv;
+
+	if (!fm)
+		return;
+	raw_tables_free(&fm->raw);
+	if (fm->owned)
+		resolver_free(&fm->own);
+	free(fm);
+	c->priv = NULL;
+}
+
+const struct collector_ops fleet_collector = {
+	.name = "fleet",
+	.start = fc_start,
+	.pollfd = fc_pollfd,
+	.drain = fc_drain,
+	.stop = fc_stop,
+	.close = fc_close,
+};
 
 void fleet_free(struct fleet *f)
 {
@@ -532,5 +643,6 @@ void fleet_free(struct fleet *f)
 	}
 	free(f->bins);
 	free(f->skips);
+	free(f->examined);
 	free(f);
 }

@@ -39,6 +39,9 @@ bool fleet_wants(const struct fleet *f, const struct target *t);
  * Returns its binary's index, or -ENOTSUP for a process not counted.
  */
 int fleet_add(struct fleet *f, const struct target *t);
+/* @t runs a Python that cannot be traced: a note at the end, by binary. */
+void fleet_not_traced(struct fleet *f, const struct target *t,
+		      const char *why);
 /*
  * The ELF of an attached binary whose file is @st (an executable's, from
  * /proc/PID/exe), or NULL: its processes need no search of their maps.
@@ -51,16 +54,18 @@ const struct pyelf *fleet_elf_of(const struct fleet *f, const struct stat *st);
  */
 void fleet_defer(struct fleet *f, bool defer);
 void fleet_arm(struct fleet *f);
-/* Stop counting everywhere at once, and read every binary's maps. */
+/* Stop counting everywhere at once, and read every binary's maps (once). */
 void fleet_harvest(struct fleet *f);
 /*
- * The reports: one per process in @ts (in that order; @bins[i] is what
- * fleet_add() returned for it), then one per process seen counting but
- * never examined (it exited first); with --merge one for all.  Then the
- * notes of binaries that could not be traced.
+ * Each process has its own report through the fleet collector
+ * (collector.h).  What is left: processes seen counting but never examined
+ * (they exited first), each under a heading, or into @merged; then the
+ * notes, of binaries that could not be traced and of counts lost.
  */
-void fleet_report(struct fleet *f, struct target *const *ts, const int *bins,
-		  size_t n, FILE *out);
+struct results;
+void fleet_report_unexamined(struct fleet *f, struct results *merged,
+			     FILE *out);
+void fleet_notes(const struct fleet *f);
 void fleet_free(struct fleet *f);
 
 #endif

@@ -23,7 +23,6 @@
 #include "log.h"
 #include "monitor/run.h"
 #include "session.h"
-#include "multi.h"
 #include "pickle.h"
 #include "report.h"
 #include "report_out.h"
@@ -84,11 +83,10 @@ static int report_only(const struct options *o)
 
 static int trace_target(const struct options *o)
 {
-	const struct collector_ops *ops = &usdt_collector;
+	const struct collector_ops *ops;
 	const struct py_flavor *fl;
-	char why[1024], flwhy[256];
+	char why[1024];
 	struct target t;
-	struct plan plan;
 	int err, ret = 1;
 
 	if (check_kernel(why, sizeof(why))) {
@@ -108,27 +106,16 @@ static int trace_target(const struct options *o)
 		target_close(&t);
 		return 1;
 	}
-	if (o->gc || o->imports || o->audit) {
-		ret = session_run(o, &t, NULL, &events_collector, &stop_requested);
+	ops = collector_for(o, &t, &fl, why, sizeof(why));
+	if (!ops) {
+		pr_err("%s", why);
 		goto out;
 	}
-	/* a missing probe is the clearer refusal, so it is reported first */
-	fl = py_flavor_for(&t.elf, flwhy, sizeof(flwhy));
-	err = o->backend == BACKEND_MONITORING ? -ENOTSUP :
-	      plan_make(o, fl, &t, &plan, why, sizeof(why));
-	if (err && o->backend != BACKEND_USDT && monitor_possible(&t.elf))
-		ops = &monitor_collector;
-	else if (o->backend == BACKEND_MONITORING)
-		snprintf(why, sizeof(why),
-			 "--backend=monitoring needs CPython 3.14 or later (PEP 768); process %d runs CPython %d.%d",
-			 t.pid, t.elf.major, t.elf.minor);
-	if ((err && ops != &monitor_collector) || !fl) {
-		pr_err("%s", err && ops != &monitor_collector ? why : flwhy);
-		goto out;
+	if (fl) {
+		pyelf_version_str(&t.elf, why, sizeof(why));
+		pr_info("target PID %d, '%s', CPython %s, %s backend", t.pid,
+			t.elf.path, why, ops->name);
 	}
-	pyelf_version_str(&t.elf, why, sizeof(why));
-	pr_info("target PID %d, '%s', CPython %s, %s backend", t.pid,
-		t.elf.path, why, ops->name);
 	ret = session_run(o, &t, fl, ops, &stop_requested);
 out:
 	if (t.launched && !t.reaped)
@@ -167,7 +154,7 @@ int main(int argc, char **argv)
 	if (o.report)
 		ret = report_only(&o);
 	else if (o.all || o.n_pids > 1)
-		ret = multi_run(&o, &stop_requested);
+		ret = session_run_many(&o, &stop_requested);
 	else
 		ret = trace_target(&o);
 	analysis_shutdown();

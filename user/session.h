@@ -11,10 +11,23 @@
 /*
  * One trace of one process, from attach to the last report byte, with
  * the collector @ops: start, wait (Ctrl-C, -d, the target's exit), stop,
- * name, report.  Returns the exit status.
+ * name, report; trace's reports.  Returns the exit status.
  */
 int session_run(const struct options *o, struct target *t,
 		const struct py_flavor *fl, const struct collector_ops *ops,
 		volatile sig_atomic_t *stop);
+/*
+ * -p repeated, or -a: the same lifecycle for each process, a collector
+ * each, and a report each (or one with --merge).
+ */
+int session_run_many(const struct options *o, volatile sig_atomic_t *stop);
+/*
+ * Which collector counts @t for the modes of @o (usdt where its probes
+ * serve, else monitoring on 3.14+), and its flavour; NULL with @why.
+ */
+const struct collector_ops *collector_for(const struct options *o,
+					  struct target *t,
+					  const struct py_flavor **fl,
+					  char *why, size_t why_len);
 
 #endif
