@@ -35,6 +35,27 @@ const volatile __u32 target_tgid = 0;
 volatile __u32 exec_seen = 0;
 
 /*
+ * -a: counting stops per process, at its Py_FinalizeEx, as trace's does at
+ * the end of the main module.  A process's mark goes when it exits, so
+ * that its PID, reused, counts again.
+ */
+const volatile __u32 finalize_each = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u8);
+} finalizing SEC(".maps");
+
+static __always_inline bool finalizing_here(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return finalize_each && bpf_map_lookup_elem(&finalizing, &tgid);
+}
+
+/*
  * Line counts live in two arrays that userspace maps into its memory: the
  * n-th key seen and its count.  The hash map only finds a key's place, and
  * is never read back: copying a million-bucket hash map out takes the
@@ -1333,7 +1354,8 @@ int on_return_func(struct pt_regs *ctx)
 	struct usdt_args u;
 	__u32 idx;
 
-	if (stopped || (before_main && !main_started(&u, ctx)) || !wanted())
+	if (stopped || (before_main && !main_started(&u, ctx)) || !wanted() ||
+	    finalizing_here())
 		return 0;
 	usdt_args_init(&u, ctx);
 	ts = thread_slots();
@@ -1377,7 +1399,8 @@ int on_return_call(struct pt_regs *ctx)
 	struct frame_view f;
 	__u64 frame, caller, shim, caller_frame = 0;
 
-	if (stopped || (before_main && !main_started(&u, ctx)) || !wanted())
+	if (stopped || (before_main && !main_started(&u, ctx)) || !wanted() ||
+	    finalizing_here())
 		return 0;
 	usdt_args_init(&u, ctx);
 	frame = current_frame(&u);
@@ -1457,7 +1480,25 @@ int on_main_start(struct pt_regs *ctx)
 SEC("uprobe")
 int on_finalize(struct pt_regs *ctx)
 {
-	stopped = 1;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u8 one = 1;
+
+	if (finalize_each)
+		bpf_map_update_elem(&finalizing, &tgid, &one, BPF_ANY);
+	else
+		stopped = 1;
+	return 0;
+}
+
+/* -a: a process's exit (its main thread's) clears its mark. */
+SEC("raw_tp/sched_process_exit")
+int on_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+
+	if (finalize_each && (__u32)id == tgid)
+		bpf_map_delete_elem(&finalizing, &tgid);
 	return 0;
 }
 

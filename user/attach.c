@@ -182,8 +182,10 @@ static void load_only_needed(struct ctrace_bpf *s, const struct plan *p)
 
 	for (int i = 0; p->probes[i] >= 0 && n < CTRACE_MAX_LINKS; i++)
 		keep[n++] = program_for(s, p, p->probes[i]);
-	if (p->to_finalize && !p->any_pid && n < CTRACE_MAX_LINKS)
+	if (p->to_finalize && n < CTRACE_MAX_LINKS)
 		keep[n++] = s->progs.on_finalize;
+	if (p->to_finalize && p->any_pid && n < CTRACE_MAX_LINKS)
+		keep[n++] = s->progs.on_exit;
 	bpf_object__for_each_program(prog, s->obj) {
 		bool needed = false;
 
@@ -221,6 +223,7 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 	if (t->elf.init_shim_sym)
 		s->rodata->shim_file_tag = str_tag("__init__");
 	s->rodata->target_tgid = p->any_pid ? 0 : t->pid;
+	s->rodata->finalize_each = p->any_pid && p->to_finalize;
 	memcpy((void *)s->rodata->want_comm, p->comm, sizeof(p->comm));
 	s->rodata->want_cgroup = p->cgroup_id;
 	s->rodata->want_cgroup_level = p->cgroup_level;
@@ -253,17 +256,22 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 	tr->n_links++;
 	if (p->from_main)
 		s->bss->before_main = CTRACE_MAIN_SCRIPT;
-	if (p->to_finalize && !p->any_pid) {
+	if (p->to_finalize) {
 		LIBBPF_OPTS(bpf_uprobe_opts, fo, .func_name = "Py_FinalizeEx");
 		struct bpf_link *l;
 
-		l = bpf_program__attach_uprobe_opts(s->progs.on_finalize, t->pid,
+		l = bpf_program__attach_uprobe_opts(s->progs.on_finalize,
+						    p->any_pid ? -1 : t->pid,
 						    t->elf.path, 0, &fo);
 		if (l)
 			tr->links[tr->n_links++] = l;
 		else
 			pr_info("note: no Py_FinalizeEx in '%s': the interpreter's shutdown is counted too",
 				t->elf.path);
+		/* -a: each process's mark is cleared at its exit */
+		l = l && p->any_pid ? bpf_program__attach(s->progs.on_exit) : NULL;
+		if (l)
+			tr->links[tr->n_links++] = l;
 	}
 	for (int i = 0; p->probes[i] >= 0; i++) {
 		int probe = p->probes[i];

@@ -310,7 +310,6 @@ static int bin_attach(struct fleet *f, const struct target *t,
 		return -ENOTSUP;
 	}
 	b->plan.any_pid = true;
-	b->plan.to_finalize = false;
 	memcpy(b->plan.comm, f->comm, sizeof(b->plan.comm));
 	b->plan.cgroup_id = f->cgroup_id;
 	b->plan.cgroup_level = f->cgroup_level;

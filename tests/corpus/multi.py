@@ -1,6 +1,9 @@
 # A process among several: prints "ready", waits (for a line on stdin with
 # ARGV[2], else two seconds, so that -a has picked it up), then defines and
-# runs a few functions every 10 ms for ARGV[1] rounds, and exits.
+# runs a few functions every 10 ms for ARGV[1] rounds, and exits.  At the
+# exit, Py_FinalizeEx runs an atexit function of this file, which trace
+# never sees: its counting has stopped by then, and ours must have too.
+import atexit
 import sys
 import time
 print("ready", flush=True)
@@ -10,6 +13,9 @@ else:
     time.sleep(2)
 def tick(i):
     return i
+def at_exit():
+    return tick(-1)
+atexit.register(at_exit)
 class Ticker:
     def tock(self):
         return tick(1)
