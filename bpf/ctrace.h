@@ -12,7 +12,7 @@
 #define CTRACE_CALL_KEYS (1 << 18)
 #define CTRACE_STR_KEYS (1 << 16)
 #define CTRACE_RINGBUF_BYTES (16 << 20)
-#define CTRACE_CACHE_SLOTS 8	/* per CPU, a power of two */
+#define CTRACE_CACHE_SLOTS 256	/* per CPU, a power of two */
 
 /*
  * In func_counts' values of entries (kind START): the code can never be
