@@ -578,6 +578,8 @@ struct source_provider resolver_sources(struct resolver *rs)
 	return p;
 }
 
+#define PREFETCH_MAX_BYTES (1 << 20)
+
 int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
 		      uint64_t budget_ns)
 {
@@ -589,8 +591,19 @@ int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rs->early = true;
 	for (i = 0; i < n; i++) {
+		struct stat st;
+
 		if (!files[i][0] || find_file(rs, files[i]) ||
 		    resolver_ignored(rs, files[i]))
+			continue;
+		/*
+		 * One analysis runs to its end: a huge source would hold the
+		 * loop (and Ctrl-C) for seconds.  It waits for the end, where
+		 * all cores analyse, and a file of lines alone needs no
+		 * compiler.
+		 */
+		stat_source(rs, files[i], &st);
+		if (st.st_size > PREFETCH_MAX_BYTES)
 			continue;
 		resolver_file_at(rs, files[i], level, &why);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -608,28 +621,35 @@ int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
 void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 			  int parallel)
 {
-	enum analysis_level level = names_level(rs);
-	size_t n = raw->n_lines + raw->n_funcs + 2 * raw->n_calls, nj = 0, k;
+	size_t nf = raw->n_funcs + 2 * raw->n_calls, n = nf + raw->n_lines;
 	struct analysis_job *jobs = calloc(n + 1, sizeof(*jobs));
 	size_t *idx = calloc(n + 1, sizeof(*idx));
+	enum analysis_level *lv = calloc(n + 1, sizeof(*lv));
 	struct ctrace_sref last = {};
 	struct timespec t0, t1;
+	size_t nj = 0, k;
 
-	if (!jobs || !idx)
+	if (!jobs || !idx || !lv)
 		goto out;
+	/*
+	 * Files of functions first, to the depth names need; a file only
+	 * lines were counted in needs its lines alone (its executable lines
+	 * for --missing), which needs no compiler: a million-line module
+	 * takes milliseconds, not seconds.
+	 */
 	for (size_t i = 0; i < n; i++) {
 		struct ctrace_sref r;
 		const char *file;
 		struct resolved_file *f;
 
-		if (i < raw->n_lines)
-			r = raw->lines[i].k.file;
-		else if (i < raw->n_lines + raw->n_funcs)
-			r = raw->funcs[i - raw->n_lines].k.file;
-		else if ((i - raw->n_lines - raw->n_funcs) % 2)
-			r = raw->calls[(i - raw->n_lines - raw->n_funcs) / 2].k.caller.file;
+		if (i < raw->n_funcs)
+			r = raw->funcs[i].k.file;
+		else if (i < nf && (i - raw->n_funcs) % 2)
+			r = raw->calls[(i - raw->n_funcs) / 2].k.caller.file;
+		else if (i < nf)
+			r = raw->calls[(i - raw->n_funcs) / 2].k.callee.file;
 		else
-			r = raw->calls[(i - raw->n_lines - raw->n_funcs) / 2].k.callee.file;
+			r = raw->lines[i - nf].k.file;
 		if (r.ptr == last.ptr && r.tag == last.tag)
 			continue;
 		last = r;
@@ -639,12 +659,14 @@ void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 		f = file_entry(rs, file);
 		if (!f)
 			break;
+		lv[nj] = i < nf || rs->want_executable ? names_level(rs) :
+						      ANALYSIS_LINES;
 		idx[nj++] = rs->n_files - 1;
 	}
 	/* no entry is added from here on, so pointers into rs->files hold */
 	k = 0;
 	for (size_t i = 0; i < nj; i++)
-		if (!prepare_file(rs, &rs->files[idx[i]], level, &jobs[k]))
+		if (!prepare_file(rs, &rs->files[idx[i]], lv[i], &jobs[k]))
 			idx[k++] = idx[i];
 	nj = k;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -659,6 +681,7 @@ void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 out:
 	free(jobs);
 	free(idx);
+	free(lv);
 }
 
 /* --trace's lookups, answered from the resolver's analysis cache */
