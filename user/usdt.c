@@ -243,8 +243,12 @@ static int usdt_stop(struct collector *c, char *why, size_t why_len)
 		ring_buffer__consume(u->rb);
 	fflush(stdout);
 	err = collect_all(u->tr.skel, &u->raw);
-	tracer_detach(&u->tr);
-	pr_debug("collected and detached in %.2f s", (mono_ns() - t0) / 1e9);
+	/*
+	 * The links go on going in the background (~0.1 s each: the kernel
+	 * removes uprobes one grace period at a time); the report does not
+	 * wait for them, close does.
+	 */
+	pr_debug("collected in %.2f s", (mono_ns() - t0) / 1e9);
 	if (err) {
 		snprintf(why, why_len, "cannot read the BPF maps: %s",
 			 strerror(-err));
