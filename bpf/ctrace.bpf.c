@@ -50,9 +50,13 @@ struct {
 
 static __always_inline bool finalizing_here(void)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid;
 
-	return finalize_each && bpf_map_lookup_elem(&finalizing, &tgid);
+	/* -p: pruned at load, not even the helper call is left */
+	if (!finalize_each)
+		return false;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	return bpf_map_lookup_elem(&finalizing, &tgid);
 }
 
 /*

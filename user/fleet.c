@@ -228,7 +228,6 @@ static void skip_add(struct fleet *f, const struct stat *st, const char *why)
 	snprintf(s->why, sizeof(s->why), "%s", why);
 }
 
-/* Attach binary @i for every process that maps it; @t is one of them. */
 void fleet_not_traced(struct fleet *f, const struct target *t,
 		      const char *why)
 {
@@ -244,6 +243,7 @@ void fleet_not_traced(struct fleet *f, const struct target *t,
 		skip_add(f, &st, why);
 }
 
+/* Attach binary @i for every process that maps it; @t is one of them. */
 static int bin_arm(struct fleet *f, int i, const struct target *t)
 {
 	struct fleet_bin *b = &f->bins[i];
@@ -464,6 +464,8 @@ static int resolve_unexamined(struct fleet *f, struct fleet_bin *b,
 		return err;
 	rs = resolver_for(f, b, NULL, &own, &owned);
 	err = resolve_for_mode(rs, &one, b->plan.calls, true, r);
+	if (owned)
+		resolver_free(rs);
 	raw_tables_free(&one);
 	return err;
 }

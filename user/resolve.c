@@ -624,12 +624,11 @@ void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 	size_t nf = raw->n_funcs + 2 * raw->n_calls, n = nf + raw->n_lines;
 	struct analysis_job *jobs = calloc(n + 1, sizeof(*jobs));
 	size_t *idx = calloc(n + 1, sizeof(*idx));
-	enum analysis_level *lv = calloc(n + 1, sizeof(*lv));
 	struct ctrace_sref last = {};
 	struct timespec t0, t1;
-	size_t nj = 0, k;
+	size_t nj = 0, n_named = 0, k;
 
-	if (!jobs || !idx || !lv)
+	if (!jobs || !idx)
 		goto out;
 	/*
 	 * Files of functions first, to the depth names need; a file only
@@ -659,14 +658,16 @@ void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 		f = file_entry(rs, file);
 		if (!f)
 			break;
-		lv[nj] = i < nf || rs->want_executable ? names_level(rs) :
-						      ANALYSIS_LINES;
+		if (i < nf)
+			n_named = nj + 1;
 		idx[nj++] = rs->n_files - 1;
 	}
 	/* no entry is added from here on, so pointers into rs->files hold */
 	k = 0;
 	for (size_t i = 0; i < nj; i++)
-		if (!prepare_file(rs, &rs->files[idx[i]], lv[i], &jobs[k]))
+		if (!prepare_file(rs, &rs->files[idx[i]],
+				  i < n_named || rs->want_executable ?
+				  names_level(rs) : ANALYSIS_LINES, &jobs[k]))
 			idx[k++] = idx[i];
 	nj = k;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -681,7 +682,6 @@ void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 out:
 	free(jobs);
 	free(idx);
-	free(lv);
 }
 
 /* --trace's lookups, answered from the resolver's analysis cache */

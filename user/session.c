@@ -42,7 +42,6 @@ struct member {
 	struct resolver rs;
 	struct trace_lookup lk;
 	struct trace_stream ts;
-	bool started;	/* its collector runs, and must be stopped */
 	bool stopped;	/* its counts are in */
 	bool ended;	/* its collector has nothing more to give */
 	bool gone;	/* its process exited */
@@ -146,7 +145,6 @@ static int member_start(struct session *s, struct member *m,
 	err = ops->start(&m->c, why, why_len);
 	if (err)
 		return err;
-	m->started = true;
 	s->m[s->n++] = m;
 	return 0;
 }
@@ -222,10 +220,8 @@ fail:
 	return quiet ? 0 : -1;
 fail_noted:
 	/* a Python we cannot trace is worth a note, once by binary under -a */
-	if (quiet && s->hub.fleet)
+	if (quiet)
 		fleet_not_traced(s->hub.fleet, m->t, why);
-	else if (quiet)
-		pr_err("note: PID %d not traced: %s", pid, why);
 	else
 		pr_err("%s", why);
 	member_free(m);

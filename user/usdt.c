@@ -244,9 +244,9 @@ static int usdt_stop(struct collector *c, char *why, size_t why_len)
 	fflush(stdout);
 	err = collect_all(u->tr.skel, &u->raw);
 	/*
-	 * The links go on going in the background (~0.1 s each: the kernel
-	 * removes uprobes one grace period at a time); the report does not
-	 * wait for them, close does.
+	 * The links are still being removed in the background (~0.1 s each:
+	 * the kernel takes one grace period a uprobe link); the report does
+	 * not wait for them, close does.
 	 */
 	pr_debug("collected in %.2f s", (mono_ns() - t0) / 1e9);
 	if (err) {
