@@ -48,6 +48,17 @@ struct {
 	__type(value, __u8);
 } finalizing SEC(".maps");
 
+/*
+ * How many code objects the target has freed, counted at their type's
+ * tp_dealloc (gen_armed once that uprobe is on).  The strings a probe
+ * hands over are its code's file and function names, held alive by that
+ * code: while no code object has died since a string was named, nothing
+ * can have freed it, so the same address is the same string and needs no
+ * reading.  A slot named under an older count is named again.
+ */
+volatile __u64 code_gen = 0;
+volatile __u32 gen_armed = 0;
+
 static __always_inline bool finalizing_here(void)
 {
 	__u32 tgid;
@@ -151,6 +162,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ctrace_func_slot);
 } func_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CTRACE_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ctrace_call_slot);
+} call_cache SEC(".maps");
 
 /* Scratch for string reads: too big for the 512-byte BPF stack. */
 struct {
@@ -484,7 +502,7 @@ static __always_inline bool same_words(const void *a, const void *b, __u32 n)
 	const __u64 *x = a, *y = b;
 
 #pragma unroll
-	for (__u32 i = 0; i < 8; i++)
+	for (__u32 i = 0; i < 12; i++)
 		if (i < n && x[i] != y[i])
 			return false;
 	return true;
@@ -532,6 +550,19 @@ static __always_inline bool count_cached(void *cache, __u32 idx, void *map,
 	return fresh;
 }
 
+/*
+ * The key in slot @idx of @cache (@ksize bytes, then its pending count and
+ * its gen) was named under code_gen @gen, read before the naming began.
+ */
+static __always_inline void slot_named(void *cache, __u32 idx, __u32 ksize,
+				       __u64 gen)
+{
+	char *slot = bpf_map_lookup_elem(cache, &idx);
+
+	if (slot)
+		*(__u64 *)(slot + ksize + 8) = gen;
+}
+
 #define MAX_THREADS 64
 
 /* 3.12+: this thread's state, found by its native id in the thread list. */
@@ -557,7 +588,7 @@ struct tstate_slot {
 	__u32 tid, pad;
 };
 
-/* 3.12+: the thread state each CPU found last, and for which thread. */
+/* 3.11+: the thread state each CPU found last, and for which thread. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -607,12 +638,13 @@ static __always_inline __u64 word_in(const __u64 *buf, __u32 off, __u32 lo)
 }
 
 /*
- * 3.12+: this thread's current frame.  The thread state last found for
- * this thread is tried first; reading its frame and native id at once both
- * answers and checks that it still belongs to us, so the thread-list walk
- * (three reads or more) happens only when a CPU changes threads.
+ * The word at @off of this thread's state (3.12+: its frame, 3.11: its C
+ * frame).  The state last found for this thread is tried first: reading
+ * the word and the state's native id at once both answers and checks that
+ * it still belongs to us, so the search (3.12+: the thread-list walk, three
+ * reads or more) happens only when a CPU changes threads.
  */
-static __always_inline __u64 frame_of_thread(__u64 runtime)
+static __always_inline __u64 thread_word(__u64 runtime, __u32 off)
 {
 	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
 	struct tstate_slot *c = bpf_map_lookup_elem(&tstate_cache, &zero);
@@ -621,13 +653,14 @@ static __always_inline __u64 frame_of_thread(__u64 runtime)
 	if (c && buf && c->tid == tid && c->tstate &&
 	    read_block(buf, c->tstate, layout.tstate_lo, layout.tstate_span) &&
 	    (__u32)word_in(buf, layout.tstate_native_id, layout.tstate_lo) == tid)
-		return word_in(buf, layout.tstate_frame, layout.tstate_lo);
-	ts = tstate_by_tid(runtime);
+		return word_in(buf, off, layout.tstate_lo);
+	ts = layout.interp_head ? tstate_by_tid(runtime) :
+	     read_ptr(runtime + layout.tstate_current);
 	if (c) {
 		c->tid = tid;
 		c->tstate = ts;
 	}
-	return ts ? read_ptr(ts + layout.tstate_frame) : 0;
+	return ts ? read_ptr(ts + off) : 0;
 }
 
 /*
@@ -648,7 +681,11 @@ static __always_inline __u64 current_frame(struct usdt_args *u)
 		return 0;
 	runtime = load_bias(u) + layout.runtime_sym;
 	if (layout.interp_head)
-		return frame_of_thread(runtime);
+		return thread_word(runtime, layout.tstate_frame);
+	if (layout.tstate_span) {
+		cframe = thread_word(runtime, layout.tstate_cframe);
+		return cframe ? read_ptr(cframe + layout.cframe_current) : 0;
+	}
 	tstate = read_ptr(runtime + layout.tstate_current);
 	if (!tstate)
 		return 0;
@@ -1285,21 +1322,34 @@ int on_line(struct pt_regs *ctx)
 	struct ctrace_line_key k = {};
 	struct usdt_args u;
 	long file, line;
+	__u32 idx;
+	__u64 gen;
 
 	if (stopped || (before_main && !main_started(&u, ctx)))
 		return 0;
+	gen = code_gen;
 	usdt_args_init(&u, ctx);
 	file = usdt_arg(&u, 0);
 	line = usdt_arg(&u, 2);
+	idx = ((__u64)file >> 4 ^ line) & (CTRACE_CACHE_SLOTS - 1);
+	if ((mode & CTRACE_COUNT_LINES) && !(mode & CTRACE_STREAM_LINES) &&
+	    gen_armed) {
+		struct ctrace_line_slot *slot = bpf_map_lookup_elem(&line_cache, &idx);
+
+		if (slot && slot->pending && slot->gen == gen &&
+		    slot->k.file.ptr == file && slot->k.line == line) {
+			slot->pending++;
+			return 0;
+		}
+	}
 	k.file = sref_cached(thread_slots(), file, 0);
 	k.line = line;
 
 	if (mode & CTRACE_COUNT_LINES) {
-		__u32 idx = (k.file.ptr >> 4 ^ k.line) & (CTRACE_CACHE_SLOTS - 1);
-
 		if (count_cached(&line_cache, idx, &line_index, &k, sizeof(k),
 				 CTRACE_STAT_LINE_DROPS))
 			note_str(&k.file, false);
+		slot_named(&line_cache, idx, sizeof(k), gen);
 	}
 	if (mode & CTRACE_STREAM_LINES)
 		stream(CTRACE_EV_LINE, &k.file, NULL, line, 0);
@@ -1375,22 +1425,37 @@ SEC("usdt")
 int on_return_func(struct pt_regs *ctx)
 {
 	struct ctrace_func_key k = {};
+	struct ctrace_func_slot *slot;
 	struct sref_slots *ts;
 	struct usdt_args u;
-	__u32 idx;
+	__u64 file, func, gen;
+	__u32 idx, line, tgid;
 
 	if (stopped || (before_main && !main_started(&u, ctx)) || !wanted() ||
 	    finalizing_here())
 		return 0;
+	gen = code_gen;
 	usdt_args_init(&u, ctx);
+	file = usdt_arg(&u, 0);
+	func = usdt_arg(&u, 1);
+	line = usdt_arg(&u, 2);
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	idx = (func >> 4 ^ line) & (CTRACE_CACHE_SLOTS - 1);
+	slot = gen_armed ? bpf_map_lookup_elem(&func_cache, &idx) : NULL;
+	if (slot && slot->pending && slot->gen == gen &&
+	    slot->k.file.ptr == file && slot->k.func.ptr == func &&
+	    slot->k.line == line && slot->k.tgid == tgid) {
+		slot->pending++;
+		k.func = slot->k.func;
+		goto counted;
+	}
 	ts = thread_slots();
-	k.file = sref_cached(ts, usdt_arg(&u, 0), 0);
-	k.func = sref_cached(ts, usdt_arg(&u, 1), 1);
-	k.line = usdt_arg(&u, 2);
-	k.tgid = bpf_get_current_pid_tgid() >> 32;
+	k.file = sref_cached(ts, file, 0);
+	k.func = sref_cached(ts, func, 1);
+	k.line = line;
+	k.tgid = tgid;
 	if (shim_file_tag && k.file.tag == shim_file_tag)
 		return 0;
-	idx = (k.func.ptr >> 4 ^ k.line) & (CTRACE_CACHE_SLOTS - 1);
 
 	if (count_cached(&func_cache, idx, &func_counts, &k, sizeof(k),
 			 CTRACE_STAT_FUNC_DROPS)) {
@@ -1398,6 +1463,8 @@ int on_return_func(struct pt_regs *ctx)
 		note_str(&k.func, false);
 		name_class(&u, &k);
 	}
+	slot_named(&func_cache, idx, sizeof(k), gen);
+counted:
 	if (main_via_runpy && k.func.tag == module_tag) {
 		struct frame_view f;
 		__u64 frame = current_frame(&u);
@@ -1419,14 +1486,17 @@ SEC("usdt")
 int on_return_call(struct pt_regs *ctx)
 {
 	struct ctrace_call_key k = {};
+	struct ctrace_call_slot *slot;
 	struct sref_slots *ts;
 	struct usdt_args u;
 	struct frame_view f;
-	__u64 frame, caller, shim, caller_frame = 0;
+	__u64 frame, caller, shim, gen, file, func, caller_frame = 0;
+	__u32 idx;
 
 	if (stopped || (before_main && !main_started(&u, ctx)) || !wanted() ||
 	    finalizing_here())
 		return 0;
+	gen = code_gen;
 	usdt_args_init(&u, ctx);
 	frame = current_frame(&u);
 	k.tgid = bpf_get_current_pid_tgid() >> 32;
@@ -1438,21 +1508,47 @@ int on_return_call(struct pt_regs *ctx)
 	shim = init_shim(&u);
 	if (shim && f.code == shim)
 		return 0;
+	caller = caller_code_at(&f, shim, &caller_frame);
+	/* the same two codes as this slot's, none freed since: the same pair */
+	idx = (f.code >> 4 ^ caller >> 3) & (CTRACE_CACHE_SLOTS - 1);
+	slot = gen_armed ? bpf_map_lookup_elem(&call_cache, &idx) : NULL;
+	file = usdt_arg(&u, 0);
+	func = usdt_arg(&u, 1);
+	/*
+	 * The probe's names agree with the frame's code: the frame found is
+	 * the one returning (a thread that switched interpreters may have
+	 * left another thread state behind).
+	 */
+	if (slot && slot->pending && slot->gen == gen &&
+	    slot->callee_code == f.code && slot->caller_code == caller &&
+	    slot->k.tgid == k.tgid && slot->k.callee.file.ptr == file &&
+	    slot->k.callee.name.ptr == func) {
+		slot->pending++;
+		k.callee.name = slot->k.callee.name;
+		goto counted;
+	}
 	/* the probe's own arguments are the returning code's names */
 	ts = thread_slots();
-	k.callee.file = sref_cached(ts, usdt_arg(&u, 0), 0);
-	k.callee.name = sref_cached(ts, usdt_arg(&u, 1), 1);
+	k.callee.file = sref_cached(ts, file, 0);
+	k.callee.name = sref_cached(ts, func, 1);
 	k.callee.firstlineno = read_u32(f.code + layout.code_firstlineno);
-	caller = caller_code_at(&f, shim, &caller_frame);
 	if (caller)
 		caller_info(ts, caller, &k.caller);
-	if (count_in(&call_counts, &k, CTRACE_STAT_CALL_DROPS)) {
+	if (count_cached(&call_cache, idx, &call_counts, &k, sizeof(k),
+			 CTRACE_STAT_CALL_DROPS)) {
 		note_str(&k.callee.file, false);
 		note_str(&k.callee.name, false);
 		note_class(&u, frame, &k.callee);
 		if (caller)
 			note_class(&u, caller_frame, &k.caller);
 	}
+	slot = bpf_map_lookup_elem(&call_cache, &idx);
+	if (slot) {
+		slot->gen = gen;
+		slot->callee_code = f.code;
+		slot->caller_code = caller;
+	}
+counted:
 	if (main_via_runpy && k.callee.name.tag == module_tag &&
 	    is_run_code(caller))
 		stopped = 1;
@@ -1515,15 +1611,31 @@ int on_finalize(struct pt_regs *ctx)
 	return 0;
 }
 
-/* -a: a process's exit (its main thread's) clears its mark. */
+/* A code object of the target is being freed: see code_gen. */
+SEC("uprobe")
+int on_code_dealloc(struct pt_regs *ctx)
+{
+	__sync_fetch_and_add(&code_gen, 1);
+	return 0;
+}
+
+/*
+ * -a: a process's exit (its main thread's) clears its mark.  A later
+ * process under its PID may hold other strings at the same addresses
+ * without a code object having died: names are read anew.
+ */
 SEC("raw_tp/sched_process_exit")
 int on_exit(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
 
-	if (finalize_each && (__u32)id == tgid)
+	if ((__u32)id != tgid)
+		return 0;
+	if (finalize_each)
 		bpf_map_delete_elem(&finalizing, &tgid);
+	if (!target_tgid)
+		__sync_fetch_and_add(&code_gen, 1);
 	return 0;
 }
 

@@ -161,15 +161,20 @@ enum ctrace_entry_kind {
 	CTRACE_ENTRY_THROW,
 };
 
-/* A per-CPU slot: a key and the hits not yet added to its map. */
+/*
+ * A per-CPU slot: a key and the hits not yet added to its map, and the
+ * count of code objects freed when the key was named (see code_gen).
+ */
 struct ctrace_line_slot {
 	struct ctrace_line_key k;
 	__u64 pending;
+	__u64 gen;
 };
 
 struct ctrace_func_slot {
 	struct ctrace_func_key k;
 	__u64 pending;
+	__u64 gen;
 };
 
 struct ctrace_code {
@@ -189,6 +194,17 @@ struct ctrace_call_key {
 	struct ctrace_code callee;
 	__u32 tgid;
 	__u32 pad;
+};
+
+/*
+ * A pair's slot also keeps the addresses of the two code objects it was
+ * named from: under the same gen they are the same codes.
+ */
+struct ctrace_call_slot {
+	struct ctrace_call_key k;
+	__u64 pending;
+	__u64 gen;
+	__u64 callee_code, caller_code;
 };
 
 /*

@@ -198,7 +198,8 @@ CT=$!
 if wait_ready "$W/early.err"; then
 	echo go >&7
 	wait_for done "$W/early.out"
-	sleep 0.6	# the analyser's turn comes every 100 ms
+	# its turn comes after the import system's own files: wait for it
+	wait_for "analysed '$W/early/early_mod.py'" "$W/early.err" 5
 	# same size, same lines: only the text changes, as an edit would
 	sed -i 's/x = 1/y = 1/' "$W/early/early_mod.py"
 	touch -d '+1 second' "$W/early/early_mod.py"
@@ -215,25 +216,56 @@ else
 fi
 stop_bg 7
 
+# listed_as_trace TAG MODE KIND PATTERN N NAME PROG DIR: both tools' reports
+# of PROG DIR compared, and trace's holding N lines that match PATTERN
+listed_as_trace() {
+	local n
+
+	both_tools "$1" "$2" "$3" "$8" "$7" "$8"
+	n=$(grep -c "$4" "$W/$1.r")
+	[ "$n" = "$5" ] || echo "trace listed $n lines like '$4', not $5" >> "$W/$1.diff"
+	check "$6" "$W/$1.diff"
+}
+
+# covers_as_trace TAG GLOB N NAME PROG DIR: the covers of PROG DIR named
+# like GLOB, N of them from trace, each compared with ours
+covers_as_trace() {
+	local n=0 f
+
+	"$CTRACE" -c -C "$W/$1.c" -- "$PYTHON" "$5" "$6" > /dev/null 2>&1
+	"$PYTHON" -m trace -c -C "$W/$1.t" "$5" "$6" > /dev/null
+	: > "$W/$1.diff"
+	for f in "$W/$1.t"/$2; do
+		n=$((n + 1))
+		diff "$W/$1.c/$(basename "$f")" "$f" >> "$W/$1.diff" 2>&1
+	done
+	[ $n = "$3" ] || echo "trace wrote $n covers, not $3" >> "$W/$1.diff"
+	check "$4" "$W/$1.diff"
+}
+
 echo "# freed strings whose addresses are reused keep their own names"
-both_tools rl -l funcs "$W/reuse" "$CORPUS/reuse.py" "$W/reuse"
-n=$(grep -c '/gen.py, modulename: gen, funcname: f' "$W/rl.r")
-[ "$n" = 300 ] || echo "trace listed $n functions of gen.py, not 300" >> "$W/rl.diff"
-check "300 functions compiled under one file name: all listed, as by trace" "$W/rl.diff"
-both_tools rT -T pairs "$W/reuse" "$CORPUS/reuse.py" "$W/reuse"
-n=$(grep -c 'm[0-9]*.<module> -> .*m[0-9]*._process$' "$W/rT.r")
-[ "$n" = 200 ] || echo "trace listed $n pairs into _process, not 200" >> "$W/rT.diff"
-check "200 pairs of freed code objects: each named as by trace" "$W/rT.diff"
-"$CTRACE" -c -C "$W/rc" -- "$PYTHON" "$CORPUS/reuse.py" "$W/reuse" > /dev/null 2>&1
-"$PYTHON" -m trace -c -C "$W/rt" "$CORPUS/reuse.py" "$W/reuse" > /dev/null
-: > "$W/rc.diff"
-n=0
-for f in "$W"/rt/*reuse.m*.cover; do
-	n=$((n + 1))
-	diff "$W/rc/$(basename "$f")" "$f" >> "$W/rc.diff" 2>&1
-done
-[ $n = 200 ] || echo "trace wrote $n covers, not 200" >> "$W/rc.diff"
-check "200 modules run and collected: 200 covers, as trace's" "$W/rc.diff"
+listed_as_trace rl -l funcs '/gen.py, modulename: gen, funcname: f' 300 \
+	"300 functions compiled under one file name: all listed, as by trace" \
+	"$CORPUS/reuse.py" "$W/reuse"
+listed_as_trace rT -T pairs 'm[0-9]*.<module> -> .*m[0-9]*._process$' 200 \
+	"200 pairs of freed code objects: each named as by trace" \
+	"$CORPUS/reuse.py" "$W/reuse"
+covers_as_trace rc '*reuse.m*.cover' 200 \
+	"200 modules run and collected: 200 covers, as trace's" \
+	"$CORPUS/reuse.py" "$W/reuse"
+
+# Names are known by their address while no code object has died since
+# they were read; here each dies and the next one's strings take its place.
+echo "# strings made again at the same address, with new contents"
+listed_as_trace al -l funcs '/gen.py, modulename: gen, funcname: g0' 100 \
+	"100 functions named at one address in turn: all listed, as by trace" \
+	"$CORPUS/readdress.py" "$W/readdr"
+listed_as_trace aT -T pairs 'caller.call -> .*gen.g0' 100 \
+	"100 pairs whose callee is named at one address in turn: each as by trace" \
+	"$CORPUS/readdress.py" "$W/readdr"
+covers_as_trace ac '*.lll*.cover' 100 \
+	"100 modules whose file names share one address in turn: 100 covers, as trace's" \
+	"$CORPUS/readdress.py" "$W/readdr"
 
 # the program's own output goes elsewhere: sharing our stdout, its writes
 # would land between ours at any byte

@@ -74,6 +74,8 @@ if make_root bullseye python3.9,python3-pyflakes,python3-yaml; then
 	check "3.9 in its own mount namespace (unshare -m): --listfuncs identical" "$W/u9.diff"
 	same_as_trace "$R" python3.9 -l funcs "3.9: --listfuncs Class.name from the live objects" names.py
 	same_as_trace "$R" python3.9 -T pairs "3.9: --trackcalls Class.name from the live objects" names.py
+	same_as_trace "$R" python3.9 -l funcs "3.9: --listfuncs, names made again at one address" readdress.py
+	same_as_trace "$R" python3.9 -T pairs "3.9: --trackcalls, names made again at one address" readdress.py
 
 	# by PID: the chrooted process is found through /proc/PID/map_files
 	hold p9 chroot "$R" python3.9 "$IN/waitrun.py"
@@ -324,6 +326,8 @@ if make_root sid python3.14,python3.15,python3-pyflakes,python3-yaml; then
 	R=$ROOTS/sid
 	same_as_trace "$R" python3.15 -l funcs "3.15: --listfuncs identical (function__return alone)"
 	same_as_trace "$R" python3.15 -T pairs "3.15: --trackcalls identical (frames from _Py_DebugOffsets)"
+	same_as_trace "$R" python3.15 -l funcs "3.15: --listfuncs, names made again at one address" readdress.py
+	same_as_trace "$R" python3.15 -T pairs "3.15: --trackcalls, names made again at one address" readdress.py
 	"$CTRACE" --backend=usdt -c -- chroot "$R" python3.15 -c pass > /dev/null 2> "$W/15.err"
 	rc=$?
 	[ $rc = 1 ] && grep -q 'needs the python:line probe, which CPython 3.15' "$W/15.err" &&

@@ -174,7 +174,8 @@ static struct bpf_program *program_for(struct ctrace_bpf *s,
  * The verifier checks every program loaded, and that is most of the time
  * an attach takes: load only the programs this plan attaches.
  */
-static void load_only_needed(struct ctrace_bpf *s, const struct plan *p)
+static void load_only_needed(struct ctrace_bpf *s, const struct plan *p,
+			     const struct target *t)
 {
 	struct bpf_program *keep[CTRACE_MAX_LINKS] = { s->progs.on_exec };
 	struct bpf_program *prog;
@@ -184,8 +185,10 @@ static void load_only_needed(struct ctrace_bpf *s, const struct plan *p)
 		keep[n++] = program_for(s, p, p->probes[i]);
 	if (p->to_finalize && n < CTRACE_MAX_LINKS)
 		keep[n++] = s->progs.on_finalize;
-	if (p->to_finalize && p->any_pid && n < CTRACE_MAX_LINKS)
+	if (p->any_pid && n < CTRACE_MAX_LINKS)
 		keep[n++] = s->progs.on_exit;
+	if (t->elf.code_dealloc_off && n < CTRACE_MAX_LINKS)
+		keep[n++] = s->progs.on_code_dealloc;
 	bpf_object__for_each_program(prog, s->obj) {
 		bool needed = false;
 
@@ -193,6 +196,34 @@ static void load_only_needed(struct ctrace_bpf *s, const struct plan *p)
 			needed |= keep[i] == prog;
 		bpf_program__set_autoload(prog, needed);
 	}
+}
+
+/*
+ * Before any probe fires: while it is on, the programs may know a string
+ * by its address alone (see code_gen).  Without it they read every
+ * string they are handed, as before; slower, never wrong.
+ */
+static void watch_code_deaths(struct tracer *tr, const struct plan *p,
+			      const struct target *t)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, o);
+	struct bpf_link *l;
+
+	if (!t->elf.code_dealloc_off || tr->n_links >= CTRACE_MAX_LINKS)
+		return;
+	l = bpf_program__attach_uprobe_opts(tr->skel->progs.on_code_dealloc,
+					    p->any_pid ? -1 : t->pid,
+					    t->elf.path, t->elf.code_dealloc_off,
+					    &o);
+	if (!l) {
+		pr_debug("no uprobe on the code objects' dealloc: %s",
+			 strerror(errno));
+		return;
+	}
+	tr->links[tr->n_links++] = l;
+	tr->skel->bss->gen_armed = 1;
+	pr_debug("code objects' deaths watched at offset %#llx",
+		 (unsigned long long)t->elf.code_dealloc_off);
 }
 
 int tracer_attach(struct tracer *tr, const struct plan *p,
@@ -233,7 +264,7 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 		return err;	/* callers need frames; other modes do without */
 	log_layout(&s->rodata->layout);
 	size_maps(s, p);
-	load_only_needed(s, p);
+	load_only_needed(s, p, t);
 
 	err = ctrace_bpf__load(s);
 	if (err) {
@@ -268,11 +299,19 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 		else
 			pr_info("note: no Py_FinalizeEx in '%s': the interpreter's shutdown is counted too",
 				t->elf.path);
-		/* -a: each process's mark is cleared at its exit */
-		l = l && p->any_pid ? bpf_program__attach(s->progs.on_exit) : NULL;
-		if (l)
-			tr->links[tr->n_links++] = l;
 	}
+	/* -a: each process's mark is cleared at its exit */
+	if (p->any_pid) {
+		tr->links[tr->n_links] = bpf_program__attach(s->progs.on_exit);
+		if (!tr->links[tr->n_links]) {
+			err = -errno;
+			snprintf(why, why_len, "cannot watch for processes' exits: %s",
+				 strerror(-err));
+			return err;
+		}
+		tr->n_links++;
+	}
+	watch_code_deaths(tr, p, t);
 	for (int i = 0; p->probes[i] >= 0; i++) {
 		int probe = p->probes[i];
 		LIBBPF_OPTS(bpf_usdt_opts, uo,

@@ -347,6 +347,11 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 				  sizeof(struct ctrace_func_slot),
 				  sizeof(struct ctrace_func_key), t->funcs,
 				  t->n_funcs, &t->stats[CTRACE_STAT_FUNC_DROPS]);
+	if (!err)
+		err = flush_slots(s->maps.call_cache,
+				  sizeof(struct ctrace_call_slot),
+				  sizeof(struct ctrace_call_key), t->calls,
+				  t->n_calls, &t->stats[CTRACE_STAT_CALL_DROPS]);
 	if (err)
 		return err;
 

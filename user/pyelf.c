@@ -102,6 +102,63 @@ static uint64_t read_u64_at(Elf *elf, uint64_t vaddr, bool *ok)
 	return 0;
 }
 
+/*
+ * A pointer stored in the file at @vaddr: in a position-dependent binary
+ * the word itself, in a shared object the addend of its RELATIVE
+ * relocation (the word is 0 until the loader adds the load address).
+ */
+static uint64_t read_ptr_at(Elf *elf, uint64_t vaddr)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	bool ok;
+	uint64_t v = read_u64_at(elf, vaddr, &ok);
+
+	if (!ok || v)
+		return v;
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA ||
+		    !sh.sh_entsize)
+			continue;
+		d = elf_getdata(scn, NULL);
+		n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; d && i < n; i++) {
+			GElf_Rela r;
+			unsigned type;
+
+			if (!gelf_getrela(d, i, &r) || r.r_offset != vaddr)
+				continue;
+			type = GELF_R_TYPE(r.r_info);
+			if (type == R_X86_64_RELATIVE || type == R_AARCH64_RELATIVE)
+				return r.r_addend;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* The file offset of the code at @vaddr, 0 if no executable segment holds it. */
+static uint64_t code_offset(Elf *elf, uint64_t vaddr)
+{
+	size_t n;
+
+	if (elf_getphdrnum(elf, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD ||
+		    !(ph.p_flags & PF_X))
+			continue;
+		if (vaddr >= ph.p_vaddr && vaddr - ph.p_vaddr < ph.p_filesz)
+			return vaddr - ph.p_vaddr + ph.p_offset;
+	}
+	return 0;
+}
+
 static void read_symbols(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh,
 			 struct pyelf *e, uint64_t *py_version)
 {
@@ -135,6 +192,8 @@ static void read_symbols(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh,
 			e->type_dict = sym.st_value;
 		else if (!strcmp(name, "PyFunction_Type"))
 			e->type_func = sym.st_value;
+		else if (!strcmp(name, "PyCode_Type"))
+			e->type_code = sym.st_value;
 		else if (!strncmp(name, "Py_Initialize", 13))
 			e->is_python = true;
 	}
@@ -230,6 +289,16 @@ int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len)
 		for (int i = 0; ok && i < PYELF_DEBUG_WORDS; i++)
 			e->debug_offsets[i] = read_u64_at(elf, e->runtime_sym + 8 * i, &ok);
 		e->has_debug_offsets = ok && !memcmp(e->debug_offsets, "xdebugpy", 8);
+	}
+	/*
+	 * Code objects die only through their type's tp_dealloc, an
+	 * indirect call no compiler can inline: where it starts is where
+	 * to learn that one died (PyTypeObject's tp_dealloc: 6 words in).
+	 */
+	if (e->type_code) {
+		uint64_t at = read_ptr_at(elf, e->type_code + 48);
+
+		e->code_dealloc_off = at ? code_offset(elf, at) : 0;
 	}
 	if (!e->major)
 		pyelf_version_from_name(path, e);

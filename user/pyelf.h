@@ -35,6 +35,9 @@ struct pyelf {
 	uint64_t type_cell;	/* PyCell_Type: a captured first argument */
 	uint64_t type_dict;	/* PyDict_Type: dicts that may hold a method */
 	uint64_t type_func;	/* PyFunction_Type */
+	uint64_t type_code;	/* PyCode_Type */
+	/* file offset of the code objects' dealloc function, 0 if not found */
+	uint64_t code_dealloc_off;
 	int major, minor, micro;	/* 0 when unknown */
 	bool has_micro;		/* false when only the file name told */
 	bool is_python;		/* has Py_* symbols or python probes */

@@ -51,6 +51,7 @@ static const struct py_flavor flavors[] = {
 			.tstate_current = 576,	/* _PyRuntimeState.gilstate.tstate_current */
 			.tstate_cframe = 56,
 			.cframe_current = 8,
+			.tstate_native_id = 160,
 			.frame_code = 32,
 			.frame_previous = 48,
 			.frame_prev_instr = 56,
@@ -182,12 +183,14 @@ static void plan_blocks(struct ctrace_layout *l)
 		{ l->frame_code, 8 }, { l->frame_previous, 8 },
 		{ l->frame_owner, 1 },
 	};
+	/* 3.12+ read the frame with the native id, 3.11 the C frame */
 	uint32_t tstate[2][2] = {
-		{ l->tstate_frame, 8 }, { l->tstate_native_id, 8 },
+		{ l->interp_head ? l->tstate_frame : l->tstate_cframe, 8 },
+		{ l->tstate_native_id, 8 },
 	};
 
 	block_of(frame, l->frame_owner ? 3 : 2, &l->frame_lo, &l->frame_span);
-	if (l->interp_head)
+	if (l->tstate_native_id)
 		block_of(tstate, 2, &l->tstate_lo, &l->tstate_span);
 }
 
