@@ -1642,12 +1642,16 @@ int on_exit(void *ctx)
 /*
  * An exec replaces the program under the same PID, and the uprobes follow
  * the PID: the new image's strings would be named from the old one's.
- * Counting stops at the exec; userspace ends the trace there.
+ * Counting stops at the exec; userspace ends the trace there.  With -a,
+ * every process goes on, and addresses are known by their contents anew.
  */
 SEC("raw_tp/sched_process_exec")
 int on_exec(void *ctx)
 {
-	if (target_tgid && bpf_get_current_pid_tgid() >> 32 == target_tgid) {
+	/* -a: the new image's strings may sit where the old one's were */
+	if (!target_tgid) {
+		__sync_fetch_and_add(&code_gen, 1);
+	} else if (bpf_get_current_pid_tgid() >> 32 == target_tgid) {
 		stopped = 1;
 		exec_seen = 1;
 	}

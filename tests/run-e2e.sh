@@ -266,6 +266,16 @@ listed_as_trace aT -T pairs 'caller.call -> .*gen.g0' 100 \
 covers_as_trace ac '*.lll*.cover' 100 \
 	"100 modules whose file names share one address in turn: 100 covers, as trace's" \
 	"$CORPUS/readdress.py" "$W/readdr"
+# past 2,000 deaths a second the watch costs more than it saves
+"$CTRACE" -vv -l -- "$PYTHON" "$CORPUS/evals.py" > "$W/ev.out" 2> "$W/ev.err"
+"$PYTHON" -m trace -l "$CORPUS/evals.py" > "$W/ev.ref"
+$CMP funcs "$W/ev.out" "$CORPUS" > "$W/ev.o"
+$CMP funcs "$W/ev.ref" "$CORPUS" > "$W/ev.r"
+diff "$W/ev.o" "$W/ev.r" > "$W/ev.diff"
+grep -q 'code objects freed a second: their watch is off' "$W/ev.err" ||
+	echo "the watch of code objects' deaths stayed on" >> "$W/ev.diff"
+grep -q 'Loop.run' "$W/ev.r" || echo "trace listed no Loop.run" >> "$W/ev.diff"
+check "eval in a loop: the deaths' watch goes, the functions listed as by trace" "$W/ev.diff"
 
 # the program's own output goes elsewhere: sharing our stdout, its writes
 # would land between ours at any byte

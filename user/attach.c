@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include "attach.h"
 #include "ctrace.skel.h"
+#include "clock.h"
 #include "log.h"
 
 static bool need_probe(const struct pyelf *e, int probe, char *why,
@@ -207,23 +208,51 @@ static void watch_code_deaths(struct tracer *tr, const struct plan *p,
 			      const struct target *t)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, o);
-	struct bpf_link *l;
 
-	if (!t->elf.code_dealloc_off || tr->n_links >= CTRACE_MAX_LINKS)
+	if (!t->elf.code_dealloc_off)
 		return;
-	l = bpf_program__attach_uprobe_opts(tr->skel->progs.on_code_dealloc,
-					    p->any_pid ? -1 : t->pid,
-					    t->elf.path, t->elf.code_dealloc_off,
-					    &o);
-	if (!l) {
+	tr->death_link = bpf_program__attach_uprobe_opts(tr->skel->progs.on_code_dealloc,
+							 p->any_pid ? -1 : t->pid,
+							 t->elf.path,
+							 t->elf.code_dealloc_off,
+							 &o);
+	if (!tr->death_link) {
 		pr_debug("no uprobe on the code objects' dealloc: %s",
 			 strerror(errno));
 		return;
 	}
-	tr->links[tr->n_links++] = l;
 	tr->skel->bss->gen_armed = 1;
+	tr->death_t0 = mono_ns();
 	pr_debug("code objects' deaths watched at offset %#llx",
 		 (unsigned long long)t->elf.code_dealloc_off);
+}
+
+/*
+ * Each death is a trap (1-6 us) and sends the next events down the path
+ * that reads strings: a program that makes and drops code objects all the
+ * time (eval in a loop) pays more for the watch than it saves.  Past this
+ * rate the watch goes, and strings are read at every event, as before.
+ */
+#define CODE_DEATHS_PER_SEC 2000
+
+static void check_death_rate(struct tracer *tr)
+{
+	uint64_t now = mono_ns(), n, secs_x10;
+
+	if (!tr->death_link || now - tr->death_t0 < 1000000000ULL)
+		return;
+	n = tr->skel->bss->code_gen - tr->death_n0;
+	secs_x10 = (now - tr->death_t0) / 100000000ULL;
+	tr->death_t0 = now;
+	tr->death_n0 += n;
+	if (n * 10 <= CODE_DEATHS_PER_SEC * secs_x10)
+		return;
+	tr->skel->bss->gen_armed = 0;
+	__sync_synchronize();
+	bpf_link__destroy(tr->death_link);
+	tr->death_link = NULL;
+	pr_debug("%llu code objects freed a second: their watch is off, names are read at every event",
+		 (unsigned long long)(n * 10 / secs_x10));
 }
 
 int tracer_attach(struct tracer *tr, const struct plan *p,
@@ -349,6 +378,7 @@ void tracer_poll(struct tracer *tr)
 {
 	__u32 v;
 
+	check_death_rate(tr);
 	if (!tr->main_link)
 		return;
 	v = tr->skel->bss->before_main;
@@ -370,6 +400,8 @@ static void *destroy_links(void *arg)
 
 	bpf_link__destroy(tr->main_link);
 	tr->main_link = NULL;
+	bpf_link__destroy(tr->death_link);
+	tr->death_link = NULL;
 	for (int i = 0; i < tr->n_links; i++)
 		bpf_link__destroy(tr->links[i]);
 	return NULL;

@@ -40,6 +40,8 @@ struct tracer {
 	struct ctrace_bpf *skel;
 	struct bpf_link *links[CTRACE_MAX_LINKS];
 	struct bpf_link *main_link;	/* the audit probe, until main starts */
+	struct bpf_link *death_link;	/* code objects' deaths, see code_gen */
+	uint64_t death_t0, death_n0;	/* when the rate was last looked at */
 	pthread_t detacher;
 	bool detaching;
 	int n_links;
@@ -62,7 +64,10 @@ void tracer_stop(struct tracer *tr);
 void tracer_detach(struct tracer *tr);
 /* libbpf speaks only for warnings, or with -vv. */
 void quiet_libbpf(void);
-/* Once the main module has started, its audit probe goes. */
+/*
+ * Once the main module has started, its audit probe goes; and the code
+ * objects' deaths stop being watched if they are many.
+ */
 void tracer_poll(struct tracer *tr);
 /* Launched, and the main module never started: nothing was counted. */
 bool tracer_before_main(const struct tracer *tr);

@@ -218,37 +218,59 @@ static int collect_counts(struct bpf_map *m, size_t ks, void **rows, size_t *n)
  * Add what the per-CPU slots still hold to the rows of their keys.  A key
  * with no row never got a counter (a full map): its hits are drops.
  */
+/* qsort and bsearch on row pointers, by their first key_size bytes */
+static __thread size_t key_size;
+
+static int cmp_row_key(const void *a, const void *b)
+{
+	return memcmp(*(char *const *)a, *(char *const *)b, key_size);
+}
+
 static int flush_slots(struct bpf_map *cache, size_t slot_size, size_t ks,
 		       void *rows, size_t n_rows, uint64_t *drops)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	size_t row = ks + sizeof(uint64_t), stride = (slot_size + 7) & ~7UL;
-	char *vals;
+	char *vals, **index;
 
 	if (ncpu <= 0)
 		return -EINVAL;
 	vals = malloc(stride * ncpu);
-	if (!vals)
+	/* slots times CPUs lookups: by a sorted index, not along the rows */
+	index = malloc((n_rows + 1) * sizeof(*index));
+	if (!vals || !index) {
+		free(vals);
+		free(index);
 		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n_rows; i++)
+		index[i] = (char *)rows + i * row;
+	key_size = ks;
+	qsort(index, n_rows, sizeof(*index), cmp_row_key);
 	for (__u32 idx = 0; idx < CTRACE_CACHE_SLOTS; idx++) {
 		if (bpf_map_lookup_elem(bpf_map__fd(cache), &idx, vals))
 			continue;
 		for (int c = 0; c < ncpu; c++) {
 			const char *slot = vals + c * stride;
-			uint64_t pending, *count = NULL;
+			char **hit = NULL;
+			uint64_t pending, count;
 
 			memcpy(&pending, slot + ks, sizeof(pending));
 			if (!pending)
 				continue;
-			for (size_t i = 0; i < n_rows && !count; i++)
-				if (!memcmp((char *)rows + i * row, slot, ks))
-					count = (uint64_t *)((char *)rows + i * row + ks);
-			if (count)
-				*count += pending;
-			else
+			if (n_rows)
+				hit = bsearch(&slot, index, n_rows, sizeof(*index),
+					      cmp_row_key);
+			if (!hit) {
 				*drops += pending;
+				continue;
+			}
+			memcpy(&count, *hit + ks, sizeof(count));
+			count += pending;
+			memcpy(*hit + ks, &count, sizeof(count));
 		}
 	}
+	free(index);
 	free(vals);
 	return 0;
 }
