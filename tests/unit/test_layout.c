@@ -41,6 +41,8 @@ int main(void)
 	       offsetof(_PyRuntimeState, gilstate.tstate_current));
 	expect("tstate_cframe", fl->layout.tstate_cframe,
 	       offsetof(PyThreadState, cframe));
+	expect("tstate_native_id", fl->layout.tstate_native_id,
+	       offsetof(PyThreadState, native_thread_id));
 	expect("cframe_current", fl->layout.cframe_current,
 	       offsetof(_PyCFrame, current_frame));
 	expect("frame_code", fl->layout.frame_code,
