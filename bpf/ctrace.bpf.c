@@ -1359,20 +1359,39 @@ int on_line(struct pt_regs *ctx)
 SEC("usdt")
 int on_entry(struct pt_regs *ctx)
 {
+	struct ctrace_func_slot *slot;
 	struct sref_slots *ts;
 	struct usdt_args u;
 	struct ctrace_func_key k = {};
-	__u64 *v;
-	__u32 line;
+	__u64 *v, file, func, gen;
+	__u32 line, idx;
 	bool plain;
 
 	if (stopped || (before_main && !main_started(&u, ctx)))
 		return 0;
+	gen = code_gen;
 	usdt_args_init(&u, ctx);
+	file = usdt_arg(&u, 0);
+	func = usdt_arg(&u, 1);
+	line = usdt_arg(&u, 2);
+	/*
+	 * Only starts of codes that are never resumed sit in the slots: one
+	 * named under the same count of code deaths is this code, started.
+	 */
+	idx = (func >> 4 ^ line) & (CTRACE_CACHE_SLOTS - 1);
+	slot = gen_armed && (mode & CTRACE_COUNT_ENTRIES) &&
+	       !(mode & CTRACE_STREAM_ENTRIES) ?
+	       bpf_map_lookup_elem(&func_cache, &idx) : NULL;
+	if (slot && slot->pending && slot->gen == gen &&
+	    slot->k.file.ptr == file && slot->k.func.ptr == func &&
+	    slot->k.line == line) {
+		slot->pending++;
+		return 0;
+	}
 	ts = thread_slots();
-	k.file = sref_cached(ts, usdt_arg(&u, 0), 0);
-	k.func = sref_cached(ts, usdt_arg(&u, 1), 1);
-	k.line = line = usdt_arg(&u, 2);
+	k.file = sref_cached(ts, file, 0);
+	k.func = sref_cached(ts, func, 1);
+	k.line = line;
 	k.kind = CTRACE_ENTRY_START;
 	/*
 	 * Telling a start from a resume reads five dependent words of the
@@ -1393,7 +1412,9 @@ int on_entry(struct pt_regs *ctx)
 		if (v)
 			__sync_fetch_and_or(v, CTRACE_PLAIN_BIT);
 	} else {
-		__sync_fetch_and_add(v, 1);
+		count_cached(&func_cache, idx, &func_counts, &k, sizeof(k),
+			     CTRACE_STAT_FUNC_DROPS);
+		slot_named(&func_cache, idx, sizeof(k), gen);
 	}
 	if (mode & CTRACE_STREAM_ENTRIES)
 		stream(CTRACE_EV_CALL, &k.file, &k.func, line, k.kind);

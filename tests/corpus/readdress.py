@@ -36,9 +36,13 @@ for i in range(100):
 for i in range(100):
     p = os.path.join(d, "l" * 93 + "%03d.py" % i)
     with open(p, "w") as f:
-        f.write("x = %d\nif x %% 2:\n    y = 1\n" % i)
+        # a one-line def, called twice: its line is counted from its
+        # entries on 3.11, and its second start goes through a slot
+        h = "h%0100d" % i
+        f.write("x = %d\nif x %% 2:\n    y = 1\ndef %s(): return x\n%s()\n%s()\n"
+                % (i, h, h, h))
     with open(p) as f:
         src = f.read()
     exec(compile(src, p, "exec"), {"__file__": p})
-    del p, src
+    del p, src, f  # f.name holds p too
     gc.collect()
