@@ -521,14 +521,14 @@ static __always_inline bool ensure_key(void *map, void *key)
 }
 
 /*
- * Count @key through the per-CPU slot @idx of @cache (a key of @ksize bytes
- * followed by its pending count).  True when the key is new to @map.
+ * Count @key through its per-CPU @slot (NULL: none), a key of @ksize bytes
+ * followed by its pending count and the code_gen it was named under: @gen,
+ * read before the naming began.  True when the key is new to @map.
  */
-static __always_inline bool count_cached(void *cache, __u32 idx, void *map,
-					 void *key, __u32 ksize,
-					 __u32 drop_stat)
+static __always_inline bool count_cached(char *slot, void *map, void *key,
+					 __u32 ksize, __u32 drop_stat,
+					 __u64 gen)
 {
-	char *slot = bpf_map_lookup_elem(cache, &idx);
 	__u64 *pending;
 	bool fresh;
 
@@ -538,6 +538,7 @@ static __always_inline bool count_cached(void *cache, __u32 idx, void *map,
 		return fresh;
 	}
 	pending = (__u64 *)(slot + ksize);
+	pending[1] = gen;
 	if (*pending && same_words(slot, key, ksize / 8)) {
 		*pending += 1;
 		return false;
@@ -551,16 +552,16 @@ static __always_inline bool count_cached(void *cache, __u32 idx, void *map,
 }
 
 /*
- * The key in slot @idx of @cache (@ksize bytes, then its pending count and
- * its gen) was named under code_gen @gen, read before the naming began.
+ * Does @slot hold a key named while no code object has died since?  Then
+ * the raw addresses it was named from still name the same strings and
+ * codes: an event that shows them is that key's, with nothing to read.
  */
-static __always_inline void slot_named(void *cache, __u32 idx, __u32 ksize,
-				       __u64 gen)
+static __always_inline bool slot_current(const char *slot, __u32 ksize,
+					 __u64 gen)
 {
-	char *slot = bpf_map_lookup_elem(cache, &idx);
+	const __u64 *pending = (const __u64 *)(slot + ksize);
 
-	if (slot)
-		*(__u64 *)(slot + ksize + 8) = gen;
+	return gen_armed && pending[0] && pending[1] == gen;
 }
 
 #define MAX_THREADS 64
@@ -1320,6 +1321,7 @@ SEC("usdt")
 int on_line(struct pt_regs *ctx)
 {
 	struct ctrace_line_key k = {};
+	struct ctrace_line_slot *slot;
 	struct usdt_args u;
 	long file, line;
 	__u32 idx;
@@ -1332,25 +1334,21 @@ int on_line(struct pt_regs *ctx)
 	file = usdt_arg(&u, 0);
 	line = usdt_arg(&u, 2);
 	idx = ((__u64)file >> 4 ^ line) & (CTRACE_CACHE_SLOTS - 1);
-	if ((mode & CTRACE_COUNT_LINES) && !(mode & CTRACE_STREAM_LINES) &&
-	    gen_armed) {
-		struct ctrace_line_slot *slot = bpf_map_lookup_elem(&line_cache, &idx);
-
-		if (slot && slot->pending && slot->gen == gen &&
-		    slot->k.file.ptr == file && slot->k.line == line) {
-			slot->pending++;
-			return 0;
-		}
+	slot = mode & CTRACE_COUNT_LINES ?
+	       bpf_map_lookup_elem(&line_cache, &idx) : NULL;
+	if (slot && !(mode & CTRACE_STREAM_LINES) &&
+	    slot_current((char *)slot, sizeof(k), gen) &&
+	    slot->k.file.ptr == file && slot->k.line == line) {
+		slot->pending++;
+		return 0;
 	}
 	k.file = sref_cached(thread_slots(), file, 0);
 	k.line = line;
 
-	if (mode & CTRACE_COUNT_LINES) {
-		if (count_cached(&line_cache, idx, &line_index, &k, sizeof(k),
-				 CTRACE_STAT_LINE_DROPS))
-			note_str(&k.file, false);
-		slot_named(&line_cache, idx, sizeof(k), gen);
-	}
+	if ((mode & CTRACE_COUNT_LINES) &&
+	    count_cached((char *)slot, &line_index, &k, sizeof(k),
+			 CTRACE_STAT_LINE_DROPS, gen))
+		note_str(&k.file, false);
 	if (mode & CTRACE_STREAM_LINES)
 		stream(CTRACE_EV_LINE, &k.file, NULL, line, 0);
 	return 0;
@@ -1379,10 +1377,10 @@ int on_entry(struct pt_regs *ctx)
 	 * named under the same count of code deaths is this code, started.
 	 */
 	idx = (func >> 4 ^ line) & (CTRACE_CACHE_SLOTS - 1);
-	slot = gen_armed && (mode & CTRACE_COUNT_ENTRIES) &&
-	       !(mode & CTRACE_STREAM_ENTRIES) ?
+	slot = mode & CTRACE_COUNT_ENTRIES ?
 	       bpf_map_lookup_elem(&func_cache, &idx) : NULL;
-	if (slot && slot->pending && slot->gen == gen &&
+	if (slot && !(mode & CTRACE_STREAM_ENTRIES) &&
+	    slot_current((char *)slot, sizeof(k), gen) &&
 	    slot->k.file.ptr == file && slot->k.func.ptr == func &&
 	    slot->k.line == line) {
 		slot->pending++;
@@ -1412,9 +1410,8 @@ int on_entry(struct pt_regs *ctx)
 		if (v)
 			__sync_fetch_and_or(v, CTRACE_PLAIN_BIT);
 	} else {
-		count_cached(&func_cache, idx, &func_counts, &k, sizeof(k),
-			     CTRACE_STAT_FUNC_DROPS);
-		slot_named(&func_cache, idx, sizeof(k), gen);
+		count_cached((char *)slot, &func_counts, &k, sizeof(k),
+			     CTRACE_STAT_FUNC_DROPS, gen);
 	}
 	if (mode & CTRACE_STREAM_ENTRIES)
 		stream(CTRACE_EV_CALL, &k.file, &k.func, line, k.kind);
@@ -1462,8 +1459,8 @@ int on_return_func(struct pt_regs *ctx)
 	line = usdt_arg(&u, 2);
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	idx = (func >> 4 ^ line) & (CTRACE_CACHE_SLOTS - 1);
-	slot = gen_armed ? bpf_map_lookup_elem(&func_cache, &idx) : NULL;
-	if (slot && slot->pending && slot->gen == gen &&
+	slot = bpf_map_lookup_elem(&func_cache, &idx);
+	if (slot && slot_current((char *)slot, sizeof(k), gen) &&
 	    slot->k.file.ptr == file && slot->k.func.ptr == func &&
 	    slot->k.line == line && slot->k.tgid == tgid) {
 		slot->pending++;
@@ -1478,13 +1475,12 @@ int on_return_func(struct pt_regs *ctx)
 	if (shim_file_tag && k.file.tag == shim_file_tag)
 		return 0;
 
-	if (count_cached(&func_cache, idx, &func_counts, &k, sizeof(k),
-			 CTRACE_STAT_FUNC_DROPS)) {
+	if (count_cached((char *)slot, &func_counts, &k, sizeof(k),
+			 CTRACE_STAT_FUNC_DROPS, gen)) {
 		note_str(&k.file, false);
 		note_str(&k.func, false);
 		name_class(&u, &k);
 	}
-	slot_named(&func_cache, idx, sizeof(k), gen);
 counted:
 	if (main_via_runpy && k.func.tag == module_tag) {
 		struct frame_view f;
@@ -1532,7 +1528,7 @@ int on_return_call(struct pt_regs *ctx)
 	caller = caller_code_at(&f, shim, &caller_frame);
 	/* the same two codes as this slot's, none freed since: the same pair */
 	idx = (f.code >> 4 ^ caller >> 3) & (CTRACE_CACHE_SLOTS - 1);
-	slot = gen_armed ? bpf_map_lookup_elem(&call_cache, &idx) : NULL;
+	slot = bpf_map_lookup_elem(&call_cache, &idx);
 	file = usdt_arg(&u, 0);
 	func = usdt_arg(&u, 1);
 	/*
@@ -1540,7 +1536,7 @@ int on_return_call(struct pt_regs *ctx)
 	 * the one returning (a thread that switched interpreters may have
 	 * left another thread state behind).
 	 */
-	if (slot && slot->pending && slot->gen == gen &&
+	if (slot && slot_current((char *)slot, sizeof(k), gen) &&
 	    slot->callee_code == f.code && slot->caller_code == caller &&
 	    slot->k.tgid == k.tgid && slot->k.callee.file.ptr == file &&
 	    slot->k.callee.name.ptr == func) {
@@ -1555,17 +1551,15 @@ int on_return_call(struct pt_regs *ctx)
 	k.callee.firstlineno = read_u32(f.code + layout.code_firstlineno);
 	if (caller)
 		caller_info(ts, caller, &k.caller);
-	if (count_cached(&call_cache, idx, &call_counts, &k, sizeof(k),
-			 CTRACE_STAT_CALL_DROPS)) {
+	if (count_cached((char *)slot, &call_counts, &k, sizeof(k),
+			 CTRACE_STAT_CALL_DROPS, gen)) {
 		note_str(&k.callee.file, false);
 		note_str(&k.callee.name, false);
 		note_class(&u, frame, &k.callee);
 		if (caller)
 			note_class(&u, caller_frame, &k.caller);
 	}
-	slot = bpf_map_lookup_elem(&call_cache, &idx);
 	if (slot) {
-		slot->gen = gen;
 		slot->callee_code = f.code;
 		slot->caller_code = caller;
 	}

@@ -237,22 +237,21 @@ static void watch_code_deaths(struct tracer *tr, const struct plan *p,
 
 static void check_death_rate(struct tracer *tr)
 {
-	uint64_t now = mono_ns(), n, secs_x10;
+	uint64_t now = mono_ns(), span = now - tr->death_t0, n;
 
-	if (!tr->death_link || now - tr->death_t0 < 1000000000ULL)
+	if (!tr->death_link || span < 1000000000ULL)
 		return;
 	n = tr->skel->bss->code_gen - tr->death_n0;
-	secs_x10 = (now - tr->death_t0) / 100000000ULL;
 	tr->death_t0 = now;
 	tr->death_n0 += n;
-	if (n * 10 <= CODE_DEATHS_PER_SEC * secs_x10)
+	if (n * 1000000000ULL <= CODE_DEATHS_PER_SEC * span)
 		return;
 	tr->skel->bss->gen_armed = 0;
 	__sync_synchronize();
 	bpf_link__destroy(tr->death_link);
 	tr->death_link = NULL;
 	pr_debug("%llu code objects freed a second: their watch is off, names are read at every event",
-		 (unsigned long long)(n * 10 / secs_x10));
+		 (unsigned long long)(n * 1000000000ULL / span));
 }
 
 int tracer_attach(struct tracer *tr, const struct plan *p,

@@ -214,10 +214,6 @@ static int collect_counts(struct bpf_map *m, size_t ks, void **rows, size_t *n)
 	return 0;
 }
 
-/*
- * Add what the per-CPU slots still hold to the rows of their keys.  A key
- * with no row never got a counter (a full map): its hits are drops.
- */
 /* qsort and bsearch on row pointers, by their first key_size bytes */
 static __thread size_t key_size;
 
@@ -225,6 +221,11 @@ static int cmp_row_key(const void *a, const void *b)
 {
 	return memcmp(*(char *const *)a, *(char *const *)b, key_size);
 }
+
+/*
+ * Add what the per-CPU slots still hold to the rows of their keys.  A key
+ * with no row never got a counter (a full map): its hits are drops.
+ */
 
 static int flush_slots(struct bpf_map *cache, size_t slot_size, size_t ks,
 		       void *rows, size_t n_rows, uint64_t *drops)
