@@ -3,33 +3,18 @@
  * ctrace-bpf: python -m trace's reports, counted by BPF programs on
  * CPython's USDT probes in a running (or freshly launched) process.
  */
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-#include <bpf/libbpf.h>
 #include "analysis.h"
 #include "atomic_file.h"
-#include "attach.h"
 #include "cli.h"
-#include "events.h"
-#include "collect.h"
-#include "ctrace.skel.h"
 #include "log.h"
-#include "monitor/run.h"
-#include "session.h"
 #include "pickle.h"
-#include "report.h"
 #include "report_out.h"
-#include "report_trace.h"
 #include "resolve.h"
-#include "livepath.h"
-#include "syspath.h"
+#include "results.h"
+#include "session.h"
 #include "target.h"
 #include "term.h"
 
@@ -81,49 +66,6 @@ static int report_only(const struct options *o)
 	return err;
 }
 
-static int trace_target(const struct options *o)
-{
-	const struct collector_ops *ops;
-	const struct py_flavor *fl;
-	char why[1024];
-	struct target t;
-	int err, ret = 1;
-
-	if (check_kernel(why, sizeof(why))) {
-		pr_err("%s", why);
-		return 1;
-	}
-	if (o->pid)
-		err = target_from_pid(o->pid, &t, why, sizeof(why));
-	else
-		err = target_prepare_launch(o->command, &t, why, sizeof(why));
-	/* a Python without probes: the monitoring backend may still serve */
-	if (err == -ENODATA && !o->gc && !o->imports && !o->audit &&
-	    o->backend != BACKEND_USDT && monitor_possible(&t.elf))
-		err = 0;
-	if (err) {
-		pr_err("%s", why);
-		target_close(&t);
-		return 1;
-	}
-	ops = collector_for(o, &t, &fl, why, sizeof(why));
-	if (!ops) {
-		pr_err("%s", why);
-		goto out;
-	}
-	if (fl) {
-		pyelf_version_str(&t.elf, why, sizeof(why));
-		pr_info("target PID %d, '%s', CPython %s, %s backend", t.pid,
-			t.elf.path, why, ops->name);
-	}
-	ret = session_run(o, &t, fl, ops, &stop_requested);
-out:
-	if (t.launched && !t.reaped)
-		target_abort(&t);
-	target_close(&t);
-	return ret;
-}
-
 /* -v: our own peak memory, for the bench (analysis children not included) */
 static void report_peak_rss(void)
 {
@@ -153,10 +95,8 @@ int main(int argc, char **argv)
 	install_signals();
 	if (o.report)
 		ret = report_only(&o);
-	else if (o.all || o.n_pids > 1)
-		ret = session_run_many(&o, &stop_requested);
 	else
-		ret = trace_target(&o);
+		ret = session_run(&o, &stop_requested);
 	analysis_shutdown();
 	report_peak_rss();
 	options_free(&o);

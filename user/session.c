@@ -61,8 +61,13 @@ struct session {
 	struct results merged;	/* --merge, --json, --callgraph of several */
 };
 
+/*
+ * The one choice of backend.  @examined is what examining @t returned:
+ * -ENODATA, a Python without probes, is served by the monitoring backend
+ * where it can be, and stands (its @why kept) where it cannot.
+ */
 const struct collector_ops *collector_for(const struct options *o,
-					  struct target *t,
+					  struct target *t, int examined,
 					  const struct py_flavor **fl,
 					  char *why, size_t why_len)
 {
@@ -72,6 +77,10 @@ const struct collector_ops *collector_for(const struct options *o,
 	int err;
 
 	*fl = NULL;
+	if (examined == -ENODATA &&
+	    (probes_mode(o) || o->backend == BACKEND_USDT ||
+	     !monitor_possible(&t->elf)))
+		return NULL;
 	if (probes_mode(o))
 		return &events_collector;
 	/* a missing probe is the clearer refusal, so it is reported first */
@@ -116,6 +125,9 @@ static void member_free(struct member *m)
 {
 	if (m->c.ops)
 		m->c.ops->close(&m->c);
+	/* a launched program never let go, or still running at the end */
+	if (m->t->launched && !m->t->reaped)
+		target_abort(m->t);
 	trace_stream_free(&m->ts);
 	resolver_free(&m->rs);
 	if (m->t == &m->own_t)
@@ -158,47 +170,75 @@ static bool counting(const struct session *s, pid_t pid)
 }
 
 /*
- * Start counting in @pid, one of several; @quiet for -a, where most
- * processes are not Python and one that cannot be traced is only noted.
+ * Examine @pid into @m (0: launch the command), with the interpreter
+ * already read under -a; @st names its executable for -a's cache.
+ */
+static int examine(struct session *s, struct member *m, pid_t pid, bool quiet,
+		   const struct stat *st, char *why, size_t why_len)
+{
+	const struct pyelf *elf = NULL;
+
+	if (!pid)
+		return target_prepare_launch(s->o->command, m->t, why, why_len);
+	if (quiet && s->hub.fleet)
+		elf = fleet_elf_of(s->hub.fleet, st);
+	return elf ? target_from_pid_elf(pid, elf, m->t, why, why_len) :
+		     target_from_pid(pid, m->t, why, why_len);
+}
+
+static void announce(struct session *s, struct member *m,
+		     const struct collector_ops *ops, const struct py_flavor *fl)
+{
+	struct target *t = m->t;
+	char ver[64];
+
+	if (ops == &fleet_collector) {
+		pr_debug("counting PID %d: %s", t->pid, t->cmdline);
+	} else if (!s->one) {
+		pr_info("attached to PID %d: %s", t->pid, t->cmdline);
+	} else if (fl) {
+		pyelf_version_str(&t->elf, ver, sizeof(ver));
+		pr_info("target PID %d, '%s', CPython %s, %s backend", t->pid,
+			t->elf.path, ver, ops->name);
+	}
+}
+
+/*
+ * Start counting in @pid (0: the command to launch), whichever session
+ * it joins; @quiet for -a, where most processes are not Python and one
+ * that cannot be traced is only noted.
  */
 static int add_process(struct session *s, pid_t pid, bool quiet)
 {
-	const struct collector_ops *ops;
+	const struct collector_ops *ops = NULL;
 	const struct py_flavor *fl = NULL;
-	const struct pyelf *elf = NULL;
 	struct member *m;
 	struct stat st;
 	char why[1024];
 	int err;
 
-	if (pid == getpid() || counting(s, pid))
+	if (pid && (pid == getpid() || counting(s, pid)))
 		return 0;
 	if (quiet && scan_known_not_python(&s->scan, pid, &st))
 		return 0;
 	m = member_new(s);
 	if (!m)
 		return -ENOMEM;
-	if (quiet && s->hub.fleet)
-		elf = fleet_elf_of(s->hub.fleet, &st);
-	err = elf ? target_from_pid_elf(pid, elf, m->t, why, sizeof(why)) :
-		    target_from_pid(pid, m->t, why, sizeof(why));
-	if (err) {
-		pr_debug("PID %d: %s", pid, why);
-		if (quiet && err != -ESRCH)
-			scan_not_python(&s->scan, &st);
+	err = examine(s, m, pid, quiet, &st, why, sizeof(why));
+	if (err && err != -ENODATA)
 		goto fail;
-	}
 	if (s->hub.fleet && !fleet_wants(s->hub.fleet, m->t)) {
 		member_free(m);
 		return 0;
 	}
-	if (s->hub.fleet && !probes_mode(s->o)) {
-		ops = &fleet_collector;
-	} else {
-		ops = collector_for(s->o, m->t, &fl, why, sizeof(why));
-		if (!ops)
-			goto fail_noted;
-	}
+	if (s->hub.fleet && !probes_mode(s->o))
+		ops = err ? NULL : &fleet_collector;
+	else
+		ops = collector_for(s->o, m->t, err, &fl, why, sizeof(why));
+	if (!ops && err)
+		goto fail;
+	if (!ops)
+		goto fail_noted;
 	err = member_start(s, m, ops, fl, why, sizeof(why));
 	if (err && ops == &fleet_collector) {
 		pr_debug("not counting PID %d (%s): %s", pid, m->t->comm, why);
@@ -207,15 +247,17 @@ static int add_process(struct session *s, pid_t pid, bool quiet)
 	}
 	if (err)
 		goto fail_noted;
-	if (ops == &fleet_collector)
-		pr_debug("counting PID %d: %s", pid, m->t->cmdline);
-	else
-		pr_info("attached to PID %d: %s", pid, m->t->cmdline);
+	announce(s, m, ops, fl);
 	return 0;
 fail:
 	/* -a meets many processes that are not Python, or have no probes */
-	if (!quiet)
+	if (quiet) {
+		pr_debug("PID %d: %s", pid, why);
+		if (err != -ESRCH)
+			scan_not_python(&s->scan, &st);
+	} else {
 		pr_err("%s", why);
+	}
 	member_free(m);
 	return quiet ? 0 : -1;
 fail_noted:
@@ -481,35 +523,6 @@ static int run(struct session *s)
 	return ret;
 }
 
-int session_run(const struct options *o, struct target *t,
-		const struct py_flavor *fl, const struct collector_ops *ops,
-		volatile sig_atomic_t *stop)
-{
-	struct session *s = calloc(1, sizeof(*s));
-	struct member *m = s ? member_new(s) : NULL;
-	char why[1024];
-	int ret = 1;
-
-	if (!m) {
-		pr_err("out of memory");
-		free(s);
-		return 1;
-	}
-	s->o = o;
-	s->stop = stop;
-	s->one = true;
-	results_init(&s->merged);
-	m->t = t;	/* the caller's */
-	if (member_start(s, m, ops, fl, why, sizeof(why))) {
-		pr_err("%s", why);
-		member_free(m);
-	} else {
-		ret = run(s);
-	}
-	session_free(s);
-	return ret;
-}
-
 /* Each process traced holds a pidfd and its root open: thousands of them. */
 static void raise_fd_limit(void)
 {
@@ -547,38 +560,58 @@ static int open_hub(struct session *s, char *why, size_t why_len)
 	return 0;
 }
 
-int session_run_many(const struct options *o, volatile sig_atomic_t *stop)
+/* The processes of @o: the command, each -p, or -a's scan of the host. */
+static int add_all(struct session *s)
 {
-	struct session *s = calloc(1, sizeof(*s));
-	char why[1024];
-	int ret = 1;
+	const struct options *o = s->o;
 
-	if (!s)
-		return 1;
-	s->o = o;
-	s->stop = stop;
-	results_init(&s->merged);
-	if (check_kernel(why, sizeof(why)) || open_hub(s, why, sizeof(why))) {
-		pr_err("%s", why);
-		goto out;
-	}
-	raise_fd_limit();
 	if (o->all) {
 		/* a busy host's first scan: armed at once, before any traps */
 		fleet_defer(s->hub.fleet, true);
 		scan_running(add_running, s);
 		fleet_defer(s->hub.fleet, false);
 		fleet_arm(s->hub.fleet);
-	} else {
-		for (int i = 0; i < o->n_pids; i++)
-			if (add_process(s, o->pids[i], false))
-				goto out;
+		return 0;
 	}
-	if (o->audit)
-		audit_header(stdout);
-	fprintf(stderr, "Tracing %d Python process%s%s... Ctrl-C to end.\n",
-		s->n, s->n == 1 ? "" : "es", o->all ? " and any that start" : "");
-	fflush(stderr);
+	if (!o->n_pids)
+		return add_process(s, 0, false);
+	for (int i = 0; i < o->n_pids; i++)
+		if (add_process(s, o->pids[i], false))
+			return -1;
+	return 0;
+}
+
+int session_run(const struct options *o, volatile sig_atomic_t *stop)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	char why[1024];
+	int ret = 1;
+
+	if (!s) {
+		pr_err("out of memory");
+		return 1;
+	}
+	s->o = o;
+	s->stop = stop;
+	s->one = !o->all && o->n_pids <= 1;
+	results_init(&s->merged);
+	if (check_kernel(why, sizeof(why)) ||
+	    (!s->one && open_hub(s, why, sizeof(why)))) {
+		pr_err("%s", why);
+		goto out;
+	}
+	if (!s->one)
+		raise_fd_limit();
+	if (add_all(s))
+		goto out;
+	if (!s->one) {
+		if (o->audit)
+			audit_header(stdout);
+		fprintf(stderr, "Tracing %d Python process%s%s... Ctrl-C to end.\n",
+			s->n, s->n == 1 ? "" : "es",
+			o->all ? " and any that start" : "");
+		fflush(stderr);
+	}
 	ret = run(s);
 out:
 	session_free(s);

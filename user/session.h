@@ -9,24 +9,20 @@
 #include "target.h"
 
 /*
- * One trace of one process, from attach to the last report byte, with
- * the collector @ops: start, wait (Ctrl-C, -d, the target's exit), stop,
- * name, report; trace's reports.  Returns the exit status.
+ * One trace, from attach to the last report byte: of the launched command
+ * or one -p (trace's own reports), of -p repeated or -a (a report for
+ * each, under its heading, or one with --merge).  Each process gets a
+ * collector, started, waited on (Ctrl-C, -d, the processes' exits),
+ * stopped, named and reported.  Returns the exit status.
  */
-int session_run(const struct options *o, struct target *t,
-		const struct py_flavor *fl, const struct collector_ops *ops,
-		volatile sig_atomic_t *stop);
-/*
- * -p repeated, or -a: the same lifecycle for each process, a collector
- * each, and a report each (or one with --merge).
- */
-int session_run_many(const struct options *o, volatile sig_atomic_t *stop);
+int session_run(const struct options *o, volatile sig_atomic_t *stop);
 /*
  * Which collector counts @t for the modes of @o (usdt where its probes
  * serve, else monitoring on 3.14+), and its flavour; NULL with @why.
+ * @examined: what examining @t returned (0, or -ENODATA for no probes).
  */
 const struct collector_ops *collector_for(const struct options *o,
-					  struct target *t,
+					  struct target *t, int examined,
 					  const struct py_flavor **fl,
 					  char *why, size_t why_len);
 
