@@ -18,7 +18,8 @@ PY_LIBS := $(shell $(PYCONFIG) --embed --ldflags 2>/dev/null)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-missing-field-initializers \
 	  -I$(OUTPUT) -Ibpf -Iuser $(PY_CFLAGS) -MMD -MP
-LDLIBS += -lbpf -lelf -lz -lpthread -lsqlite3 $(PY_LIBS)
+CORE_LDLIBS := -lelf -lz -lpthread -lsqlite3 $(PY_LIBS)
+LDLIBS += -lbpf $(CORE_LDLIBS)
 
 ifeq ($(V),1)
 Q =
@@ -28,8 +29,16 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c user/monitor/*.c))
+# The core (target, naming, trace's model, reports, util) needs no libbpf:
+# it builds and unit-tests without the BPF toolchain.  Only what loads a
+# BPF object depends on its skeleton.
+CORE_SRCS := $(wildcard user/util/*.c user/target/*.c user/naming/*.c \
+	user/trace/*.c user/report/*.c) user/monitor/reply.c
+SKEL_SRCS := $(wildcard user/usdt/*.c user/events/*.c) user/monitor/gate.c
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c user/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
+CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
+SKEL_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(SKEL_SRCS))
 MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
@@ -64,7 +73,7 @@ $(OUTPUT)/floor: scripts/floor.c $(OUTPUT)/floor.skel.h $(USER_OBJS)
 	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -o $@
 
 # The analyser is our own Python, compiled into the binary as a C string.
-$(OUTPUT)/analysis_py.h: user/analysis.py scripts/embed.sh | $(OUTPUT)
+$(OUTPUT)/analysis_py.h: user/naming/analysis.py scripts/embed.sh | $(OUTPUT)
 	$(call msg,EMBED,$@)
 	$(Q)sh scripts/embed.sh analysis_py_src $< > $@
 
@@ -73,10 +82,15 @@ $(OUTPUT)/collector_py.h: user/monitor/collector.py scripts/embed.sh | $(OUTPUT)
 	$(call msg,EMBED,$@)
 	$(Q)sh scripts/embed.sh collector_py_src $< > $@
 
-GENERATED := $(OUTPUT)/ctrace.skel.h $(OUTPUT)/events.skel.h $(OUTPUT)/gate.skel.h \
-	$(OUTPUT)/analysis_py.h $(OUTPUT)/collector_py.h
+SKELS := $(OUTPUT)/ctrace.skel.h $(OUTPUT)/events.skel.h $(OUTPUT)/gate.skel.h
+GENERATED := $(SKELS) $(OUTPUT)/analysis_py.h $(OUTPUT)/collector_py.h
 
-$(OUTPUT)/obj/%.o: user/%.c $(GENERATED) | $(OUTPUT)/obj
+# generated headers, for the first build; -MMD's files track them after
+$(SKEL_OBJS): | $(SKELS)
+$(OUTPUT)/obj/naming/analysis.o: | $(OUTPUT)/analysis_py.h
+$(OUTPUT)/obj/monitor/monitor.o: | $(OUTPUT)/collector_py.h
+
+$(OUTPUT)/obj/%.o: user/%.c | $(OUTPUT)/obj
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -85,15 +99,16 @@ $(OUTPUT)/ctrace-bpf: $(USER_OBJS) $(MAIN_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUTPUT)/tests
+# unit tests link the core alone: no libbpf, no skeleton
+$(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(CORE_OBJS) $(CORE_LDLIBS) -o $@
 
 $(OUTPUT)/tests/sdt_target: tests/sdt_target.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -Wall -Werror $< -o $@ -lpthread
 
--include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/obj/monitor/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/obj/*.d $(OUTPUT)/obj/*/*.d $(OUTPUT)/tests/*.d)
 
 # Every build and test dependency, from Debian's archive.
 DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
@@ -207,7 +222,7 @@ demo: deps
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf sh scripts/demo.sh
 
 format:
-	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h tests/unit/*.c
+	clang-format -i user/*.[ch] user/*/*.[ch] bpf/*.c bpf/*.h tests/unit/*.c
 
 clean:
 	rm -rf $(OUTPUT)

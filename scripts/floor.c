@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
-#include "pyelf.h"
-#include "target.h"
+#include "target/pyelf.h"
+#include "target/target.h"
 
 static volatile sig_atomic_t done;
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "log.h"
+#include "util/log.h"
 #include "version.h"
 
 static const char usage_text[] =

@@ -6,17 +6,17 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include "analysis.h"
-#include "atomic_file.h"
 #include "cli.h"
-#include "log.h"
-#include "pickle.h"
-#include "report_out.h"
-#include "resolve.h"
-#include "results.h"
-#include "session.h"
-#include "target.h"
-#include "term.h"
+#include "naming/analysis.h"
+#include "naming/resolve.h"
+#include "report/output.h"
+#include "session/session.h"
+#include "target/target.h"
+#include "trace/pickle.h"
+#include "trace/results.h"
+#include "util/atomic_file.h"
+#include "util/log.h"
+#include "util/term.h"
 
 static volatile sig_atomic_t stop_requested;
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include "analysis.h"
+#include "naming/analysis.h"
 
 /* every input would otherwise be kept in the analysis cache */
 int LLVMFuzzerInitialize(int *argc, char ***argv)

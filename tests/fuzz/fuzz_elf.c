@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include "pyelf.h"
+#include "target/pyelf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

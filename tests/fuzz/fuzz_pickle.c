@@ -2,8 +2,8 @@
 /* libFuzzer: the --file counts reader on arbitrary bytes. */
 #include <stddef.h>
 #include <stdint.h>
-#include "pickle.h"
-#include "results.h"
+#include "trace/pickle.h"
+#include "trace/results.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,8 +6,8 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include "analysis.h"
-#include "source_lines.h"
+#include "naming/analysis.h"
+#include "naming/source_lines.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -12,7 +12,7 @@
 #include <opcode.h>
 #include <stddef.h>
 #include <stdio.h>
-#include "pyversion.h"
+#include "target/pyversion.h"
 
 static int failures;
 

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "analysis.h"
-#include "pickle.h"
-#include "report.h"
-#include "results.h"
-#include "source.h"
-#include "syspath.h"
+#include "naming/analysis.h"
+#include "naming/source.h"
+#include "report/report.h"
+#include "target/syspath.h"
+#include "trace/pickle.h"
+#include "trace/results.h"
 
 extern char **environ;
 

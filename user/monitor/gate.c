@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include "gate.h"
 #include "gate.skel.h"
+#include "monitor/gate.h"
 
 /*
  * The watcher: blocks until the pipe's write end is gone (gate_open(), or

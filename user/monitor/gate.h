@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "monitor.h"
-#include "target.h"
+#include "monitor/monitor.h"
+#include "target/target.h"
 
 /*
  * Launch mode for the monitoring backend: the held Python runs until its

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include "inject.h"
-#include "livepath.h"
+#include "monitor/inject.h"
+#include "target/livepath.h"
 
 /* Where each needed word sits in _Py_DebugOffsets, counted from its cookie. */
 struct debug_words {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "target.h"
+#include "target/target.h"
 
 /*
  * PEP 768, written from outside: ask a 3.14+ interpreter to run a script

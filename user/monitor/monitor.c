@@ -11,10 +11,10 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include "clock.h"
 #include "collector_py.h"
-#include "log.h"
-#include "monitor.h"
+#include "monitor/monitor.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 #define REPLY_BYTES_MAX (1UL << 30)
 

@@ -6,9 +6,9 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "inject.h"
-#include "reply.h"
-#include "target.h"
+#include "monitor/inject.h"
+#include "monitor/reply.h"
+#include "target/target.h"
 
 /*
  * The monitoring backend's collector: our script, run inside a 3.14+

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "reply.h"
+#include "monitor/reply.h"
 
 #define REPLY_STR_MAX 4096		/* bytes of one string */
 #define REPLY_STRS_MAX (1 << 22)

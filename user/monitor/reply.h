@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "collect.h"
-#include "resolve.h"
+#include "naming/resolve.h"
+#include "naming/tally.h"
 
 /*
  * What the collector inside the target sends back (user/monitor/collector.py),

@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "collector.h"
-#include "gate.h"
-#include "log.h"
-#include "monitor.h"
-#include "run.h"
+#include "monitor/gate.h"
+#include "monitor/monitor.h"
+#include "monitor/run.h"
+#include "session/collector.h"
+#include "util/log.h"
 
 bool monitor_possible(const struct pyelf *e)
 {

@@ -3,7 +3,7 @@
 #define CTRACE_MONITOR_RUN_H
 
 #include <stdbool.h>
-#include "pyelf.h"
+#include "target/pyelf.h"
 
 /* Can this interpreter take the monitoring backend's collector? */
 bool monitor_possible(const struct pyelf *e);
