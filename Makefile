@@ -34,7 +34,8 @@ endif
 # BPF object depends on its skeleton.
 CORE_SRCS := $(wildcard user/util/*.c user/target/*.c user/naming/*.c \
 	user/trace/*.c user/report/*.c) user/monitor/reply.c
-SKEL_SRCS := $(wildcard user/usdt/*.c user/events/*.c) user/monitor/gate.c
+SKEL_SRCS := $(wildcard user/usdt/*.c user/events/*.c) user/monitor/gate.c \
+	user/session/execwatch.c
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c user/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(USER_SRCS))
 CORE_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(CORE_SRCS))
@@ -82,7 +83,8 @@ $(OUTPUT)/collector_py.h: user/monitor/collector.py scripts/embed.sh | $(OUTPUT)
 	$(call msg,EMBED,$@)
 	$(Q)sh scripts/embed.sh collector_py_src $< > $@
 
-SKELS := $(OUTPUT)/ctrace.skel.h $(OUTPUT)/events.skel.h $(OUTPUT)/gate.skel.h
+SKELS := $(OUTPUT)/ctrace.skel.h $(OUTPUT)/events.skel.h $(OUTPUT)/gate.skel.h \
+	$(OUTPUT)/execwatch.skel.h
 GENERATED := $(SKELS) $(OUTPUT)/analysis_py.h $(OUTPUT)/collector_py.h
 
 # generated headers, for the first build; -MMD's files track them after

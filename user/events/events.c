@@ -19,6 +19,7 @@
 #include "session/collector.h"
 #include "target/pyversion.h"
 #include "usdt/attach.h"
+#include "usdt/probe.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -144,16 +145,7 @@ static const struct want *wants(const struct options *o, struct want w[3])
 	return w;
 }
 
-static int on_exec(void *ctx, void *data, size_t len)
-{
-	struct events *ev = ctx;
-
-	if (len >= sizeof(__u32) && ev->n_execs < EVENTS_MAX_EXECS)
-		ev->execs[ev->n_execs++] = *(__u32 *)data;
-	return 0;
-}
-
-int events_open(struct events *ev, const struct options *o, bool watch,
+int events_open(struct events *ev, const struct options *o,
 		const struct proc_filter *pf, char *why, size_t why_len)
 {
 	struct events_bpf *s;
@@ -163,10 +155,8 @@ int events_open(struct events *ev, const struct options *o, bool watch,
 	ev->o = o;
 	quiet_libbpf();
 	s = events_bpf__open();
-	if (!s) {
-		snprintf(why, why_len, "cannot open the BPF object: %s", strerror(errno));
-		return -errno;
-	}
+	if (!s)
+		return bpf_open_failed("the BPF object", why, why_len);
 	ev->s = s;
 	s->rodata->audit_filtered = o->n_audit_events > 0;
 	if (pf) {
@@ -175,11 +165,8 @@ int events_open(struct events *ev, const struct options *o, bool watch,
 		s->rodata->want_cgroup_level = pf->cgroup_level;
 	}
 	err = events_bpf__load(s);
-	if (err) {
-		snprintf(why, why_len, "cannot load BPF programs: %s%s",
-			 strerror(-err), err == -EPERM ? "; run as root" : "");
-		return err;
-	}
+	if (err)
+		return bpf_load_failed(err, why, why_len);
 	for (int i = 0; i < o->n_audit_events; i++) {
 		char key[64] = {};
 		__u8 one = 1;
@@ -190,15 +177,6 @@ int events_open(struct events *ev, const struct options *o, bool watch,
 	}
 	ev->rb = ring_buffer__new(bpf_map__fd(s->maps.events), on_event, &ev->st,
 				  NULL);
-	if (ev->rb && watch) {
-		ev->watch = bpf_program__attach(s->progs.on_any_exec);
-		if (!ev->watch ||
-		    ring_buffer__add(ev->rb, bpf_map__fd(s->maps.execs), on_exec, ev)) {
-			snprintf(why, why_len, "cannot watch for new processes: %s",
-				 strerror(errno));
-			return -errno;
-		}
-	}
 	if (!ev->rb) {
 		snprintf(why, why_len, "cannot open the ring buffer: %s", strerror(errno));
 		return -errno;
@@ -253,25 +231,16 @@ int events_add(struct events *ev, struct target *t, bool any_pid, char *why,
 	for (int i = 0; i < 3; i++) {
 		for (int j = 0; w[i].on && j < w[i].n; j++) {
 			int probe = w[i].probes[j];
-			LIBBPF_OPTS(bpf_usdt_opts, uo,
-				    .usdt_cookie = t->elf.probe_pc[probe]);
 			struct bpf_link *l;
 
 			if (ev->n_links == EVENTS_MAX_LINKS) {
 				snprintf(why, why_len, "too many probes attached (%d)", ev->n_links);
 				return -E2BIG;
 			}
-			l = bpf_program__attach_usdt(program_for(s, probe),
-						     any_pid ? -1 : t->pid,
-						     t->elf.path, "python",
-						     probe_names[probe], &uo);
-			if (!l) {
-				snprintf(why, why_len,
-					 "cannot attach to python:%s in '%s' (PID %d): %s",
-					 probe_names[probe], t->elf.path, t->pid,
-					 strerror(errno));
+			l = usdt_attach_probe(program_for(s, probe), t, probe,
+					      any_pid, why, why_len);
+			if (!l)
 				return -errno;
-			}
 			ev->links[ev->n_links++] = l;
 		}
 	}
@@ -323,7 +292,6 @@ void events_close(struct events *ev)
 	ring_buffer__free(ev->rb);
 	while (ev->n_links--)
 		bpf_link__destroy(ev->links[ev->n_links]);
-	bpf_link__destroy(ev->watch);
 	events_bpf__destroy(ev->s);
 	free(ev->st.imports.rows);
 	memset(ev, 0, sizeof(*ev));
@@ -356,7 +324,7 @@ static int ev_start(struct collector *c, char *why, size_t why_len)
 		return -ENOMEM;
 	}
 	c->priv = ev;
-	err = events_open(ev, c->o, false, NULL, why, why_len);
+	err = events_open(ev, c->o, NULL, why, why_len);
 	if (!err)
 		err = events_add(ev, t, false, why, why_len);
 	if (err)

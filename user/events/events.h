@@ -12,7 +12,6 @@
 #include "usdt/fleet.h"
 
 #define EVENTS_MAX_LINKS 512	/* 5 probes for each of 64 -p, or per binary for -a */
-#define EVENTS_MAX_EXECS 4096
 
 struct imports {
 	struct import_row *rows;
@@ -24,28 +23,21 @@ struct stream {
 	uint64_t t0;
 };
 
-/* One BPF object for any number of processes, and the exec watcher of -a. */
+/* One BPF object for any number of processes. */
 struct events {
 	const struct options *o;
 	struct events_bpf *s;
 	struct ring_buffer *rb;
 	struct bpf_link *links[EVENTS_MAX_LINKS];
 	int n_links, n_targets;
-	struct bpf_link *watch;
 	struct stream st;
 	/* -a: the binaries attached for every process, by (dev, inode) */
 	struct { dev_t dev; ino_t ino; } bins[EVENTS_MAX_LINKS];
 	int n_bins;
-	/* PIDs that exec'd since the caller last emptied this */
-	__u32 execs[EVENTS_MAX_EXECS];
-	int n_execs;
 };
 
-/*
- * With @watch, every exec on the host lands in execs[]; @pf (or NULL)
- * chooses the processes counted.
- */
-int events_open(struct events *ev, const struct options *o, bool watch,
+/* @pf (or NULL) chooses the processes counted. */
+int events_open(struct events *ev, const struct options *o,
 		const struct proc_filter *pf, char *why, size_t why_len);
 /*
  * Attach the modes' probes to @t; with @any_pid, to its binary for every

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 #include "gate.skel.h"
 #include "monitor/gate.h"
+#include "usdt/probe.h"
 
 /*
  * The watcher: blocks until the pipe's write end is gone (gate_open(), or
@@ -52,11 +53,8 @@ int gate_arm(struct gate *g, const struct target *t, bool at_first_import,
 	memset(g, 0, sizeof(*g));
 	start_watcher(g, t);
 	g->skel = gate_bpf__open();
-	if (!g->skel) {
-		snprintf(why, why_len, "cannot open the launch gate: %s",
-			 strerror(errno));
-		return -errno;
-	}
+	if (!g->skel)
+		return bpf_open_failed("the launch gate", why, why_len);
 	g->skel->rodata->target_tgid = t->pid;
 	g->skel->rodata->at_first_import = at_first_import;
 	err = gate_bpf__load(g->skel);

@@ -36,7 +36,7 @@ struct fleet;
 
 /* What the collectors of one session share (session.c owns it). */
 struct hub {
-	struct events *ev;	/* several processes' events; -a's exec watcher */
+	struct events *ev;	/* several processes' events */
 	struct fleet *fleet;	/* -a: its filters; for --listfuncs/--trackcalls, its objects */
 };
 

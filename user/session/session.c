@@ -21,6 +21,7 @@
 #include "monitor/run.h"
 #include "report/output.h"
 #include "report/report.h"
+#include "session/execwatch.h"
 #include "session/scan.h"
 #include "session/session.h"
 #include "trace/results.h"
@@ -53,6 +54,8 @@ struct session {
 	bool one;		/* one process: trace's reports */
 	struct hub hub;
 	struct events ev;
+	struct execwatch watch;	/* -a */
+	bool watching;
 	struct member **m;
 	int n, cap;
 	struct pollfd *pfd;
@@ -280,8 +283,9 @@ static int poll_all(struct session *s, int ms)
 {
 	int n = 0;
 
-	if (s->cap_pfd < 2 * s->n + 1) {
-		int cap = 2 * s->cap + 1;
+	/* two a process, the events' ring and the exec watcher's */
+	if (s->cap_pfd < 2 * s->n + 2) {
+		int cap = 2 * s->cap + 2;
 		struct pollfd *g = realloc(s->pfd, cap * sizeof(*g));
 
 		if (!g)
@@ -292,6 +296,9 @@ static int poll_all(struct session *s, int ms)
 	if (s->hub.ev)
 		s->pfd[n++] = (struct pollfd){
 			.fd = events_pollfd(s->hub.ev), .events = POLLIN };
+	if (s->watching)
+		s->pfd[n++] = (struct pollfd){
+			.fd = execwatch_pollfd(&s->watch), .events = POLLIN };
 	for (int i = 0; i < s->n; i++) {
 		struct member *m = s->m[i];
 		int fd = m->ended ? -1 : m->c.ops->pollfd(&m->c);
@@ -321,12 +328,14 @@ static int wait_for_end(struct session *s, bool *by_target, char *why,
 		bool left = false;
 
 		poll_all(s, 100);
-		if (s->hub.ev) {
+		if (s->hub.ev)
 			events_poll(s->hub.ev, 0);
+		if (s->watching) {
+			execwatch_poll(&s->watch);
 			/* a fresh exec may still be mapping its interpreter */
-			for (int i = 0; i < s->hub.ev->n_execs; i++)
-				add_process(s, s->hub.ev->execs[i], true);
-			s->hub.ev->n_execs = 0;
+			for (int i = 0; i < s->watch.n; i++)
+				add_process(s, s->watch.pids[i], true);
+			s->watch.n = 0;
 		}
 		for (int i = 0; i < s->n; i++) {
 			struct member *m = s->m[i];
@@ -480,6 +489,8 @@ static void session_free(struct session *s)
 	fleet_free(s->hub.fleet);
 	if (s->hub.ev)
 		events_close(s->hub.ev);
+	if (s->watching)
+		execwatch_close(&s->watch);
 	results_free(&s->merged);
 	free(s);
 }
@@ -537,7 +548,7 @@ static void raise_fd_limit(void)
 /*
  * The hub: -a --listfuncs/--trackcalls count through one object per
  * binary (fleet.c); --gc, --imports and --audit through one object for
- * all; -a watches execs in the events object, whatever the mode.
+ * all.  -a watches execs with an object of its own, whatever the mode.
  */
 static int open_hub(struct session *s, char *why, size_t why_len)
 {
@@ -549,10 +560,15 @@ static int open_hub(struct session *s, char *why, size_t why_len)
 		if (!s->hub.fleet)
 			return -EINVAL;
 		fleet_filter(s->hub.fleet, &pf);
+		if (execwatch_open(&s->watch, why, why_len)) {
+			execwatch_close(&s->watch);
+			return -EINVAL;
+		}
+		s->watching = true;
 	}
-	if (!probes_mode(o) && !o->all)
+	if (!probes_mode(o))
 		return 0;
-	if (events_open(&s->ev, o, o->all, &pf, why, why_len)) {
+	if (events_open(&s->ev, o, &pf, why, why_len)) {
 		events_close(&s->ev);
 		return -EINVAL;
 	}

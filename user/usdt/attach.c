@@ -12,6 +12,7 @@
 #include "ctrace.h"
 #include "ctrace.skel.h"
 #include "usdt/attach.h"
+#include "usdt/probe.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -255,30 +256,33 @@ static void check_death_rate(struct tracer *tr)
 		 (unsigned long long)(n * 1000000000ULL / span));
 }
 
-int tracer_attach(struct tracer *tr, const struct plan *p,
-		  const struct py_flavor *fl, const struct target *t,
-		  char *why, size_t why_len)
+static __u32 mode_bits(const struct plan *p)
 {
-	struct ctrace_bpf *s;
 	__u32 mode = 0;
-	int err;
 
-	memset(tr, 0, sizeof(*tr));
-	quiet_libbpf();
-	s = ctrace_bpf__open();
-	if (!s) {
-		err = -errno;
-		snprintf(why, why_len, "cannot open the BPF object: %s", strerror(errno));
-		return err;
-	}
-	tr->skel = s;
 	if (p->count)
 		mode |= CTRACE_COUNT_LINES;
 	if (p->trace)
 		mode |= CTRACE_STREAM_LINES | CTRACE_STREAM_ENTRIES;
 	if (p->entries && p->count)
 		mode |= CTRACE_COUNT_ENTRIES;
-	s->rodata->mode = mode;
+	return mode;
+}
+
+/* Phase 1: open the object, set what is read-only, size, choose programs. */
+static int tracer_configure(struct tracer *tr, const struct plan *p,
+			    const struct py_flavor *fl, const struct target *t,
+			    char *why, size_t why_len)
+{
+	struct ctrace_bpf *s;
+	int err;
+
+	quiet_libbpf();
+	s = ctrace_bpf__open();
+	if (!s)
+		return bpf_open_failed("the BPF object", why, why_len);
+	tr->skel = s;
+	s->rodata->mode = mode_bits(p);
 	s->rodata->module_tag = str_tag("<module>");
 	if (t->elf.init_shim_sym)
 		s->rodata->shim_file_tag = str_tag("__init__");
@@ -294,26 +298,39 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 	log_layout(&s->rodata->layout);
 	size_maps(s, p);
 	load_only_needed(s, p, t);
+	return 0;
+}
 
-	err = ctrace_bpf__load(s);
-	if (err) {
-		if (err == -EPERM || err == -EACCES)
-			snprintf(why, why_len,
-				 "cannot load BPF programs: permission denied; run as root (or with CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE)");
-		else
-			snprintf(why, why_len, "cannot load BPF programs: %s",
-				 strerror(-err));
-		return err;
-	}
-	/* watch for the target's exec before the first probe can fire */
-	tr->links[tr->n_links] = bpf_program__attach(s->progs.on_exec);
-	if (!tr->links[tr->n_links]) {
-		err = -errno;
-		snprintf(why, why_len, "cannot watch for the target's exec: %s",
+/* One link the tracer keeps until detach; NULL: @what failed, with errno. */
+static int keep_link(struct tracer *tr, struct bpf_link *l, const char *what,
+		     char *why, size_t why_len)
+{
+	int err = -errno;
+
+	if (!l) {
+		snprintf(why, why_len, "cannot watch for %s: %s", what,
 			 strerror(-err));
 		return err;
 	}
-	tr->n_links++;
+	tr->links[tr->n_links++] = l;
+	return 0;
+}
+
+/*
+ * Phase 3: the programs that say where counting starts and ends: the
+ * target's exec (before the first probe can fire), its Py_FinalizeEx,
+ * -a's exits, and the code objects' deaths.
+ */
+static int attach_lifecycle(struct tracer *tr, const struct plan *p,
+			    const struct target *t, char *why, size_t why_len)
+{
+	struct ctrace_bpf *s = tr->skel;
+	int err;
+
+	err = keep_link(tr, bpf_program__attach(s->progs.on_exec),
+			"the target's exec", why, why_len);
+	if (err)
+		return err;
 	if (p->from_main)
 		s->bss->before_main = CTRACE_MAIN_SCRIPT;
 	if (p->to_finalize) {
@@ -331,39 +348,28 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 	}
 	/* -a: each process's mark is cleared at its exit */
 	if (p->any_pid) {
-		tr->links[tr->n_links] = bpf_program__attach(s->progs.on_exit);
-		if (!tr->links[tr->n_links]) {
-			err = -errno;
-			snprintf(why, why_len, "cannot watch for processes' exits: %s",
-				 strerror(-err));
+		err = keep_link(tr, bpf_program__attach(s->progs.on_exit),
+				"processes' exits", why, why_len);
+		if (err)
 			return err;
-		}
-		tr->n_links++;
 	}
 	watch_code_deaths(tr, p, t);
+	return 0;
+}
+
+/* Phase 4: the mode's own probes; counting starts with the first. */
+static int attach_mode_probes(struct tracer *tr, const struct plan *p,
+			      const struct target *t, char *why,
+			      size_t why_len)
+{
 	for (int i = 0; p->probes[i] >= 0; i++) {
 		int probe = p->probes[i];
-		LIBBPF_OPTS(bpf_usdt_opts, uo,
-			    .usdt_cookie = t->elf.probe_pc[probe]);
 		struct bpf_link *l;
 
-		l = bpf_program__attach_usdt(program_for(s, p, probe),
-					     p->any_pid ? -1 : t->pid,
-					     t->elf.path, "python",
-					     probe_names[probe], &uo);
-		if (!l) {
-			err = -errno;
-			snprintf(why, why_len,
-				 "cannot attach to python:%s in '%s' (PID %d): %s",
-				 probe_names[probe], t->elf.path, t->pid,
-				 strerror(-err));
-			if (p->any_pid)
-				snprintf(why, why_len,
-					 "cannot attach to python:%s in '%s' for every process: %s",
-					 probe_names[probe], t->elf.path,
-					 strerror(-err));
-			return err;
-		}
+		l = usdt_attach_probe(program_for(tr->skel, p, probe), t, probe,
+				      p->any_pid, why, why_len);
+		if (!l)
+			return -errno;
 		if (probe == PROBE_AUDIT)
 			tr->main_link = l;
 		else
@@ -372,6 +378,26 @@ int tracer_attach(struct tracer *tr, const struct plan *p,
 			 t->elf.n_sites[probe]);
 	}
 	return 0;
+}
+
+/* Open, configure and load (phases 1, 2), then attach (3, 4), as retsnoop does. */
+int tracer_attach(struct tracer *tr, const struct plan *p,
+		  const struct py_flavor *fl, const struct target *t,
+		  char *why, size_t why_len)
+{
+	int err;
+
+	memset(tr, 0, sizeof(*tr));
+	err = tracer_configure(tr, p, fl, t, why, why_len);
+	if (err)
+		return err;
+	err = ctrace_bpf__load(tr->skel);
+	if (err)
+		return bpf_load_failed(err, why, why_len);
+	err = attach_lifecycle(tr, p, t, why, why_len);
+	if (err)
+		return err;
+	return attach_mode_probes(tr, p, t, why, why_len);
 }
 
 void tracer_poll(struct tracer *tr)
