@@ -428,6 +428,13 @@ int cli_parse(int argc, char **argv, struct options *o)
 	return check_modes(o);
 }
 
+enum count_kind options_counts(const struct options *o)
+{
+	if (o->trackcalls)
+		return COUNT_CALLS;
+	return o->listfuncs ? COUNT_FUNCS : COUNT_LINES;
+}
+
 void options_free(struct options *o)
 {
 	for (int i = 0; i < o->n_ignore_mods; i++)

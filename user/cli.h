@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include "trace/results.h"
 
 #define CTRACE_MAX_PIDS 64
 #define CTRACE_MAX_PIDS_STR "64"
@@ -51,6 +52,11 @@ struct options {
  * reported on stderr).
  */
 int cli_parse(int argc, char **argv, struct options *o);
+/*
+ * What is counted, in trace's precedence: --trackcalls wins over every
+ * other mode, then --listfuncs over --count and --trace.
+ */
+enum count_kind options_counts(const struct options *o);
 void options_free(struct options *o);
 
 #endif

@@ -12,7 +12,7 @@
 
 bool monitor_possible(const struct pyelf *e)
 {
-	return e->major > 3 || (e->major == 3 && e->minor >= 14);
+	return py_has_remote_debug(e);
 }
 
 static void on_record(void *ctx, const void *rec, size_t len)
@@ -45,8 +45,9 @@ static int start_launched(struct collector *c, struct monitor *m,
 static int mon_start(struct collector *c, char *why, size_t why_len)
 {
 	const struct options *o = c->o;
-	enum mon_mode mode = o->trackcalls ? MON_CALLS :
-			     o->listfuncs ? MON_FUNCS :
+	enum count_kind kind = options_counts(o);
+	enum mon_mode mode = kind == COUNT_CALLS ? MON_CALLS :
+			     kind == COUNT_FUNCS ? MON_FUNCS :
 			     o->trace && o->count ? MON_TRACE_COUNT :
 			     o->trace ? MON_TRACE : MON_COUNT;
 	struct monitor *m;

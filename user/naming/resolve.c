@@ -524,11 +524,11 @@ static int cmp_given(const void *a, const void *b)
 }
 
 int resolve_for_mode(struct resolver *rs, const struct raw_tables *raw,
-		     bool calls, bool funcs, struct results *r)
+		     enum count_kind kind, struct results *r)
 {
-	if (calls)
+	if (kind == COUNT_CALLS)
 		return resolve_calls(rs, raw, r);
-	if (funcs)
+	if (kind == COUNT_FUNCS)
 		return resolve_funcs(rs, raw, r);
 	return resolve_counts(rs, raw, r);
 }
@@ -719,8 +719,7 @@ struct trace_lookup resolver_trace_lookup(struct resolver *rs)
 		.first_line_missed = lk_first_missed,
 		.ignored = lk_ignored,
 		.repair_send_edge = rs->fl && rs->fl->repair_send_edge,
-		.spaced = rs->fl && (rs->fl->major > 3 ||
-				     (rs->fl->major == 3 && rs->fl->minor >= 13)),
+		.spaced = py_trace_spaced(rs->fl),
 		.ctx = rs,
 	};
 

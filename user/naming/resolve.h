@@ -74,10 +74,9 @@ int resolve_funcs(struct resolver *rs, const struct raw_tables *raw,
 		  struct results *r);
 int resolve_calls(struct resolver *rs, const struct raw_tables *raw,
 		  struct results *r);
-/* The one of the three a mode wants, in trace's precedence: pairs, then
- * functions, then line counts. */
+/* Pairs, functions or line counts: the table @kind names. */
 int resolve_for_mode(struct resolver *rs, const struct raw_tables *raw,
-		     bool calls, bool funcs, struct results *r);
+		     enum count_kind kind, struct results *r);
 /*
  * While the trace runs: analyse @files not analysed yet, for up to
  * @budget_ns, so that little is left to do after the end.  A file

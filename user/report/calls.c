@@ -42,3 +42,11 @@ void report_calls(const struct results *r, FILE *out)
 			none_or(c->mod), c->func);
 	}
 }
+
+void report_listing(const struct results *r, enum count_kind kind, FILE *out)
+{
+	if (kind == COUNT_CALLS)
+		report_calls(r, out);
+	else
+		report_funcs(r, out);
+}

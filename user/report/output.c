@@ -84,8 +84,7 @@ int write_reports(const struct options *o, struct results *r,
 		.summary = o->summary,
 		.coverdir = o->coverdir,
 		/* trace's own format follows its version */
-		.percent_tenths = fl && (fl->major > 3 ||
-					 (fl->major == 3 && fl->minor >= 14)),
+		.percent_tenths = py_percent_tenths(fl),
 	};
 	struct syspath sp = {};
 	char why[512];

@@ -29,5 +29,7 @@ void write_expanded(FILE *f, const char *line, bool utf8);
 /* --listfuncs and --trackcalls, byte for byte as trace prints them. */
 void report_funcs(const struct results *r, FILE *out);
 void report_calls(const struct results *r, FILE *out);
+/* The one of the two a -l or -T run prints, for each process of several. */
+void report_listing(const struct results *r, enum count_kind kind, FILE *out);
 
 #endif

@@ -381,14 +381,14 @@ static int stop_all(struct session *s, char *why, size_t why_len)
 }
 
 /* @m's counts, named: false when they could not be. */
-static bool name_member(struct session *s, struct member *m, bool listfuncs,
-			struct results *r)
+static bool name_member(struct session *s, struct member *m,
+			enum count_kind kind, struct results *r)
 {
 	struct collector *c = &m->c;
 	uint64_t t0 = mono_ns();
 	int err;
 
-	err = resolve_for_mode(c->rs, c->raw, s->o->trackcalls, listfuncs, r);
+	err = resolve_for_mode(c->rs, c->raw, kind, r);
 	if (err && s->one)
 		pr_err("out of memory resolving names");
 	else if (err)
@@ -418,7 +418,7 @@ static int report_one(struct session *s)
 		return 0;
 	}
 	results_init(&r);
-	if (name_member(s, m, o->listfuncs, &r)) {
+	if (name_member(s, m, options_counts(o), &r)) {
 		merge_counts_file(o, &r);
 		t0 = mono_ns();
 		ret = write_reports(o, &r, m->c.rs, m->t, m->c.fl);
@@ -426,14 +426,6 @@ static int report_one(struct session *s)
 	}
 	results_free(&r);
 	return ret;
-}
-
-static void print_listing(const struct options *o, struct results *r)
-{
-	if (o->trackcalls)
-		report_calls(r, stdout);
-	else
-		report_funcs(r, stdout);
 }
 
 /* N > 1: a report for each, under its heading, or one for all. */
@@ -455,9 +447,10 @@ static void report_many(struct session *s)
 		if (!m->stopped)
 			continue;
 		results_init(&r);
-		if (name_member(s, m, true, &r)) {
+		/* several: -l or -T only (cli.c) */
+		if (name_member(s, m, options_counts(o), &r)) {
 			if (!o->merge)
-				print_listing(o, &r);
+				report_listing(&r, options_counts(o), stdout);
 			/* --merge, --json and --callgraph take every one's */
 			if ((o->merge || exports_wanted(o)) &&
 			    results_merge(&s->merged, &r))
@@ -470,7 +463,7 @@ static void report_many(struct session *s)
 		fleet_report_unexamined(s->hub.fleet,
 					o->merge ? &s->merged : NULL, stdout);
 	if (o->merge)
-		print_listing(o, &s->merged);
+		report_listing(&s->merged, options_counts(o), stdout);
 	fflush(stdout);
 	if (!probes_mode(o))
 		write_exports(o, &s->merged, NULL, NULL);

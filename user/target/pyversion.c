@@ -276,6 +276,26 @@ int py_explain_missing(const struct pyelf *e, int probe, const char *mode,
 			mode, probe_names[probe], e->path, e->major, e->minor);
 }
 
+static bool at_least(int major, int minor, int want_major, int want_minor)
+{
+	return major > want_major || (major == want_major && minor >= want_minor);
+}
+
+bool py_has_remote_debug(const struct pyelf *e)
+{
+	return at_least(e->major, e->minor, 3, 14);
+}
+
+bool py_trace_spaced(const struct py_flavor *fl)
+{
+	return fl && at_least(fl->major, fl->minor, 3, 13);
+}
+
+bool py_percent_tenths(const struct py_flavor *fl)
+{
+	return fl && at_least(fl->major, fl->minor, 3, 14);
+}
+
 const struct py_flavor *py_flavor_for(const struct pyelf *e, char *why,
 				      size_t why_len)
 {
@@ -294,7 +314,7 @@ const struct py_flavor *py_flavor_for(const struct pyelf *e, char *why,
 
 void py_objects(const struct pyelf *e, struct ctrace_objs *o)
 {
-	bool since_312 = e->major > 3 || (e->major == 3 && e->minor >= 12);
+	bool since_312 = at_least(e->major, e->minor, 3, 12);
 
 	memset(o, 0, sizeof(*o));
 	o->type_str = e->type_str;
@@ -307,5 +327,5 @@ void py_objects(const struct pyelf *e, struct ctrace_objs *o)
 	o->long_tagged = since_312;
 	o->bytes_data = 32;	/* PyBytesObject.ob_sval, after ob_shash */
 	/* 3.14: PyTupleObject.ob_hash before ob_item */
-	o->tuple_items = e->major > 3 || (e->major == 3 && e->minor >= 14) ? 32 : 24;
+	o->tuple_items = at_least(e->major, e->minor, 3, 14) ? 32 : 24;
 }

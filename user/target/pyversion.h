@@ -57,6 +57,16 @@ struct py_flavor {
 	const struct debug_index *debug;
 };
 
+/*
+ * What follows from the version alone, asked here so that no other file
+ * compares version numbers: the remote debugger interface (PEP 768,
+ * 3.14+), trace's "f.py(3):  text" (3.13+) and its summary's percentages
+ * in tenths (3.14+).
+ */
+bool py_has_remote_debug(const struct pyelf *e);
+bool py_trace_spaced(const struct py_flavor *fl);
+bool py_percent_tenths(const struct py_flavor *fl);
+
 /* trace's $prefix for --ignore-dir: the standard library's directory. */
 void py_stdlib(const struct py_flavor *fl, char *buf, size_t len);
 

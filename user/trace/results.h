@@ -42,6 +42,9 @@ struct results {
 	uint64_t dropped;
 };
 
+/* Which of trace's tables a run fills: its pairs, its functions, its lines. */
+enum count_kind { COUNT_CALLS, COUNT_FUNCS, COUNT_LINES };
+
 void results_init(struct results *r);
 void results_free(struct results *r);
 /* Returns a copy owned by @r; equal strings share one copy. */

@@ -33,14 +33,12 @@ int plan_make(const struct options *o, const struct py_flavor *fl,
 	int n = 0;
 
 	memset(p, 0, sizeof(*p));
-	if (o->trackcalls) {
+	if (options_counts(o) == COUNT_CALLS) {
 		p->calls = true;
-
-
 		if (!need_probe(e, PROBE_RETURN, why, why_len, "--trackcalls"))
 			return -ENOTSUP;
 		p->probes[n++] = PROBE_RETURN;
-	} else if (o->listfuncs) {
+	} else if (options_counts(o) == COUNT_FUNCS) {
 		p->funcs = true;
 		if (!need_probe(e, PROBE_RETURN, why, why_len, "--listfuncs"))
 			return -ENOTSUP;

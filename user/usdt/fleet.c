@@ -424,14 +424,6 @@ static struct resolver *resolver_for(struct fleet *f, struct fleet_bin *b,
 	return rs;
 }
 
-static void print_report(const struct fleet *f, struct results *r, FILE *out)
-{
-	if (f->o->trackcalls)
-		report_calls(r, out);
-	else
-		report_funcs(r, out);
-}
-
 static int cmp_pid(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
@@ -464,7 +456,7 @@ static int resolve_unexamined(struct fleet *f, struct fleet_bin *b,
 	if (err)
 		return err;
 	rs = resolver_for(f, b, NULL, &own, &owned);
-	err = resolve_for_mode(rs, &one, b->plan.calls, true, r);
+	err = resolve_for_mode(rs, &one, options_counts(f->o), r);
 	if (owned)
 		resolver_free(rs);
 	raw_tables_free(&one);
@@ -498,7 +490,7 @@ static void report_unexamined(struct fleet *f, struct fleet_bin *b,
 		results_init(&r);
 		report_heading(out, ids[i], "(exited before it could be examined)");
 		if (!resolve_unexamined(f, b, ids[i], &r))
-			print_report(f, &r, out);
+			report_listing(&r, options_counts(f->o), out);
 		results_free(&r);
 	}
 	free(ids);
