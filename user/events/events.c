@@ -193,15 +193,14 @@ static bool bin_known(struct events *ev, const struct target *t, bool *full)
 	*full = false;
 	if (stat(t->elf.path, &st))
 		return false;
-	for (int i = 0; i < ev->n_bins; i++)
-		if (ev->bins[i].dev == st.st_dev && ev->bins[i].ino == st.st_ino)
-			return true;
+	if (file_id_find(ev->bins, ev->n_bins, sizeof(ev->bins[0]),
+			 file_id_of(&st)) >= 0)
+		return true;
 	if (ev->n_bins == EVENTS_MAX_LINKS) {
 		*full = true;
 		return false;
 	}
-	ev->bins[ev->n_bins].dev = st.st_dev;
-	ev->bins[ev->n_bins++].ino = st.st_ino;
+	ev->bins[ev->n_bins++] = file_id_of(&st);
 	return false;
 }
 

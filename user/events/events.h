@@ -10,6 +10,7 @@
 #include "report/events.h"
 #include "target/target.h"
 #include "usdt/fleet.h"
+#include "util/fileid.h"
 
 #define EVENTS_MAX_LINKS 512	/* 5 probes for each of 64 -p, or per binary for -a */
 
@@ -32,7 +33,7 @@ struct events {
 	int n_links, n_targets;
 	struct stream st;
 	/* -a: the binaries attached for every process, by (dev, inode) */
-	struct { dev_t dev; ino_t ino; } bins[EVENTS_MAX_LINKS];
+	struct file_id bins[EVENTS_MAX_LINKS];
 	int n_bins;
 };
 

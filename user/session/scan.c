@@ -12,19 +12,15 @@ bool scan_known_not_python(const struct scan *sc, pid_t pid, struct stat *st)
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
 	if (stat(exe, st))
 		return true;	/* gone, or a kernel thread */
-	for (int i = 0; i < sc->n_skipped; i++)
-		if (sc->skipped[i].dev == st->st_dev &&
-		    sc->skipped[i].ino == st->st_ino)
-			return true;
-	return false;
+	return file_id_find(sc->skipped, sc->n_skipped, sizeof(sc->skipped[0]),
+			    file_id_of(st)) >= 0;
 }
 
 void scan_not_python(struct scan *sc, const struct stat *st)
 {
 	if (sc->n_skipped == SCAN_MAX_SKIPPED)
 		return;
-	sc->skipped[sc->n_skipped].dev = st->st_dev;
-	sc->skipped[sc->n_skipped++].ino = st->st_ino;
+	sc->skipped[sc->n_skipped++] = file_id_of(st);
 }
 
 void scan_running(void (*fn)(void *ctx, pid_t pid), void *ctx)

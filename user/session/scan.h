@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include "util/fileid.h"
 
 #define SCAN_MAX_SKIPPED 4096
 
@@ -14,7 +15,7 @@
  * execs cost one stat().
  */
 struct scan {
-	struct { dev_t dev; ino_t ino; } skipped[SCAN_MAX_SKIPPED];
+	struct file_id skipped[SCAN_MAX_SKIPPED];
 	int n_skipped;
 };
 

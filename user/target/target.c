@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "target/target.h"
+#include "util/fileid.h"
 #include "util/log.h"
 #include "util/term.h"
 
@@ -83,8 +84,7 @@ static bool same_file(const char *a, const char *b)
 #define ELF_CACHE 128
 
 static struct elf_cached {
-	dev_t dev;
-	ino_t ino;
+	struct file_id id;
 	off_t size;
 	struct timespec mtime;
 	struct pyelf e;
@@ -93,15 +93,15 @@ static int elf_cache_n, elf_cache_next;
 
 static struct elf_cached *elf_cache_find(const struct stat *st)
 {
-	for (int i = 0; i < elf_cache_n; i++) {
-		struct elf_cached *c = &elf_cache[i];
+	int i = elf_cache ? file_id_find(&elf_cache[0].id, elf_cache_n,
+					 sizeof(*elf_cache), file_id_of(st)) : -1;
+	struct elf_cached *c = i >= 0 ? &elf_cache[i] : NULL;
 
-		if (c->dev == st->st_dev && c->ino == st->st_ino &&
-		    c->size == st->st_size &&
-		    c->mtime.tv_sec == st->st_mtim.tv_sec &&
-		    c->mtime.tv_nsec == st->st_mtim.tv_nsec)
-			return c;
-	}
+	/* a file rewritten in place keeps its inode */
+	if (c && c->size == st->st_size &&
+	    c->mtime.tv_sec == st->st_mtim.tv_sec &&
+	    c->mtime.tv_nsec == st->st_mtim.tv_nsec)
+		return c;
 	return NULL;
 }
 
@@ -117,8 +117,7 @@ static void elf_cache_add(const struct stat *st, const struct pyelf *e)
 	elf_cache_next = (elf_cache_next + 1) % ELF_CACHE;
 	if (elf_cache_n < ELF_CACHE)
 		elf_cache_n++;
-	c->dev = st->st_dev;
-	c->ino = st->st_ino;
+	c->id = file_id_of(st);
 	c->size = st->st_size;
 	c->mtime = st->st_mtim;
 	c->e = *e;

@@ -27,12 +27,12 @@
 #include "usdt/attach.h"
 #include "usdt/collect.h"
 #include "usdt/fleet.h"
+#include "util/fileid.h"
 #include "util/log.h"
 
 
 struct fleet_bin {
-	dev_t dev;
-	ino_t ino;
+	struct file_id id;
 	char path[PATH_MAX];	/* as first seen */
 	struct pyelf elf;	/* as read then */
 	struct target *first;	/* its first process, until it is armed */
@@ -46,14 +46,12 @@ struct fleet_bin {
 	/* names are read in the root of the first process seen */
 	struct resolver rs;
 	bool have_rs;
-	dev_t root_dev;
-	ino_t root_ino;
+	struct file_id root;
 };
 
 /* A binary that cannot be traced: why, and how many processes run it. */
 struct fleet_skip {
-	dev_t dev;
-	ino_t ino;
+	struct file_id id;
 	char why[1024];
 	int n;
 };
@@ -207,12 +205,18 @@ bool fleet_wants(const struct fleet *f, const struct target *t)
 	return !f->o->exe || runs_exe(f, t);
 }
 
+static int bin_of(const struct fleet *f, const struct stat *st)
+{
+	return f->n_bins ? file_id_find(&f->bins[0].id, f->n_bins,
+					sizeof(*f->bins), file_id_of(st)) : -1;
+}
+
 static struct fleet_skip *skip_of(struct fleet *f, const struct stat *st)
 {
-	for (int i = 0; i < f->n_skips; i++)
-		if (f->skips[i].dev == st->st_dev && f->skips[i].ino == st->st_ino)
-			return &f->skips[i];
-	return NULL;
+	int i = f->n_skips ? file_id_find(&f->skips[0].id, f->n_skips,
+					  sizeof(*f->skips), file_id_of(st)) : -1;
+
+	return i >= 0 ? &f->skips[i] : NULL;
 }
 
 static void skip_add(struct fleet *f, const struct stat *st, const char *why)
@@ -223,8 +227,7 @@ static void skip_add(struct fleet *f, const struct stat *st, const char *why)
 		return;
 	f->skips = s;
 	s = &f->skips[f->n_skips++];
-	s->dev = st->st_dev;
-	s->ino = st->st_ino;
+	s->id = file_id_of(st);
 	s->n = 1;
 	snprintf(s->why, sizeof(s->why), "%s", why);
 }
@@ -253,7 +256,7 @@ static int bin_arm(struct fleet *f, int i, const struct target *t)
 
 	err = tracer_attach(&b->tr, &b->plan, b->fl, t, why, sizeof(why));
 	if (err) {
-		struct stat st = { .st_dev = b->dev, .st_ino = b->ino };
+		struct stat st = { .st_dev = b->id.dev, .st_ino = b->id.ino };
 
 		tracer_destroy(&b->tr);
 		b->failed = true;
@@ -296,8 +299,7 @@ static int bin_attach(struct fleet *f, const struct target *t,
 	f->bins = b;
 	b = &f->bins[f->n_bins];
 	memset(b, 0, sizeof(*b));
-	b->dev = st->st_dev;
-	b->ino = st->st_ino;
+	b->id = file_id_of(st);
 	snprintf(b->path, sizeof(b->path), "%s", t->elf.path);
 	b->elf = t->elf;
 	b->fl = py_flavor_for(&t->elf, flwhy, sizeof(flwhy));
@@ -331,16 +333,16 @@ static int bin_attach(struct fleet *f, const struct target *t,
 
 const struct pyelf *fleet_elf_of(const struct fleet *f, const struct stat *st)
 {
-	for (int i = 0; i < f->n_bins; i++)
-		if (f->bins[i].dev == st->st_dev && f->bins[i].ino == st->st_ino)
-			return &f->bins[i].elf;
-	return NULL;
+	int i = bin_of(f, st);
+
+	return i >= 0 ? &f->bins[i].elf : NULL;
 }
 
 int fleet_add(struct fleet *f, const struct target *t)
 {
 	struct fleet_skip *s;
 	struct stat st;
+	int i;
 
 	if (stat(t->elf.path, &st))
 		return -ENOTSUP;	/* gone while it was examined */
@@ -349,17 +351,15 @@ int fleet_add(struct fleet *f, const struct target *t)
 		s->n++;
 		return -ENOTSUP;
 	}
-	for (int i = 0; i < f->n_bins; i++) {
-		if (f->bins[i].dev != st.st_dev || f->bins[i].ino != st.st_ino)
-			continue;
-		if (f->bins[i].failed) {
-			skip_of(f, &st)->n++;
-			return -ENOTSUP;
-		}
-		f->bins[i].n_procs++;
-		return i;
+	i = bin_of(f, &st);
+	if (i < 0)
+		return bin_attach(f, t, &st);
+	if (f->bins[i].failed) {
+		skip_of(f, &st)->n++;
+		return -ENOTSUP;
 	}
-	return bin_attach(f, t, &st);
+	f->bins[i].n_procs++;
+	return i;
 }
 
 void fleet_harvest(struct fleet *f)
@@ -404,7 +404,7 @@ static struct resolver *resolver_for(struct fleet *f, struct fleet_bin *b,
 	*owned = false;
 	if (t)
 		fstat(t->root_fd, &st);
-	if (b->have_rs && t && (st.st_dev != b->root_dev || st.st_ino != b->root_ino)) {
+	if (b->have_rs && t && !file_id_eq(file_id_of(&st), b->root)) {
 		rs = own;
 		*owned = true;
 	} else if (b->have_rs) {
@@ -415,8 +415,7 @@ static struct resolver *resolver_for(struct fleet *f, struct fleet_bin *b,
 		      o->n_ignore_dirs);
 	if (!*owned) {
 		b->have_rs = true;
-		b->root_dev = st.st_dev;
-		b->root_ino = st.st_ino;
+		b->root = file_id_of(&st);
 		/* every source of the binary's processes, one compiler a core */
 		resolver_analyse_raw(rs, &b->raw,
 				     (int)sysconf(_SC_NPROCESSORS_ONLN));
