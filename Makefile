@@ -57,7 +57,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 # -mcpu=v3: an atomic fetch-and-add hands out line_keys places (kernel 5.12+)
-$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/ctrace.h bpf/wanted.bpf.h $(OUTPUT)/vmlinux.h
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/ctrace.h $(wildcard bpf/*.bpf.h) $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) \
 		-Ibpf -I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
