@@ -44,7 +44,7 @@ MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps install uninstall deb test unit e2e faults roots events multi fleet realworld exports fuzz soak bench demo clean format
+.PHONY: all deps install uninstall deb test check unit e2e cases faults roots events multi fleet realworld exports fuzz soak bench demo clean format
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/ctrace-bpf
@@ -147,6 +147,11 @@ e2e: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target $(OUTPUT)/tests/embed
 		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target \
 		EMBED=$(CURDIR)/$(OUTPUT)/tests/embed bash tests/run-e2e.sh
 
+# the compare-with-trace cases kept as data: tests/cases/*.cases
+cases: $(OUTPUT)/ctrace-bpf
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		bash tests/run-cases.sh
+
 faults: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
 		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target bash tests/run-faults.sh
@@ -211,7 +216,7 @@ roots: $(OUTPUT)/ctrace-bpf
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit e2e faults roots events multi fleet realworld exports
+	$(Q)$(MAKE) --no-print-directory unit e2e cases faults roots events multi fleet realworld exports
 
 bench: $(OUTPUT)/ctrace-bpf $(OUTPUT)/floor $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

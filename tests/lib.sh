@@ -1,17 +1,32 @@
-# Shared by the test scripts: TAP-like results and waiting on targets.
-# Expects W (a scratch directory), CMP and CORPUS to be set by the caller.
+# The one harness of every tier.  A script starts with
+#   . "$(dirname "$0")/lib.sh" TIER
+# and gets the prologue (paths, the interpreter, a scratch directory W
+# removed at exit, with what the script's own cleanup() undoes), TAP-like
+# results, and one way to compare with python -m trace: same_as_trace.
+set -u
+TIER=${1:?lib.sh: name the tier}
+HERE=$(cd "$(dirname "$0")" && pwd)
+PYTHON=${PYTHON:-/usr/bin/python3.11}
+CORPUS=$HERE/corpus
+ROOTS=${ROOTS:-$HERE/../build/roots}
+CMP="$PYTHON $HERE/compare.py"
+[ "$TIER" = unit ] || CTRACE=${CTRACE:?$TIER: CTRACE names the ctrace-bpf binary}
+W=$(mktemp -d "/tmp/ctrace-$TIER.XXXXXX")
 PASS=0 FAIL=0 SKIP=0
+BG= PIDS=
 
-# at exit: a held target is killed and the scratch directory goes
-scratch_cleanup() {
-	[ -n "${BG:-}" ] && kill $BG 2>/dev/null
+# at exit: the script's cleanup(), held targets killed, the scratch gone
+lib_exit() {
+	declare -F cleanup > /dev/null && cleanup
+	[ -n "$BG$PIDS" ] && kill $BG $PIDS 2>/dev/null
 	rm -rf "$W"
 }
+trap lib_exit EXIT
 
-# need_root SCRIPT: BPF needs root; say so and stop otherwise
+# need_root: BPF needs root; say so and stop otherwise
 need_root() {
 	if [ "$(id -u)" != 0 ]; then
-		echo "$1: needs root for BPF" >&2
+		echo "$TIER: needs root for BPF" >&2
 		exit 1
 	fi
 }
@@ -61,42 +76,69 @@ stop_bg() {
 	BG=
 }
 
-# Each side's covers for the corpus's own files must be byte-identical.
-compare_covers() { # NAME OURS_DIR TRACE_DIR
+# same_lists NAME OURS REF: two extracted lists, identical, and trace's
+# not empty (an empty one proves nothing)
+same_lists() {
+	diff "$2" "$3" > "$W/lists.diff"
+	[ -s "$3" ] || echo "trace printed nothing to compare" >> "$W/lists.diff"
+	check "$1" "$W/lists.diff"
+}
+
+# compared TAG KIND DIR OURS REF [MAIN]: what compare.py KIND extracts for
+# DIR from each output goes to $W/TAG.o and $W/TAG.r, their diff to
+# $W/TAG.diff, with a line there when trace's is empty
+compared() {
+	local tag=$1 kind=$2 dir=$3
+	$CMP $kind "$4" "$dir" ${6:+"$6"} > "$W/$tag.o"
+	$CMP $kind "$5" "$dir" ${6:+"$6"} > "$W/$tag.r"
+	diff "$W/$tag.o" "$W/$tag.r" > "$W/$tag.diff"
+	[ -s "$W/$tag.r" ] || echo "trace printed nothing to compare" >> "$W/$tag.diff"
+}
+
+# same_as_trace NAME TAG KIND DIR OURS REF [MAIN]: the one verdict of a
+# report against trace's for the same program
+same_as_trace() {
+	local name=$1
+	shift
+	compared "$@"
+	check "$name" "$W/$1.diff"
+}
+
+# same_covers NAME OURS_DIR TRACE_DIR [REGEX]: the covers named like REGEX
+# (the corpus's own by default): trace wrote some, we wrote the same
+# ones, each byte-identical
+same_covers() {
+	local re=${4:-'^(prog|pkg\..*|stress|serial)\.cover$'} b
 	: > "$W/cover.diff"
-	for f in "$3"/*.cover; do
-		b=$(basename "$f")
-		case $b in prog.cover|pkg.*|stress.cover|serial.cover) ;;
-		*) continue ;;
-		esac
-		if [ ! -f "$2/$b" ]; then
-			echo "missing $b" >> "$W/cover.diff"
-		else
-			diff "$2/$b" "$f" >> "$W/cover.diff"
-		fi
-	done
+	ls "$3" 2>/dev/null | grep -E "$re" > "$W/cover.r"
+	ls "$2" 2>/dev/null | grep -E "$re" > "$W/cover.o"
+	[ -s "$W/cover.r" ] || echo "trace wrote no covers like $re" >> "$W/cover.diff"
+	diff "$W/cover.o" "$W/cover.r" | sed 's/^/files: /' >> "$W/cover.diff"
+	while read -r b; do
+		[ -f "$2/$b" ] && diff "$2/$b" "$3/$b" >> "$W/cover.diff"
+	done < "$W/cover.r"
 	check "$1" "$W/cover.diff"
 }
 
 # both_tools TAG MODE KIND DIR PROG [ARG...]: PROG launched under ctrace-bpf
-# MODE and under python -m trace MODE; what compare.py KIND extracts for DIR
-# from each goes to $W/TAG.o and $W/TAG.r, and their diff to $W/TAG.diff
+# MODE and under python -m trace MODE, then compared (see compared)
 both_tools() {
 	local tag=$1 mode=$2 kind=$3 dir=$4
 	shift 4
 	"$CTRACE" $mode -- "$PYTHON" "$@" > "$W/$tag.out" 2> "$W/$tag.err"
 	"$PYTHON" -m trace $mode "$@" > "$W/$tag.ref"
-	$CMP $kind "$W/$tag.out" "$dir" > "$W/$tag.o"
-	$CMP $kind "$W/$tag.ref" "$dir" > "$W/$tag.r"
-	diff "$W/$tag.o" "$W/$tag.r" > "$W/$tag.diff"
-	[ -s "$W/$tag.r" ] || echo "trace printed nothing to compare" >> "$W/$tag.diff"
+	compared "$tag" "$kind" "$dir" "$W/$tag.out" "$W/$tag.ref"
 }
 
+# finish: the tier's verdict; a tier in which nothing passed failed
 finish() {
 	echo "$PASS passed, $FAIL failed, $SKIP skipped"
+	if [ $PASS = 0 ]; then
+		echo "$TIER: no test passed (all skipped?)" >&2
+		return 1
+	fi
 	[ $FAIL = 0 ]
 }
-
 # hold TAG CMD...: start a target that prints "ready" then waits for a line
 # on its stdin (fd 7 here), as BG
 hold() {
@@ -110,15 +152,18 @@ hold() {
 }
 
 # trace_held TAG OUT ARGS...: attach ctrace-bpf ARGS to the held target, let
-# it run, end with Ctrl-C; the tracer's status, or 255 if it never attached
+# it run, end with Ctrl-C; the tracer's status, or 255 if it never attached.
+# Every failure is reported here: a caller's "if trace_held" needs no else.
 trace_held() {
-	local tag=$1 out=$2
+	local tag=$1 out=$2 rc
 	shift 2
 	"$CTRACE" "$@" -p $BG > "$out" 2> "$W/$tag.err" &
 	CT=$!
 	if wait_ready "$W/$tag.err"; then
 		run_attached 7 "$W/$tag.out"
-		return $?
+		rc=$?
+		[ $rc = 0 ] || not_ok "the $tag trace ended with status $rc" "$W/$tag.err"
+		return $rc
 	fi
 	attach_failed "attach to the $tag target" "$W/$tag.err"
 	return 255

@@ -3,19 +3,11 @@
 # read by the real tools from Debian's packages: coverage.py, lcov and
 # genhtml, Graphviz, callgrind_annotate.  The references are those tools'
 # own readings, coverage.py's own run of the same program, and trace's.
-set -u
-
-PYTHON=${PYTHON:-/usr/bin/python3.11}
-CTRACE=${CTRACE:?}
-HERE=$(cd "$(dirname "$0")" && pwd)
-W=$(mktemp -d /tmp/ctrace-exports.XXXXXX)
-. "$HERE/lib.sh"
-trap scratch_cleanup EXIT
-need_root run-exports.sh
-cp -r "$HERE/corpus" "$W/src"
+. "$(dirname "$0")/lib.sh" exports
+need_root
+cp -r "$CORPUS" "$W/src"
 cd "$W/src" || exit 1
 COV="$PYTHON -m coverage"
-CMP="$PYTHON $HERE/compare.py"
 
 echo "# --coverage-file: coverage.py reads it as its own data"
 "$CTRACE" -c -m -s -C "$W/c" --coverage-file "$W/ours.db" --lcov "$W/ours.info" \
@@ -165,10 +157,8 @@ if not m or int(m.group(1).replace(',', '')) != total:
     print('callgrind_annotate total %s, pairs counted %d' % (m and m.group(1), total))
 PY
 # the pairs are trace's, for the corpus's files
-$CMP pairs "$W/T.out" "$W/src" > "$W/T.o"
-$CMP pairs "$W/T.ref" "$W/src" > "$W/T.r"
-[ -s "$W/T.r" ] || echo "trace printed no pairs" >> "$W/cg.diff"
-diff "$W/T.o" "$W/T.r" >> "$W/cg.diff"
+compared T pairs "$W/src" "$W/T.out" "$W/T.ref"
+cat "$W/T.diff" >> "$W/cg.diff"
 check "callgraph: dot and callgrind_annotate read it, one edge per pair, totals equal" "$W/cg.diff"
 
 echo "# bad input"

@@ -4,29 +4,14 @@
 # with symlinks, planted links in the output directory, control bytes in
 # names.  Where a count is checked, the reference is the arithmetic of a
 # target that fires known probes, or python -m trace on the same program.
-set -u
-
-PYTHON=${PYTHON:-/usr/bin/python3.11}
-CTRACE=${CTRACE:?}
+. "$(dirname "$0")/lib.sh" faults
 SDT_TARGET=${SDT_TARGET:?}
-HERE=$(cd "$(dirname "$0")" && pwd)
-CORPUS=$HERE/corpus
-CMP="$PYTHON $HERE/compare.py"
 SEMS="$PYTHON $HERE/semaphores.py"
-W=$(mktemp -d /tmp/ctrace-faults.XXXXXX)
-. "$HERE/lib.sh"
 cleanup() {
-	[ -n "${BG:-}" ] && kill $BG 2>/dev/null
 	[ -n "${MOUNTED:-}" ] && umount "$MOUNTED" 2>/dev/null
 	rm -f /etc/ctrace-test-secret.py
-	rm -rf "$W"
 }
-trap cleanup EXIT
-
-if [ "$(id -u)" != 0 ]; then
-	echo "run-faults.sh: needs root for BPF" >&2
-	exit 1
-fi
+need_root
 cd "$W" || exit 1
 printf 'a = 1\nb = 2\nc = 3\n' > "$W/fake.py"
 printf '%s\n' '200000: a = 1' '200000: b = 2' '200000: c = 3' > "$W/fake.want"
@@ -354,10 +339,7 @@ else
 fi
 "$CTRACE" -l -- "$PYTHON" "$F" > "$W/pipe.out" 2> /dev/null
 (cd "$W" && "$PYTHON" -m trace -l "$F") > "$W/pipe.ref"
-$CMP funcs "$W/pipe.out" "$W" > "$W/pipe.o"
-$CMP funcs "$W/pipe.ref" "$W" > "$W/pipe.r"
-diff "$W/pipe.o" "$W/pipe.r" > "$W/pipe.diff"
-check "into a pipe: names as trace prints them" "$W/pipe.diff"
+same_as_trace "into a pipe: names as trace prints them" pipe funcs "$W" "$W/pipe.out" "$W/pipe.ref"
 
 echo "# the target's binaries are read, never run"
 "$PYTHON" -c 'import time; print("ready", flush=True); time.sleep(30)' > "$W/ex.out" &

@@ -2,8 +2,7 @@
 # Unit tests of the formatters, the pickle codec and the analyser, without
 # privileges.  The reference is CPython's Lib/trace.py, run now on the same
 # inputs.
-set -u
-PYTHON=${PYTHON:-/usr/bin/python3.11}
+. "$(dirname "$0")/lib.sh" unit
 # the unit binaries: test_layout checks itself, test_units serves the rest
 for bin in "$@"; do
 	case $bin in
@@ -11,39 +10,31 @@ for bin in "$@"; do
 	*/test_layout) LAYOUT=$bin ;;
 	esac
 done
-HERE=$(cd "$(dirname "$0")" && pwd)
-CORPUS=$HERE/corpus
-W=$(mktemp -d /tmp/ctrace-unit.XXXXXX)
-trap 'rm -rf "$W"' EXIT
-PASS=0 FAIL=0
 
 same() { # NAME OURS REFERENCE
 	if [ "$2" == "$3" ]; then
-		echo "ok - $1"
-		PASS=$((PASS + 1))
+		ok "$1"
 	else
-		echo "not ok - $1"
-		printf '#   ours:  %s\n#   trace: %s\n' "$2" "$3"
-		FAIL=$((FAIL + 1))
+		printf 'ours:  %s\ntrace: %s\n' "$2" "$3" > "$W/same"
+		not_ok "$1" "$W/same"
 	fi
 }
 
 same_files() { # NAME A B
-	if diff -r "$2" "$3" > "$W/diff" 2>&1; then
-		echo "ok - $1"
-		PASS=$((PASS + 1))
-	else
-		echo "not ok - $1"
-		sed 's/^/#   /' "$W/diff" | head -30
-		FAIL=$((FAIL + 1))
-	fi
+	if diff -r "$2" "$3" > "$W/diff" 2>&1; then ok "$1"; else not_ok "$1" "$W/diff"; fi
 }
 
 echo "# version table offsets against CPython's own headers"
 "$LAYOUT" > "$W/layout.out"
+rc=$?
 PASS=$((PASS + $(grep -c '^ok' "$W/layout.out")))
 FAIL=$((FAIL + $(grep -c '^not ok' "$W/layout.out")))
 cat "$W/layout.out"
+# a crash or a failed check that printed no "not ok" still fails
+if [ $rc != 0 ] && ! grep -q '^not ok' "$W/layout.out"; then
+	echo "not ok - test_layout exited $rc"
+	FAIL=$((FAIL + 1))
+fi
 
 echo "# _fullmodname and _modname"
 for case in "/a/b/pkg/mod.py|/a/b" "/a/b/pkg/mod.py|/a|/a/b" "/x/y.py|/a" \
@@ -190,5 +181,4 @@ sp_case "a venv with the system's site and a .pth" HOME="$SP/home" -- "$SP/venv/
 sp_case "a venv found along PATH" HOME=/nonexistent PATH="$SP/venv2/bin:/usr/bin" -- python ../show.py
 sp_case "-X and -W take a word" HOME=/nonexistent -- "$PYTHON" -X dev -W ignore -B ../show.py
 
-echo "$PASS passed, $FAIL failed"
-[ $FAIL = 0 ]
+finish

@@ -4,15 +4,9 @@
 # of short-lived threads calling it 1000 times each.  The target must never
 # crash, the count must be exact (the target tallies its own calls), and
 # the semaphores must be back to 0 after.
-set -u
-PYTHON=${PYTHON:-/usr/bin/python3.11}
-CTRACE=${CTRACE:?}
+. "$(dirname "$0")/lib.sh" soak
 SECS=${SOAK_SECONDS:-600}
-HERE=$(cd "$(dirname "$0")" && pwd)
-W=$(mktemp -d /tmp/ctrace-soak.XXXXXX)
-CORPUS=$HERE/corpus
-. "$HERE/lib.sh"
-trap 'kill $BG 2>/dev/null; rm -rf "$W"' EXIT
+need_root
 cat > "$W/busy.py" <<'PY'
 import sys, threading, time
 def work(i):
