@@ -139,8 +139,12 @@ uninstall:
 deb: $(OUTPUT)/ctrace-bpf
 	$(Q)sh scripts/make-deb.sh $(OUTPUT)/ctrace-bpf $(OUTPUT)
 
-unit: $(UNIT_BINS)
+# No root, no BPF toolchain, seconds: the parsers, naming (fixture events
+# through resolve) and every report, against Lib/trace.py.
+check: $(UNIT_BINS)
 	$(Q)PYTHON=$(PYTHON_TARGET) bash tests/run-unit.sh $(UNIT_BINS)
+
+unit: check
 
 e2e: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target $(OUTPUT)/tests/embed
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
@@ -216,7 +220,7 @@ roots: $(OUTPUT)/ctrace-bpf
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit e2e cases faults roots events multi fleet realworld exports
+	$(Q)$(MAKE) --no-print-directory check e2e cases faults roots events multi fleet realworld exports
 
 bench: $(OUTPUT)/ctrace-bpf $(OUTPUT)/floor $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

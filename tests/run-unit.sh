@@ -8,6 +8,7 @@ for bin in "$@"; do
 	case $bin in
 	*/test_units) T=$(cd "$(dirname "$bin")" && pwd)/test_units ;;
 	*/test_layout) LAYOUT=$bin ;;
+	*/test_naming) NAMING=$(cd "$(dirname "$bin")" && pwd)/test_naming ;;
 	esac
 done
 
@@ -96,6 +97,30 @@ grep -E '^lines   cov%|^ *[0-9]+ +[0-9]+%   ' "$W/sum.ref" > "$W/sum.ref2"
 cd "$W" || exit 1
 same_files "summary rows" "$W/sum.ours" "$W/sum.ref2"
 same_files "cover files" "$W/ours" "$W/ref"
+
+echo "# naming: the probes' events (3.11's, from probes.py) through resolve to trace's reports"
+# the tally the maps would hold, with 3.11's first-line and send-edge
+# repairs, against trace run on the same program now
+cd "$CORPUS" || exit 1
+"$PYTHON" "$HERE/unit/probes.py" "$W/fx.prog" prog.py > /dev/null
+"$PYTHON" "$HERE/unit/probes.py" "$W/fx.serial" serial.py > /dev/null
+# trace's sys.path: its program's directory, "" for a relative name, first
+mapfile -t TSP < <("$PYTHON" -c 'import sys; print("\n".join(sys.path[1:]))')
+"$NAMING" count "$W/fx.prog" "$W/nc" "" "${TSP[@]}" > "$W/nc.out" 2> "$W/nc.err"
+"$PYTHON" -m trace -c -m -s -C "$W/nt" prog.py > "$W/nt.out"
+"$NAMING" funcs "$W/fx.prog" > "$W/nl.out" 2> "$W/nl.err"
+"$PYTHON" -m trace -l prog.py > "$W/nl.ref"
+"$NAMING" calls "$W/fx.prog" > "$W/nT.out" 2> "$W/nT.err"
+"$PYTHON" -m trace -T prog.py > "$W/nT.ref"
+"$NAMING" trace "$W/fx.serial" > "$W/nx.out" 2> "$W/nx.err"
+"$PYTHON" -m trace -t serial.py > "$W/nx.ref"
+cd "$W" || exit 1
+same_as_trace "naming --count: summary rows" nc summary "$CORPUS" "$W/nc.out" "$W/nt.out"
+same_covers "naming --count: .cover files (the first lines the probe misses repaired)" \
+	"$W/nc" "$W/nt" '^(prog|.*pkg\..*)\.cover$'
+same_as_trace "naming --listfuncs: Class.method from the sources" nl funcs "$CORPUS" "$W/nl.out" "$W/nl.ref"
+same_as_trace "naming --trackcalls: both ends" nT pairs "$CORPUS" "$W/nT.out" "$W/nT.ref"
+same_as_trace "naming --trace: ring records printed as trace prints" nx trace "$CORPUS" "$W/nx.out" "$W/nx.ref" serial
 
 echo "# source lines as trace's linecache reads them: newlines, encodings, tabs"
 mkdir -p "$W/src" && cd "$W/src" || exit 1
