@@ -31,6 +31,20 @@ need_root() {
 	fi
 }
 
+# diff that cannot pass by accident: a file that is not there is a
+# difference, not an empty diff on stdout and a complaint on stderr
+diff() {
+	local a
+	for a in "$@"; do
+		case $a in
+		-) ;;
+		-*) ;;
+		*) [ -e "$a" ] || { echo "missing: $a"; return 2; } ;;
+		esac
+	done
+	command diff "$@"
+}
+
 ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
 skip() { echo "skip - $1: $2"; SKIP=$((SKIP + 1)); }
 not_ok() {

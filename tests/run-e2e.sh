@@ -294,14 +294,14 @@ stop_bg 8
 
 echo "# launch mode through wrappers: env, sh -c, chroot"
 PYDIR=$(dirname "$PYTHON")
+"$PYTHON" -m trace -l "$CORPUS/prog.py" > "$W/l.ref"
 for wrap in "env PATH=$PYDIR $(basename "$PYTHON")" "sh -c" "chroot /" "env"; do
 	case $wrap in
 	"sh -c") "$CTRACE" -l -- sh -c "cd / && \"$PYTHON\" \"$CORPUS/prog.py\" && echo shell-went-on" > "$W/w.out" 2> "$W/w.err" ;;
 	"env PATH="*) "$CTRACE" -l -- $wrap "$CORPUS/prog.py" > "$W/w.out" 2> "$W/w.err" ;;
 	*) "$CTRACE" -l -- $wrap "$PYTHON" "$CORPUS/prog.py" > "$W/w.out" 2> "$W/w.err" ;;
 	esac
-	$CMP funcs "$W/w.out" "$CORPUS" > "$W/w.f"
-	diff "$W/w.f" "$W/l.r" > "$W/w.diff"
+	compared w funcs "$CORPUS" "$W/w.out" "$W/l.ref"
 	[ "$wrap" = "sh -c" ] && ! grep -q shell-went-on "$W/w.out" && echo "the shell did not go on" >> "$W/w.diff"
 	cat "$W/w.err" >> "$W/w.diff.err"
 	check "through $wrap: listfuncs identical to trace's" "$W/w.diff"
@@ -309,16 +309,14 @@ done
 
 echo "# probes in a shared libpython: a C program embedding libpython3.11.so"
 "$CTRACE" -c -m -s -C "$W/e1" -- "$EMBED" "$CORPUS/prog.py" > "$W/e1.out" 2> "$W/e1.err"
-$CMP summary "$W/e1.out" "$CORPUS" > "$W/e1.sum"
-grep -q 'libpython3.11.so' "$W/e1.err" || echo "the probes were not found in libpython" >> "$W/e1.sum"
-diff "$W/e1.sum" "$W/t1.sum" > "$W/e1.diff"
+compared e1 summary "$CORPUS" "$W/e1.out" "$W/t1.out"
+grep -q 'libpython3.11.so' "$W/e1.err" || echo "the probes were not found in libpython" >> "$W/e1.diff"
 check "embedded, launch mode: summary rows identical to trace's" "$W/e1.diff"
 same_covers "embedded, launch mode: covers identical" "$W/e1" "$W/t1"
 hold emb "$EMBED" "$CORPUS/prog.py" wait
 if trace_held emb "$W/e2.out" -l; then
-	$CMP funcs "$W/e2.out" "$CORPUS" > "$W/e2.f"
-	diff "$W/e2.f" "$W/l.r" > "$W/e2.diff"
-	check "embedded, by PID: listfuncs identical to trace's" "$W/e2.diff"
+	same_as_trace "embedded, by PID: listfuncs identical to trace's" e2 funcs "$CORPUS" \
+		"$W/e2.out" "$W/l.ref"
 fi
 stop_bg 7
 
@@ -336,10 +334,16 @@ $CMP summary "$W/r3.out" "$CORPUS" > "$W/r3.s"
 diff "$W/r2.s" "$W/r3.s" > "$W/r23.diff"
 [ -s "$W/r2.s" ] || echo "trace reported nothing" >> "$W/r23.diff"
 check "we read trace's counts file as trace does" "$W/r23.diff"
-same_covers "covers from trace's counts file identical" "$W/r3" "$W/r2"
+# -r names covers by the reporting trace's own sys.path: every one compared
+same_covers "covers from trace's counts file identical, named as trace names them" "$W/r3" "$W/r2" '\.cover$'
 diff "$W/r1.s" "$W/r2.s" > "$W/r12.diff"
 check "trace reads our counts file (two runs accumulated)" "$W/r12.diff"
-same_covers "trace's covers from our counts file identical" "$W/r1" "$W/r2"
+# trace's own file from two runs, as ours holds two
+"$PYTHON" -m trace -c -f "$W/theirs2.pkl" -C "$W/junk" "$CORPUS/prog.py" > /dev/null
+"$PYTHON" -m trace -c -f "$W/theirs2.pkl" -C "$W/junk" "$CORPUS/prog.py" > /dev/null
+"$PYTHON" -m trace -r -f "$W/theirs2.pkl" -m -s -C "$W/r4" > /dev/null
+same_covers "trace's covers from our counts file (two runs) identical to its own two runs'" \
+	"$W/r1" "$W/r4" 'corpus\.(prog|pkg\..*)\.cover$'
 
 echo "# bad input: one line on stderr, nonzero exit"
 # what the table's rows need: a non-Python process, Pythons without probes,

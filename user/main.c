@@ -6,11 +6,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "naming/analysis.h"
 #include "naming/resolve.h"
 #include "report/output.h"
 #include "session/session.h"
+#include "target/pyversion.h"
 #include "target/target.h"
 #include "trace/pickle.h"
 #include "trace/results.h"
@@ -42,12 +44,22 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* -r: python -m trace --report, from a counts file. */
+extern char **environ;
+
+/*
+ * -r: python -m trace --report, from a counts file.  trace names the
+ * .cover files against its own sys.path, that of "python3.11 -m trace"
+ * in this directory (our analyser's Python): so do we.
+ */
 static int report_only(const struct options *o)
 {
+	static char *trace_argv[] = { "python3.11", "-m", "trace", NULL };
+	struct target here = { .root_fd = -1, .argv = trace_argv, .argc = 3,
+			       .env = environ };
+	struct pyelf host = { .major = 3, .minor = 11 };
+	const struct py_flavor *fl;
 	struct results r;
 	struct resolver rs;
-	struct target none = { .root_fd = -1 };
 	char why[512];
 	int err;
 
@@ -58,9 +70,14 @@ static int report_only(const struct options *o)
 		results_free(&r);
 		return 1;
 	}
+	while (environ[here.envc])
+		here.envc++;
+	if (!getcwd(here.cwd, sizeof(here.cwd)))
+		here.cwd[0] = '\0';
+	fl = here.cwd[0] ? py_flavor_for(&host, why, sizeof(why)) : NULL;
 	resolver_init(&rs, NULL, -1, NULL, NULL, 0, NULL, 0);
 	rs.want_executable = o->missing;
-	err = write_reports(o, &r, &rs, &none, NULL);
+	err = write_reports(o, &r, &rs, &here, fl);
 	resolver_free(&rs);
 	results_free(&r);
 	return err;
