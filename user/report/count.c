@@ -170,107 +170,146 @@ static const char *pyc_to_py(const char *file, char *buf, size_t len)
 	return buf;
 }
 
+struct summary {
+	struct summary_row *rows;
+	size_t n;
+};
+
+/* A file's row; trace keys the summary by module, so a later file wins. */
+static void summary_add(struct summary *sum, char *mod, const char *py,
+			const struct cover_stats *st)
+{
+	struct summary_row *grown;
+	size_t k;
+
+	for (k = 0; k < sum->n && strcmp(sum->rows[k].mod, mod); k++)
+		;
+	if (k == sum->n) {
+		grown = realloc(sum->rows, (sum->n + 1) * sizeof(*grown));
+		if (!grown) {
+			free(mod);
+			return;
+		}
+		sum->rows = grown;
+		sum->n++;
+	} else {
+		free(sum->rows[k].mod);
+		free(sum->rows[k].file);
+	}
+	sum->rows[k].mod = mod;
+	sum->rows[k].file = strdup(py);	/* trace prints the .py name */
+	sum->rows[k].lines = st->lines;
+	sum->rows[k].hits = st->hits;
+	sum->rows[k].percent = 100 * st->hits / st->lines;
+}
+
+static void summary_print(struct summary *sum, bool tenths, FILE *out)
+{
+	struct summary_row *row = sum->rows;
+
+	qsort(sum->rows, sum->n, sizeof(*sum->rows), cmp_row);
+	fprintf(out, "lines   cov%%   module   (path)\n");
+	for (size_t k = 0; k < sum->n; k++, row++)
+		if (tenths)	/* 3.14+: f"{n_hits/n_lines:.1%}" */
+			fprintf(out, "%5ld   %.1f%%   %s   (%s)\n", row->lines,
+				(double)row->hits / row->lines * 100, row->mod,
+				row->file);
+		else
+			fprintf(out, "%5ld   %3ld%%   %s   (%s)\n", row->lines,
+				row->percent, row->mod, row->file);
+}
+
+static void summary_free(struct summary *sum)
+{
+	for (size_t k = 0; k < sum->n; k++) {
+		free(sum->rows[k].mod);
+		free(sum->rows[k].file);
+	}
+	free(sum->rows);
+}
+
+/* The cover directory, made and opened at the first file that needs it. */
+static int cover_dir(const char *dir, int *dirfd)
+{
+	int err;
+
+	if (*dirfd >= 0)
+		return 0;
+	err = mkdirs(dir);
+	if (!err) {
+		*dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		err = *dirfd < 0 ? -errno : 0;
+	}
+	if (err)
+		pr_err("cannot use cover directory '%s': %s", dir, strerror(-err));
+	return err;
+}
+
+/*
+ * One file's counts, @n of them from @c: its .cover, and its summary row.
+ * 1: a file noted and passed over; -1: no cover directory, the end.
+ */
+static int cover_file(const struct count_entry *c, size_t n,
+		      const struct source_provider *src,
+		      const struct count_report_opts *o, int *dirfd,
+		      struct summary *sum)
+{
+	struct source_info s = {};
+	struct cover_stats st = {};
+	char why[256] = "", *mod, py[PATH_MAX];
+	int err;
+
+	if (bracketed(c->file))
+		return 0;
+	mod = trace_fullmodname(pyc_to_py(c->file, py, sizeof(py)), o->sys_path,
+				o->n_sys_path);
+	if (!mod || !safe_component(mod)) {
+		pr_err("note: no .cover for '%s': it makes no safe file name", c->file);
+		free(mod);
+		return 1;
+	}
+	err = src->get(src->ctx, py, o->missing, &s, why, sizeof(why));
+	if (err) {
+		pr_err("note: no .cover for '%s': %s", c->file, why);
+		free(mod);
+		return 1;
+	}
+	if (cover_dir(o->coverdir, dirfd)) {
+		free(mod);
+		return -1;
+	}
+	err = write_cover(*dirfd, mod, c, n, &s, &st);
+	if (err) {
+		pr_err("cannot write '%s/%s.cover': %s", o->coverdir, mod,
+		       strerror(-err));
+		free(mod);
+		return 1;
+	}
+	if (o->summary && st.lines)
+		summary_add(sum, mod, py, &st);
+	else
+		free(mod);
+	return 0;
+}
+
 int report_counts(const struct results *r, const struct source_provider *src,
 		  const struct count_report_opts *o, FILE *out)
 {
-	struct summary_row *rows = NULL;
-	size_t n_rows = 0;
-	int failures = 0, dirfd = -1, err;
+	struct summary sum = {};
+	int failures = 0, dirfd = -1, err = 0;
 
 	/* counts are sorted by (file, line): each file is one run */
-	for (size_t i = 0; i < r->n_counts;) {
-		const char *file = r->counts[i].file;
-		struct source_info s = {};
-		struct cover_stats st = {};
-		char why[256] = "", *mod = NULL, py[PATH_MAX];
-		size_t j = i;
-
-		while (j < r->n_counts && r->counts[j].file == file)
-			j++;
-		if (bracketed(file))
-			goto next;
-		mod = trace_fullmodname(pyc_to_py(file, py, sizeof(py)),
-					o->sys_path, o->n_sys_path);
-		if (!mod || !safe_component(mod)) {
-			pr_err("note: no .cover for '%s': it makes no safe file name", file);
-			failures++;
-			goto next;
-		}
-		err = src->get(src->ctx, py, o->missing, &s, why, sizeof(why));
-		if (err) {
-			pr_err("note: no .cover for '%s': %s", file, why);
-			failures++;
-			goto next;
-		}
-		if (dirfd < 0) {
-			err = mkdirs(o->coverdir);
-			if (!err) {
-				dirfd = open(o->coverdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-				err = dirfd < 0 ? -errno : 0;
-			}
-			if (err) {
-				pr_err("cannot use cover directory '%s': %s",
-				       o->coverdir, strerror(-err));
-				free(mod);
-				free(rows);
-				return -1;
-			}
-		}
-		err = write_cover(dirfd, mod, &r->counts[i], j - i, &s, &st);
-		if (err) {
-			pr_err("cannot write '%s/%s.cover': %s", o->coverdir, mod,
-			       strerror(-err));
-			failures++;
-			goto next;
-		}
-		if (o->summary && st.lines) {
-			struct summary_row *grown;
-			size_t k;
-
-			/* trace keys the summary by module: a later file wins */
-			for (k = 0; k < n_rows && strcmp(rows[k].mod, mod); k++)
-				;
-			if (k == n_rows) {
-				grown = realloc(rows, (n_rows + 1) * sizeof(*rows));
-				if (!grown)
-					goto next;
-				rows = grown;
-				n_rows++;
-			} else {
-				free(rows[k].mod);
-				free(rows[k].file);
-			}
-			rows[k].mod = mod;
-			rows[k].file = strdup(py);	/* trace prints the .py name */
-			rows[k].lines = st.lines;
-			rows[k].hits = st.hits;
-			rows[k].percent = 100 * st.hits / st.lines;
-			mod = NULL;
-		}
-next:
-		free(mod);
-		i = j;
+	for (size_t i = 0, j; i < r->n_counts && err >= 0; i = j) {
+		for (j = i; j < r->n_counts &&
+			    r->counts[j].file == r->counts[i].file; j++)
+			;
+		err = cover_file(&r->counts[i], j - i, src, o, &dirfd, &sum);
+		failures += err > 0;
 	}
 	if (dirfd >= 0)
 		close(dirfd);
-	if (o->summary && n_rows) {
-		qsort(rows, n_rows, sizeof(*rows), cmp_row);
-		fprintf(out, "lines   cov%%   module   (path)\n");
-		for (size_t k = 0; k < n_rows; k++)
-			if (o->percent_tenths)	/* 3.14+: f"{n_hits/n_lines:.1%}" */
-				fprintf(out, "%5ld   %.1f%%   %s   (%s)\n",
-					rows[k].lines,
-					(double)rows[k].hits / rows[k].lines * 100,
-					rows[k].mod, rows[k].file);
-			else
-				fprintf(out, "%5ld   %3ld%%   %s   (%s)\n",
-					rows[k].lines, rows[k].percent,
-					rows[k].mod, rows[k].file);
-	}
-	for (size_t k = 0; k < n_rows; k++) {
-		free(rows[k].mod);
-		free(rows[k].file);
-	}
-	free(rows);
-	return failures;
+	if (err >= 0 && o->summary && sum.n)
+		summary_print(&sum, o->percent_tenths, out);
+	summary_free(&sum);
+	return err < 0 ? -1 : failures;
 }

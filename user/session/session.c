@@ -207,14 +207,46 @@ static void announce(struct session *s, struct member *m,
 }
 
 /*
+ * @m could not join: why is said (under -a, where most processes are not
+ * Python, only as a note: once by binary for a Python we cannot trace,
+ * under -v for the rest), and it goes.  0 under -a, else -1.
+ */
+static int refuse(struct session *s, struct member *m, bool quiet,
+		  bool python, int err, const struct stat *st, const char *why)
+{
+	if (!quiet)
+		pr_err("%s", why);
+	else if (python)
+		fleet_not_traced(s->hub.fleet, m->t, why);
+	else
+		pr_debug("PID %d: %s", m->t->pid, why);
+	if (quiet && !python && err != -ESRCH)
+		scan_not_python(&s->scan, st);
+	member_free(m);
+	return quiet ? 0 : -1;
+}
+
+/* Which collector counts @m, and with which flavour; NULL with @why. */
+static const struct collector_ops *choose(struct session *s, struct member *m,
+					  int examined,
+					  const struct py_flavor **fl,
+					  char *why, size_t why_len)
+{
+	*fl = NULL;
+	if (s->hub.fleet && !probes_mode(s->o))
+		return examined ? NULL : &fleet_collector;
+	return collector_for(s->o, m->t, examined, fl, why, why_len);
+}
+
+/*
  * Start counting in @pid (0: the command to launch), whichever session
- * it joins; @quiet for -a, where most processes are not Python and one
- * that cannot be traced is only noted.
+ * it joins; @quiet for -a, where a process that cannot be traced is only
+ * noted.
  */
 static int add_process(struct session *s, pid_t pid, bool quiet)
 {
-	const struct collector_ops *ops = NULL;
-	const struct py_flavor *fl = NULL;
+	const struct collector_ops *ops;
+	const struct py_flavor *fl;
 	struct member *m;
 	struct stat st;
 	char why[1024];
@@ -227,21 +259,17 @@ static int add_process(struct session *s, pid_t pid, bool quiet)
 	m = member_new(s);
 	if (!m)
 		return -ENOMEM;
+	m->t->pid = pid;
 	err = examine(s, m, pid, quiet, &st, why, sizeof(why));
 	if (err && err != -ENODATA)
-		goto fail;
+		return refuse(s, m, quiet, false, err, &st, why);
 	if (s->hub.fleet && !fleet_wants(s->hub.fleet, m->t)) {
 		member_free(m);
 		return 0;
 	}
-	if (s->hub.fleet && !probes_mode(s->o))
-		ops = err ? NULL : &fleet_collector;
-	else
-		ops = collector_for(s->o, m->t, err, &fl, why, sizeof(why));
-	if (!ops && err)
-		goto fail;
+	ops = choose(s, m, err, &fl, why, sizeof(why));
 	if (!ops)
-		goto fail_noted;
+		return refuse(s, m, quiet, !err, err, &st, why);
 	err = member_start(s, m, ops, fl, why, sizeof(why));
 	if (err && ops == &fleet_collector) {
 		pr_debug("not counting PID %d (%s): %s", pid, m->t->comm, why);
@@ -249,28 +277,9 @@ static int add_process(struct session *s, pid_t pid, bool quiet)
 		return 0;
 	}
 	if (err)
-		goto fail_noted;
+		return refuse(s, m, quiet, true, err, &st, why);
 	announce(s, m, ops, fl);
 	return 0;
-fail:
-	/* -a meets many processes that are not Python, or have no probes */
-	if (quiet) {
-		pr_debug("PID %d: %s", pid, why);
-		if (err != -ESRCH)
-			scan_not_python(&s->scan, &st);
-	} else {
-		pr_err("%s", why);
-	}
-	member_free(m);
-	return quiet ? 0 : -1;
-fail_noted:
-	/* a Python we cannot trace is worth a note, once by binary under -a */
-	if (quiet)
-		fleet_not_traced(s->hub.fleet, m->t, why);
-	else
-		pr_err("%s", why);
-	member_free(m);
-	return quiet ? 0 : -1;
 }
 
 static void add_running(void *ctx, pid_t pid)

@@ -257,20 +257,13 @@ out:
 	return err;
 }
 
-int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
+/* The function and pair counts, and what the slots still hold of them. */
+static int collect_funcs_calls(struct ctrace_bpf *s, struct raw_tables *t)
 {
-	void *keys = NULL, *values = NULL;
-	size_t n;
 	int err;
 
-	memset(t, 0, sizeof(*t));
-	/* stats first: the slots' leftovers may add to the drop counts */
-	read_stats(s, t);
-	err = collect_lines(s, t);
-	if (!err)
-		err = collect_counts(s->maps.func_counts,
-				     sizeof(struct ctrace_func_key),
-				     (void **)&t->funcs, &t->n_funcs);
+	err = collect_counts(s->maps.func_counts, sizeof(struct ctrace_func_key),
+			     (void **)&t->funcs, &t->n_funcs);
 	/* an entry's count carries its code's "never resumed" mark */
 	for (size_t i = 0; !err && i < t->n_funcs; i++)
 		t->funcs[i].n &= ~CTRACE_PLAIN_BIT;
@@ -278,10 +271,8 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 		err = collect_counts(s->maps.call_counts,
 				     sizeof(struct ctrace_call_key),
 				     (void **)&t->calls, &t->n_calls);
-	if (err)
-		return err;
-
-	err = flush_slots(s->maps.func_cache,
+	if (!err)
+		err = flush_slots(s->maps.func_cache,
 				  sizeof(struct ctrace_func_slot),
 				  sizeof(struct ctrace_func_key), t->funcs,
 				  t->n_funcs, &t->stats[CTRACE_STAT_FUNC_DROPS]);
@@ -290,8 +281,14 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 				  sizeof(struct ctrace_call_slot),
 				  sizeof(struct ctrace_call_key), t->calls,
 				  t->n_calls, &t->stats[CTRACE_STAT_CALL_DROPS]);
-	if (err)
-		return err;
+	return err;
+}
+
+static int collect_strs(struct ctrace_bpf *s, struct raw_tables *t)
+{
+	void *keys = NULL, *values = NULL;
+	size_t n;
+	int err;
 
 	err = collect_map(bpf_map__fd(s->maps.strs), sizeof(struct ctrace_sref),
 			  sizeof(struct ctrace_str),
@@ -310,6 +307,14 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 	raw_sort_strs(t);
 	free(keys);
 	free(values);
+	return 0;
+}
+
+static int collect_classes(struct ctrace_bpf *s, struct raw_tables *t)
+{
+	void *keys = NULL, *values = NULL;
+	size_t n;
+	int err;
 
 	err = collect_map(bpf_map__fd(s->maps.code_class),
 			  sizeof(struct ctrace_code), sizeof(struct ctrace_class),
@@ -328,6 +333,20 @@ int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
 	return raw_name_classes(t);
 }
 
+int collect_all(struct ctrace_bpf *s, struct raw_tables *t)
+{
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	/* stats first: the slots' leftovers may add to the drop counts */
+	read_stats(s, t);
+	err = collect_lines(s, t);
+	if (!err)
+		err = collect_funcs_calls(s, t);
+	if (!err)
+		err = collect_strs(s, t);
+	return err ? err : collect_classes(s, t);
+}
 
 static size_t watch_slot(struct ctrace_sref r, size_t cap)
 {
