@@ -234,6 +234,53 @@ static __always_inline __u64 read_u64(__u64 addr, bool *ok)
 	return v;
 }
 
+/* An int of at most two 30-bit digits; a larger one is only named. */
+static __always_inline void audit_int(__u64 obj, const struct ctrace_objs *objs,
+				      struct ctrace_audit_arg *a)
+{
+	__s64 ndigits, sign = 1;
+	__u32 dig[2] = {};
+	__u64 tag;
+	bool ok;
+
+	tag = read_u64(obj + 16, &ok);
+	if (!ok)
+		return;
+	if (objs->long_tagged) {
+		/* lv_tag: digits << 3 | sign (0 positive, 1 zero, 2 negative) */
+		ndigits = tag >> 3;
+		sign = (tag & 3) == 2 ? -1 : 1;
+	} else {
+		ndigits = (__s64)tag;
+		if (ndigits < 0) {
+			ndigits = -ndigits;
+			sign = -1;
+		}
+	}
+	if (ndigits > 2) {
+		a->kind = CTRACE_ARG_BIGINT;
+		return;
+	}
+	if (ndigits && bpf_probe_read_user(dig, ndigits * 4, (void *)(obj + 24)))
+		return;
+	a->kind = CTRACE_ARG_INT;
+	a->i = sign * (__s64)(dig[0] | (__u64)dig[1] << 30);
+}
+
+/* A str's bytes, when it is compact ASCII: other kinds are not UTF-8. */
+static __always_inline bool audit_str(__u64 obj, const struct ctrace_objs *objs,
+				      __u64 *size, __u64 *data)
+{
+	__u8 state = 0;
+	bool ok;
+
+	*size = read_u64(obj + 16, &ok);	/* length */
+	if (!ok || bpf_probe_read_user(&state, 1, (void *)(obj + objs->str_state)))
+		return false;
+	*data = obj + objs->str_ascii_data;
+	return (state & 0x60) == 0x60;
+}
+
 /* One value of the args tuple, if it is a str, an int or a bytes. */
 static __always_inline void audit_arg(__u64 obj, __u64 bias,
 				      const struct ctrace_objs *objs,
@@ -248,56 +295,22 @@ static __always_inline void audit_arg(__u64 obj, __u64 bias,
 		return;
 	a->kind = CTRACE_ARG_OTHER;
 	if (objs->type_str && type == objs->type_str + bias) {
-		__u8 state = 0;
-
 		a->kind = CTRACE_ARG_UNREADABLE;
-		size = read_u64(obj + 16, &ok);	/* length */
-		if (!ok || bpf_probe_read_user(&state, 1,
-					       (void *)(obj + objs->str_state)))
-			return;
-		/* compact ASCII only: other kinds are not UTF-8 in memory */
-		if ((state & 0x60) != 0x60)
+		if (!audit_str(obj, objs, &size, &data))
 			return;
 		a->kind = CTRACE_ARG_STR;
-		a->len = size;
-		data = obj + objs->str_ascii_data;
 	} else if (objs->type_bytes && type == objs->type_bytes + bias) {
 		size = read_u64(obj + 16, &ok);	/* ob_size */
 		if (!ok)
 			return;
 		a->kind = CTRACE_ARG_BYTES;
-		a->len = size;
 		data = obj + objs->bytes_data;
-	} else if (objs->type_int && type == objs->type_int + bias) {
-		__u64 tag = read_u64(obj + 16, &ok);
-		__s64 ndigits, sign = 1;
-		__u32 dig[2] = {};
-
-		if (!ok)
-			return;
-		if (objs->long_tagged) {
-			/* lv_tag: digits << 3 | sign (0 positive, 1 zero, 2 negative) */
-			ndigits = tag >> 3;
-			sign = (tag & 3) == 2 ? -1 : 1;
-		} else {
-			ndigits = (__s64)tag;
-			if (ndigits < 0) {
-				ndigits = -ndigits;
-				sign = -1;
-			}
-		}
-		if (ndigits > 2) {
-			a->kind = CTRACE_ARG_BIGINT;
-			return;
-		}
-		if (ndigits && bpf_probe_read_user(dig, ndigits * 4, (void *)(obj + 24)))
-			return;
-		a->kind = CTRACE_ARG_INT;
-		a->i = sign * (__s64)(dig[0] | (__u64)dig[1] << 30);
-		return;
 	} else {
+		if (objs->type_int && type == objs->type_int + bias)
+			audit_int(obj, objs, a);
 		return;
 	}
+	a->len = size;
 	if (size > 0)
 		bpf_probe_read_user(a->val, size < sizeof(a->val) ?
 				    (size & (sizeof(a->val) - 1)) : sizeof(a->val),

@@ -78,38 +78,31 @@ static int list_threads(struct pep768 *p, uint64_t head, char *why,
 	return 0;
 }
 
-int pep768_open(const struct target *t, struct pep768 *p, char *why,
-		size_t why_len)
+/* The target's memory is checked, not trusted: cookie, version, shape. */
+static bool layout_sane(const uint64_t *off, const struct debug_words *w)
 {
-	const struct debug_words *w = NULL;
-	uint64_t off[PYELF_DEBUG_WORDS], head;
-	int32_t enabled;
+	return !memcmp(off, "xdebugpy", 8) && ((off[1] >> 24) & 0xff) == 3 &&
+	       ((off[1] >> 16) & 0xff) == (uint64_t)w->minor &&
+	       off[w->support + 5] == 512 && off[w->support + 4] + 512 <= 4096 &&
+	       off[w->support + 1] <= 65536 && off[w->support] <= 65536 &&
+	       off[w->support + 2] <= (1 << 20) && off[w->tstate_next] <= 65536 &&
+	       off[w->native_id] <= 65536 && off[w->threads_head] <= (1 << 20) &&
+	       off[w->interp_head] <= (1 << 20);
+}
 
-	memset(p, 0, sizeof(*p));
-	p->pid = t->pid;
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (t->elf.major == 3 && t->elf.minor == words[i].minor)
-			w = &words[i];
-	if (!w) {
-		snprintf(why, why_len,
-			 "CPython %d.%d has no remote debugger interface (PEP 768 came in 3.14)",
-			 t->elf.major, t->elf.minor);
-		return -ENOTSUP;
-	}
+/* _Py_DebugOffsets of @t, checked, into @off and @p's offsets. */
+static int read_offsets(const struct target *t, const struct debug_words *w,
+			struct pep768 *p, uint64_t *off, char *why,
+			size_t why_len)
+{
 	p->runtime = livepath_runtime(t->pid, t->elf.path, t->elf.runtime_sym);
-	if (!p->runtime || peek(t->pid, p->runtime, off, sizeof(off))) {
+	if (!p->runtime ||
+	    peek(t->pid, p->runtime, off, PYELF_DEBUG_WORDS * sizeof(*off))) {
 		snprintf(why, why_len, "cannot find _PyRuntime in process %d ('%s')",
 			 t->pid, t->elf.path);
 		return -ENOENT;
 	}
-	/* the target's memory is checked, not trusted: cookie, version, shape */
-	if (memcmp(off, "xdebugpy", 8) || ((off[1] >> 24) & 0xff) != 3 ||
-	    ((off[1] >> 16) & 0xff) != (uint64_t)w->minor ||
-	    off[w->support + 5] != 512 || off[w->support + 4] + 512 > 4096 ||
-	    off[w->support + 1] > 65536 || off[w->support] > 65536 ||
-	    off[w->support + 2] > (1 << 20) || off[w->tstate_next] > 65536 ||
-	    off[w->native_id] > 65536 || off[w->threads_head] > (1 << 20) ||
-	    off[w->interp_head] > (1 << 20)) {
+	if (!layout_sane(off, w)) {
 		snprintf(why, why_len,
 			 "process %d: _Py_DebugOffsets is not the layout of CPython 3.%d",
 			 t->pid, w->minor);
@@ -128,6 +121,31 @@ int pep768_open(const struct target *t, struct pep768 *p, char *why,
 	p->path_size = off[w->support + 5];
 	p->tstate_next = off[w->tstate_next];
 	p->tstate_native_id = off[w->native_id];
+	return 0;
+}
+
+int pep768_open(const struct target *t, struct pep768 *p, char *why,
+		size_t why_len)
+{
+	const struct debug_words *w = NULL;
+	uint64_t off[PYELF_DEBUG_WORDS], head;
+	int32_t enabled;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	p->pid = t->pid;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (t->elf.major == 3 && t->elf.minor == words[i].minor)
+			w = &words[i];
+	if (!w) {
+		snprintf(why, why_len,
+			 "CPython %d.%d has no remote debugger interface (PEP 768 came in 3.14)",
+			 t->elf.major, t->elf.minor);
+		return -ENOTSUP;
+	}
+	err = read_offsets(t, w, p, off, why, why_len);
+	if (err)
+		return err;
 	if (peek(t->pid, p->runtime + off[w->interp_head], &p->interp, 8) ||
 	    !p->interp) {
 		snprintf(why, why_len, "process %d has no interpreter yet", t->pid);

@@ -189,11 +189,130 @@ static int add_exec(struct mon_reply *r, struct cursor *c, size_t *cap)
 	return 0;
 }
 
-static int record(struct mon_reply *r, struct caps *cap, struct cursor *c)
+/* L file line count: a line's count */
+static int add_line(struct mon_reply *r, struct caps *cap, struct cursor *c)
 {
 	struct raw_tables *t = &r->raw;
-	char type = *c->p++;
+	struct line_row *l;
 	long long a, b;
+	int err;
+
+	err = grow(&t->lines, t->n_lines, &cap->lines, sizeof(*t->lines));
+	if (err)
+		return err;
+	l = &t->lines[t->n_lines];
+	memset(l, 0, sizeof(*l));
+	if (!str_ref(r, c, &l->k.file) || !number(c, 0, REPLY_LINE_MAX, &a) ||
+	    !number(c, 1, INT64_MAX / 2, &b))
+		return -EPROTO;
+	l->k.line = (uint32_t)a;
+	l->n = (uint64_t)b;
+	t->n_lines++;
+	return 0;
+}
+
+/* F code: a function that was called (its start) */
+static int add_func(struct mon_reply *r, struct caps *cap, struct cursor *c)
+{
+	struct raw_tables *t = &r->raw;
+	struct ctrace_code k;
+	struct func_row *f;
+	int err;
+
+	err = grow(&t->funcs, t->n_funcs, &cap->funcs, sizeof(*t->funcs));
+	if (err)
+		return err;
+	if (!code_ref(r, c, &k, false))
+		return -EPROTO;
+	f = &t->funcs[t->n_funcs++];
+	memset(f, 0, sizeof(*f));
+	f->k.file = k.file;
+	f->k.func = k.name;
+	f->k.line = k.firstlineno;
+	f->k.kind = CTRACE_ENTRY_START;
+	f->n = 1;
+	t->funcs_at_first_line = true;
+	return 0;
+}
+
+/* K code class: a code's class as decided live (-1: none) */
+static int add_class(struct mon_reply *r, struct caps *cap, struct cursor *c)
+{
+	struct raw_tables *t = &r->raw;
+	struct class_row *k;
+	long long a;
+	int err;
+
+	err = grow(&t->classes, t->n_classes, &cap->classes, sizeof(*t->classes));
+	if (err)
+		return err;
+	k = &t->classes[t->n_classes];
+	memset(k, 0, sizeof(*k));
+	if (!code_ref(r, c, &k->k, false) ||
+	    !number(c, -1, (long long)t->n_strs - 1, &a))
+		return -EPROTO;
+	if (a >= 0)
+		k->v.name.ptr = k->v.name.tag = (uint64_t)a + 1;
+	t->n_classes++;
+	return 0;
+}
+
+/* C caller callee count: a pair */
+static int add_call(struct mon_reply *r, struct caps *cap, struct cursor *c)
+{
+	struct raw_tables *t = &r->raw;
+	struct call_row *k;
+	long long b;
+	int err;
+
+	err = grow(&t->calls, t->n_calls, &cap->calls, sizeof(*t->calls));
+	if (err)
+		return err;
+	k = &t->calls[t->n_calls];
+	memset(k, 0, sizeof(*k));
+	if (!code_ref(r, c, &k->k.caller, true) ||
+	    !code_ref(r, c, &k->k.callee, false) ||
+	    !number(c, 1, INT64_MAX / 2, &b))
+		return -EPROTO;
+	k->n = (uint64_t)b;
+	t->n_calls++;
+	return 0;
+}
+
+/* V tid ts file line, W tid ts code resumed: --trace's line and call */
+static int add_event(struct mon_reply *r, struct cursor *c, char type)
+{
+	struct ctrace_event e = { .type = type == 'V' ? CTRACE_EV_LINE :
+						      CTRACE_EV_CALL };
+	struct ctrace_code k;
+	long long a, b;
+
+	if (!number(c, 0, INT64_MAX, &a) || !number(c, 0, INT64_MAX, &b))
+		return -EPROTO;
+	e.tid = (uint32_t)a;
+	e.ts = (uint64_t)b;
+	if (type == 'V') {
+		if (!str_ref(r, c, &e.file) || !number(c, 0, REPLY_LINE_MAX, &a))
+			return -EPROTO;
+		e.line = (uint32_t)a;
+	} else {
+		if (!code_ref(r, c, &k, false) || !number(c, 0, 1, &a))
+			return -EPROTO;
+		e.file = k.file;
+		e.func = k.name;
+		e.line = k.firstlineno;
+		e.kind = a ? CTRACE_ENTRY_YIELD : CTRACE_ENTRY_START;
+	}
+	if (r->sink && c->p == c->end)
+		r->sink(r->sink_ctx, &e, sizeof(e));
+	return 0;
+}
+
+/* One record, whole: its type, its fields, and nothing after them. */
+static int record(struct mon_reply *r, struct caps *cap, struct cursor *c)
+{
+	char type = *c->p++;
+	long long a;
 	int err;
 
 	if (r->ended)
@@ -203,6 +322,7 @@ static int record(struct mon_reply *r, struct caps *cap, struct cursor *c)
 		if (r->tool >= 0 || !number(c, 0, 5, &a))
 			return -EPROTO;
 		r->tool = (int)a;
+		err = 0;
 		break;
 	case 'R':
 		r->busy = true;
@@ -210,103 +330,33 @@ static int record(struct mon_reply *r, struct caps *cap, struct cursor *c)
 		return 0;
 	case 'S':
 		return add_str(r, cap, c);
-	case 'L':
-		err = grow(&t->lines, t->n_lines, &cap->lines, sizeof(*t->lines));
-		if (err)
-			return err;
-		memset(&t->lines[t->n_lines], 0, sizeof(*t->lines));
-		if (!str_ref(r, c, &t->lines[t->n_lines].k.file) ||
-		    !number(c, 0, REPLY_LINE_MAX, &a) ||
-		    !number(c, 1, INT64_MAX / 2, &b))
-			return -EPROTO;
-		t->lines[t->n_lines].k.line = (uint32_t)a;
-		t->lines[t->n_lines++].n = (uint64_t)b;
-		break;
-	case 'F': {
-		struct ctrace_code k;
-
-		err = grow(&t->funcs, t->n_funcs, &cap->funcs, sizeof(*t->funcs));
-		if (err)
-			return err;
-		if (!code_ref(r, c, &k, false))
-			return -EPROTO;
-		memset(&t->funcs[t->n_funcs], 0, sizeof(*t->funcs));
-		t->funcs[t->n_funcs].k.file = k.file;
-		t->funcs[t->n_funcs].k.func = k.name;
-		t->funcs[t->n_funcs].k.line = k.firstlineno;
-		t->funcs[t->n_funcs].k.kind = CTRACE_ENTRY_START;
-		t->funcs_at_first_line = true;
-		t->funcs[t->n_funcs++].n = 1;
-		break;
-	}
-	case 'K': {
-		struct class_row *k;
-
-		err = grow(&t->classes, t->n_classes, &cap->classes,
-			   sizeof(*t->classes));
-		if (err)
-			return err;
-		k = &t->classes[t->n_classes];
-		memset(k, 0, sizeof(*k));
-		if (!code_ref(r, c, &k->k, false) ||
-		    !number(c, -1, (long long)t->n_strs - 1, &a))
-			return -EPROTO;
-		if (a >= 0)
-			k->v.name.ptr = k->v.name.tag = (uint64_t)a + 1;
-		t->n_classes++;
-		break;
-	}
-	case 'C': {
-		struct call_row *k;
-
-		err = grow(&t->calls, t->n_calls, &cap->calls, sizeof(*t->calls));
-		if (err)
-			return err;
-		k = &t->calls[t->n_calls];
-		memset(k, 0, sizeof(*k));
-		if (!code_ref(r, c, &k->k.caller, true) ||
-		    !code_ref(r, c, &k->k.callee, false) ||
-		    !number(c, 1, INT64_MAX / 2, &b))
-			return -EPROTO;
-		k->n = (uint64_t)b;
-		t->n_calls++;
-		break;
-	}
 	case 'X':
 		return add_exec(r, c, &cap->exec);
-	case 'V':
-	case 'W': {
-		struct ctrace_event e = { .type = type == 'V' ? CTRACE_EV_LINE :
-							      CTRACE_EV_CALL };
-		struct ctrace_code k;
-
-		if (!number(c, 0, INT64_MAX, &a) || !number(c, 0, INT64_MAX, &b))
-			return -EPROTO;
-		e.tid = (uint32_t)a;
-		e.ts = (uint64_t)b;
-		if (type == 'V') {
-			if (!str_ref(r, c, &e.file) ||
-			    !number(c, 0, REPLY_LINE_MAX, &a))
-				return -EPROTO;
-			e.line = (uint32_t)a;
-		} else {
-			if (!code_ref(r, c, &k, false) || !number(c, 0, 1, &a))
-				return -EPROTO;
-			e.file = k.file;
-			e.func = k.name;
-			e.line = k.firstlineno;
-			e.kind = a ? CTRACE_ENTRY_YIELD : CTRACE_ENTRY_START;
-		}
-		if (r->sink && c->p == c->end)
-			r->sink(r->sink_ctx, &e, sizeof(e));
+	case 'L':
+		err = add_line(r, cap, c);
 		break;
-	}
+	case 'F':
+		err = add_func(r, cap, c);
+		break;
+	case 'K':
+		err = add_class(r, cap, c);
+		break;
+	case 'C':
+		err = add_call(r, cap, c);
+		break;
+	case 'V':
+	case 'W':
+		err = add_event(r, c, type);
+		break;
 	case 'E':
 		r->ended = true;
+		err = 0;
 		break;
 	default:
 		return -EPROTO;
 	}
+	if (err)
+		return err;
 	return c->p == c->end ? 0 : -EPROTO;
 }
 

@@ -106,71 +106,87 @@ static long now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct child_out {
+	char *buf;
+	size_t len, cap;
+};
+
+/*
+ * One wait and read of the child's output: 1 while more may come, 0 at its
+ * end, or a negative errno with @why (the deadline, too much output).
+ */
+static int read_some(int fd, long deadline, struct child_out *o, char *why,
+		     size_t why_len)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long left = deadline - now_ms();
+	ssize_t n;
+
+	if (left <= 0) {
+		snprintf(why, why_len, "analysis took over %d s; gave up",
+			 ANALYSIS_TIMEOUT_MS / 1000);
+		return -ETIMEDOUT;
+	}
+	if (poll(&pfd, 1, left) < 0 && errno != EINTR)
+		return -errno;
+	if (o->len == o->cap) {
+		char *g = o->cap >= ANALYSIS_MAX_OUT ? NULL :
+			  realloc(o->buf, o->cap * 2);
+
+		if (!g) {
+			snprintf(why, why_len, "analysis output too large");
+			return -E2BIG;
+		}
+		o->buf = g;
+		o->cap *= 2;
+	}
+	n = read(fd, o->buf + o->len, o->cap - o->len);
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n <= 0)
+		return 0;
+	o->len += n;
+	return 1;
+}
+
+static int reap(pid_t pid)
+{
+	int status = 0;
+
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
 /* Read the child's record with a deadline; the child dies if it overstays. */
 static int collect_child(pid_t pid, int fd, char **out, size_t *out_len,
 			 char *why, size_t why_len)
 {
 	long deadline = now_ms() + ANALYSIS_TIMEOUT_MS;
-	size_t len = 0, cap = 1 << 16;
-	char *buf = malloc(cap);
-	int status = 0, err = 0;
+	struct child_out o = { .cap = 1 << 16 };
+	int status, err = -ENOMEM;
 
-	if (!buf) {
-		err = -ENOMEM;
-		goto out_kill;
-	}
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		long left = deadline - now_ms();
-		ssize_t n;
-
-		if (left <= 0) {
-			snprintf(why, why_len, "analysis took over %d s; gave up",
-				 ANALYSIS_TIMEOUT_MS / 1000);
-			err = -ETIMEDOUT;
-			goto out_kill;
-		}
-		if (poll(&pfd, 1, left) < 0 && errno != EINTR) {
-			err = -errno;
-			goto out_kill;
-		}
-		if (len == cap) {
-			char *g = cap >= ANALYSIS_MAX_OUT ? NULL : realloc(buf, cap * 2);
-
-			if (!g) {
-				snprintf(why, why_len, "analysis output too large");
-				err = -E2BIG;
-				goto out_kill;
-			}
-			buf = g;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	o.buf = malloc(o.cap);
+	while (o.buf && (err = read_some(fd, deadline, &o, why, why_len)) > 0)
 		;
+	if (err) {
+		kill(pid, SIGKILL);
+		reap(pid);
+		free(o.buf);
+		if (!why[0])
+			snprintf(why, why_len, "%s", strerror(-err));
+		return err;
+	}
+	status = reap(pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		snprintf(why, why_len, "the analyser %s",
 			 WIFSIGNALED(status) ? "crashed" : "failed");
-		free(buf);
+		free(o.buf);
 		return -EINVAL;
 	}
-	*out = buf;
-	*out_len = len;
+	*out = o.buf;
+	*out_len = o.len;
 	return 0;
-out_kill:
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	free(buf);
-	if (!why[0])
-		snprintf(why, why_len, "%s", strerror(-err));
-	return err;
 }
 
 int analysis_run(const char *data, size_t len, const char *filename,
@@ -368,75 +384,87 @@ static int parse_code(const char *s, const char *end, struct code_info *c)
 	return err;
 }
 
+/*
+ * N's @n lines from @p on, each "LENGTH\nBYTES": where they end, or NULL.
+ * The record is not NUL-terminated: no strtoul.
+ */
+static const char *parse_lines(const char *p, const char *end, size_t n,
+			       size_t len, struct source_info *s)
+{
+	s->lines = calloc(n + 1, sizeof(*s->lines));
+	if (!s->lines)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *e = p;
+		size_t l = 0;
+
+		while (e < end && *e >= '0' && *e <= '9' && l < len)
+			l = l * 10 + (*e++ - '0');
+		if (e == p || e >= end || *e != '\n' ||
+		    l > (size_t)(end - e - 1))
+			return NULL;
+		s->lines[i] = strndup(e + 1, l);
+		if (!s->lines[i])
+			return NULL;
+		s->n_lines++;
+		p = e + 1 + l;
+	}
+	return p;
+}
+
+static int add_code(struct file_analysis *a, const char *p, const char *nl)
+{
+	struct code_info *g = realloc(a->codes, (a->n_codes + 1) * sizeof(*g));
+
+	if (!g)
+		return -ENOMEM;
+	a->codes = g;
+	memset(&a->codes[a->n_codes], 0, sizeof(*g));
+	return parse_code(p, nl, &a->codes[a->n_codes++]);
+}
+
+/* One record from @p (its line ends at @nl): where the next starts, or NULL. */
+static const char *parse_record(struct file_analysis *a, const char *p,
+				const char *nl, const char *end, size_t len)
+{
+	struct source_info *s = &a->src;
+	char tag = *p;
+
+	/* each of these comes once; a second would leak the first */
+	if ((tag == 'E' && s->encoding) || (tag == 'F' && a->problem) ||
+	    (tag == 'N' && s->lines) || (tag == 'X' && s->executable))
+		return NULL;
+	if (tag == 'E' && !(s->encoding = strndup(p + 2, nl - p - 2)))
+		return NULL;
+	if (tag == 'F' && !(a->problem = strndup(p + 2, nl - p - 2)))
+		return NULL;
+	if (tag == 'N') {
+		size_t n = strtoul(p + 2, NULL, 10);
+
+		return n > len ? NULL : parse_lines(nl + 1, end, n, len, s);
+	}
+	if (tag == 'X' &&
+	    parse_longs(p + 2, nl, &s->executable, &s->n_executable))
+		return NULL;
+	if (tag == 'C' && add_code(a, p + 2, nl))
+		return NULL;
+	return nl + 1;
+}
+
 int analysis_parse(const char *buf, size_t len, struct file_analysis *a)
 {
 	const char *p = buf, *end = buf + len;
-	struct source_info *s = &a->src;
 
 	memset(a, 0, sizeof(*a));
 	if (len < 5 || memcmp(p, "CTA1\n", 5))
 		return -EINVAL;
-	p += 5;
-	while (p < end) {
+	for (p += 5; p && p < end;) {
 		const char *nl = memchr(p, '\n', end - p);
-		char tag = *p;
 
-		if (!nl || nl - p < 2)
-			goto bad;
-		/* each of these comes once; a second would leak the first */
-		if ((tag == 'E' && s->encoding) || (tag == 'F' && a->problem) ||
-		    (tag == 'N' && s->lines) || (tag == 'X' && s->executable))
-			goto bad;
-		if (tag == 'E') {
-			s->encoding = strndup(p + 2, nl - p - 2);
-		} else if (tag == 'F') {
-			a->problem = strndup(p + 2, nl - p - 2);
-		} else if (tag == 'N') {
-			size_t n = strtoul(p + 2, NULL, 10);
-
-			if (n > len)
-				goto bad;
-			s->lines = calloc(n + 1, sizeof(*s->lines));
-			if (!s->lines)
-				goto bad;
-			p = nl + 1;
-			for (size_t i = 0; i < n; i++) {
-				const char *e = p;
-				size_t l = 0;
-
-				/* the record is not NUL-terminated: no strtoul */
-				while (e < end && *e >= '0' && *e <= '9' && l < len)
-					l = l * 10 + (*e++ - '0');
-				if (e == p || e >= end || *e != '\n' ||
-				    l > (size_t)(end - e - 1))
-					goto bad;
-				s->lines[i] = strndup(e + 1, l);
-				if (!s->lines[i])
-					goto bad;
-				s->n_lines++;
-				p = e + 1 + l;
-			}
-			continue;
-		} else if (tag == 'X') {
-			if (parse_longs(p + 2, nl, &s->executable, &s->n_executable))
-				goto bad;
-		} else if (tag == 'C') {
-			struct code_info *g = realloc(a->codes, (a->n_codes + 1) *
-						      sizeof(*g));
-
-			if (!g)
-				goto bad;
-			a->codes = g;
-			memset(&a->codes[a->n_codes], 0, sizeof(*g));
-			if (parse_code(p + 2, nl, &a->codes[a->n_codes++]))
-				goto bad;
-		}
-		p = nl + 1;
+		p = nl && nl - p >= 2 ? parse_record(a, p, nl, end, len) : NULL;
 	}
-	if (!s->encoding)
-		goto bad;
-	return 0;
-bad:
+	if (p && a->src.encoding)
+		return 0;
 	file_analysis_free(a);
 	return -EINVAL;
 }

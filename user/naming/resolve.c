@@ -16,6 +16,7 @@
 #include "naming/resolve.h"
 #include "naming/source.h"
 #include "trace/tracepy.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct resolved_file {
@@ -620,15 +621,59 @@ int resolver_prefetch(struct resolver *rs, char *const *files, size_t n,
 }
 
 
+/* The @i-th file @raw names: functions', then pairs' both ends, then lines'. */
+static struct ctrace_sref raw_file_at(const struct raw_tables *raw, size_t i)
+{
+	size_t nf = raw->n_funcs + 2 * raw->n_calls;
+
+	if (i < raw->n_funcs)
+		return raw->funcs[i].k.file;
+	if (i < nf && (i - raw->n_funcs) % 2)
+		return raw->calls[(i - raw->n_funcs) / 2].k.caller.file;
+	if (i < nf)
+		return raw->calls[(i - raw->n_funcs) / 2].k.callee.file;
+	return raw->lines[i - nf].k.file;
+}
+
+/*
+ * The files @raw names that have no entry yet, each given one, as indexes
+ * into rs->files; those before *@n_named hold functions.
+ */
+static size_t new_files(struct resolver *rs, const struct raw_tables *raw,
+			size_t *idx, size_t *n_named)
+{
+	size_t nf = raw->n_funcs + 2 * raw->n_calls, n = nf + raw->n_lines;
+	struct ctrace_sref last = {};
+	size_t nj = 0;
+
+	*n_named = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct ctrace_sref r = raw_file_at(raw, i);
+		const char *file;
+
+		if (r.ptr == last.ptr && r.tag == last.tag)
+			continue;
+		last = r;
+		file = raw_str(raw, r);
+		if (!file || !*file || find_file(rs, file) || resolver_ignored(rs, file))
+			continue;
+		if (!file_entry(rs, file))
+			break;
+		if (i < nf)
+			*n_named = nj + 1;
+		idx[nj++] = rs->n_files - 1;
+	}
+	return nj;
+}
+
 void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 			  int parallel)
 {
-	size_t nf = raw->n_funcs + 2 * raw->n_calls, n = nf + raw->n_lines;
+	size_t n = raw->n_funcs + 2 * raw->n_calls + raw->n_lines;
 	struct analysis_job *jobs = calloc(n + 1, sizeof(*jobs));
 	size_t *idx = calloc(n + 1, sizeof(*idx));
-	struct ctrace_sref last = {};
-	struct timespec t0, t1;
-	size_t nj = 0, n_named = 0, k;
+	size_t nj, n_named, k = 0;
+	uint64_t t0;
 
 	if (!jobs || !idx)
 		goto out;
@@ -638,49 +683,20 @@ void resolver_analyse_raw(struct resolver *rs, const struct raw_tables *raw,
 	 * for --missing), which needs no compiler: a million-line module
 	 * takes milliseconds, not seconds.
 	 */
-	for (size_t i = 0; i < n; i++) {
-		struct ctrace_sref r;
-		const char *file;
-		struct resolved_file *f;
-
-		if (i < raw->n_funcs)
-			r = raw->funcs[i].k.file;
-		else if (i < nf && (i - raw->n_funcs) % 2)
-			r = raw->calls[(i - raw->n_funcs) / 2].k.caller.file;
-		else if (i < nf)
-			r = raw->calls[(i - raw->n_funcs) / 2].k.callee.file;
-		else
-			r = raw->lines[i - nf].k.file;
-		if (r.ptr == last.ptr && r.tag == last.tag)
-			continue;
-		last = r;
-		file = raw_str(raw, r);
-		if (!file || !*file || find_file(rs, file) || resolver_ignored(rs, file))
-			continue;
-		f = file_entry(rs, file);
-		if (!f)
-			break;
-		if (i < nf)
-			n_named = nj + 1;
-		idx[nj++] = rs->n_files - 1;
-	}
+	nj = new_files(rs, raw, idx, &n_named);
 	/* no entry is added from here on, so pointers into rs->files hold */
-	k = 0;
 	for (size_t i = 0; i < nj; i++)
 		if (!prepare_file(rs, &rs->files[idx[i]],
 				  i < n_named || rs->want_executable ?
 				  names_level(rs) : ANALYSIS_LINES, &jobs[k]))
 			idx[k++] = idx[i];
 	nj = k;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = mono_ns();
 	analysis_run_many(jobs, nj, parallel);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pr_debug("analysed %zu files, %d at a time, in %.3f s", nj, parallel,
-		 (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	for (size_t i = 0; i < nj; i++) {
-		/* job pointers into rs->files stay valid: no entry was added since */
+		 (mono_ns() - t0) / 1e9);
+	for (size_t i = 0; i < nj; i++)
 		finish_file(&rs->files[idx[i]], &jobs[i]);
-	}
 out:
 	free(jobs);
 	free(idx);

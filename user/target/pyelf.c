@@ -214,12 +214,84 @@ void pyelf_version_from_name(const char *path, struct pyelf *e)
 	}
 }
 
+/* Where the sections say what the probes and the runtime need. */
+struct elf_marks {
+	uint64_t py_version, stapsdt_base, runtime_section;
+};
+
+/* Symbols, the section anchors, then the probes' notes against them. */
+static void read_sections(Elf *elf, size_t shstrndx, struct pyelf *e,
+			  struct elf_marks *m)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, ".stapsdt.base"))
+			m->stapsdt_base = sh.sh_addr;
+		/* 3.13+ puts _PyRuntime in its own section, symbols or not */
+		if (name && !strcmp(name, ".PyRuntime"))
+			m->runtime_section = sh.sh_addr;
+		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
+			read_symbols(elf, scn, &sh, e, &m->py_version);
+	}
+	scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (name && !strcmp(name, ".note.stapsdt"))
+			read_notes(scn, m->stapsdt_base, e);
+	}
+}
+
+/* What the symbols point at: the version, _Py_DebugOffsets, tp_dealloc. */
+static void read_runtime(Elf *elf, const struct elf_marks *m, struct pyelf *e)
+{
+	bool ok = true;
+
+	if (m->py_version) {
+		uint64_t v = read_u64_at(elf, m->py_version, &ok);
+
+		/* 0xMMmmuuRS: major, minor, micro, release level and serial */
+		if (ok) {
+			e->major = (v >> 24) & 0xff;
+			e->minor = (v >> 16) & 0xff;
+			e->micro = (v >> 8) & 0xff;
+			e->has_micro = true;
+		}
+	}
+	if (!e->runtime_sym)
+		e->runtime_sym = m->runtime_section;
+	/* debuggers find the layout here without headers: so do we */
+	ok = true;
+	for (int i = 0; e->runtime_sym && ok && i < PYELF_DEBUG_WORDS; i++)
+		e->debug_offsets[i] = read_u64_at(elf, e->runtime_sym + 8 * i, &ok);
+	e->has_debug_offsets = e->runtime_sym && ok &&
+			       !memcmp(e->debug_offsets, "xdebugpy", 8);
+	/*
+	 * Code objects die only through their type's tp_dealloc, an
+	 * indirect call no compiler can inline: where it starts is where
+	 * to learn that one died (PyTypeObject's tp_dealloc: 6 words in).
+	 */
+	if (e->type_code) {
+		uint64_t at = read_ptr_at(elf, e->type_code + 48);
+
+		e->code_dealloc_off = at ? code_offset(elf, at) : 0;
+	}
+}
+
 int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len)
 {
-	uint64_t py_version_addr = 0, base_addr = 0, section_runtime = 0;
-	Elf_Scn *scn = NULL;
+	struct elf_marks m = {};
 	size_t shstrndx;
-	GElf_Shdr sh;
 	Elf *elf;
 	int fd, err = 0;
 
@@ -241,65 +313,11 @@ int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len)
 		err = -ENOEXEC;
 		goto out;
 	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (name && !strcmp(name, ".stapsdt.base"))
-			base_addr = sh.sh_addr;
-		/* 3.13+ puts _PyRuntime in its own section, symbols or not */
-		if (name && !strcmp(name, ".PyRuntime"))
-			section_runtime = sh.sh_addr;
-		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
-			read_symbols(elf, scn, &sh, e, &py_version_addr);
-	}
-	scn = NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *name;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (name && !strcmp(name, ".note.stapsdt"))
-			read_notes(scn, base_addr, e);
-	}
+	read_sections(elf, shstrndx, e, &m);
 	for (int i = 0; i < PROBE_NR; i++)
 		if (e->has_probe[i])
 			e->is_python = true;
-	if (py_version_addr) {
-		bool ok;
-		uint64_t v = read_u64_at(elf, py_version_addr, &ok);
-
-		/* 0xMMmmuuRS: major, minor, micro, release level and serial */
-		if (ok) {
-			e->major = (v >> 24) & 0xff;
-			e->minor = (v >> 16) & 0xff;
-			e->micro = (v >> 8) & 0xff;
-			e->has_micro = true;
-		}
-	}
-	if (!e->runtime_sym)
-		e->runtime_sym = section_runtime;
-	if (e->runtime_sym) {
-		bool ok = true;
-
-		/* debuggers find the layout here without headers: so do we */
-		for (int i = 0; ok && i < PYELF_DEBUG_WORDS; i++)
-			e->debug_offsets[i] = read_u64_at(elf, e->runtime_sym + 8 * i, &ok);
-		e->has_debug_offsets = ok && !memcmp(e->debug_offsets, "xdebugpy", 8);
-	}
-	/*
-	 * Code objects die only through their type's tp_dealloc, an
-	 * indirect call no compiler can inline: where it starts is where
-	 * to learn that one died (PyTypeObject's tp_dealloc: 6 words in).
-	 */
-	if (e->type_code) {
-		uint64_t at = read_ptr_at(elf, e->type_code + 48);
-
-		e->code_dealloc_off = at ? code_offset(elf, at) : 0;
-	}
+	read_runtime(elf, &m, e);
 	if (!e->major)
 		pyelf_version_from_name(path, e);
 out:

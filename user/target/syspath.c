@@ -174,74 +174,91 @@ static void add_pythonpath(const struct syspath_input *in, const char *pp,
 	}
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .pth files of @site, sorted by name; @n of them, each to be freed. */
+static char **pth_files(const struct syspath_input *in, const char *site,
+			int *n)
+{
+	int fd = open_in(in, site, O_RDONLY | O_DIRECTORY);
+	char **names = NULL, **g;
+	DIR *d;
+
+	*n = 0;
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return NULL;
+	}
+	for (struct dirent *e; (e = readdir(d));) {
+		size_t l = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".pth"))
+			continue;
+		g = realloc(names, (*n + 1) * sizeof(*g));
+		if (!g)
+			break;
+		names = g;
+		names[*n] = strdup(e->d_name);
+		if (!names[*n])
+			break;
+		(*n)++;
+	}
+	closedir(d);
+	if (names)
+		qsort(names, *n, sizeof(*names), cmp_name);
+	return names;
+}
+
+/* One .pth file's directories that exist, as site adds them. */
+static void add_pth(const struct syspath_input *in, const char *site,
+		    char *data, struct syspath *sp)
+{
+	char *save, *line;
+
+	for (line = strtok_r(data, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char dir[PATH_MAX];
+		size_t l;
+
+		/* comments, blanks and the import lines site runs */
+		if (line[0] == '#' || !strncmp(line, "import ", 7) ||
+		    !strncmp(line, "import\t", 7))
+			continue;
+		l = strlen(line);
+		while (l && (line[l - 1] == ' ' || line[l - 1] == '\t' ||
+			     line[l - 1] == '\r'))
+			line[--l] = '\0';
+		if (!l)
+			continue;
+		abspath(site, line, dir, sizeof(dir));
+		if (exists(in, dir))
+			syspath_add(sp, dir);
+	}
+}
+
 /* The directories a site directory's .pth files name, in name order. */
 static void add_pth_dirs(const struct syspath_input *in, const char *site,
 			 struct syspath *sp)
 {
-	struct dirent **names = NULL;
-	int fd = open_in(in, site, O_RDONLY | O_DIRECTORY), n;
-	DIR *d;
+	int n;
+	char **names = pth_files(in, site, &n);
 
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	n = 0;
-	for (struct dirent *e; (e = readdir(d));) {
-		size_t l = strlen(e->d_name);
-		struct dirent **g;
-
-		if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".pth"))
-			continue;
-		g = realloc(names, (n + 1) * sizeof(*g));
-		if (!g)
-			break;
-		names = g;
-		names[n] = malloc(sizeof(*e));
-		if (!names[n])
-			break;
-		memcpy(names[n++], e, sizeof(*e));
-	}
-	closedir(d);
-	for (int i = 0; i < n; i++)
-		for (int j = i + 1; j < n; j++)
-			if (strcmp(names[j]->d_name, names[i]->d_name) < 0) {
-				struct dirent *t = names[i];
-
-				names[i] = names[j];
-				names[j] = t;
-			}
 	for (int i = 0; i < n; i++) {
-		char path[PATH_MAX * 2], why[128], *data = NULL, *save, *line;
+		char path[PATH_MAX * 2], why[128], *data = NULL;
 		size_t len;
 
-		snprintf(path, sizeof(path), "%s/%s", site, names[i]->d_name);
+		snprintf(path, sizeof(path), "%s/%s", site, names[i]);
 		free(names[i]);
 		if (source_read(in->root_fd, NULL, path, &data, &len, why,
 				sizeof(why)))
 			continue;
-		for (line = strtok_r(data, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char dir[PATH_MAX];
-			size_t l;
-
-			/* comments, blanks and the import lines site runs */
-			if (line[0] == '#' || !strncmp(line, "import ", 7) ||
-			    !strncmp(line, "import\t", 7))
-				continue;
-			l = strlen(line);
-			while (l && (line[l - 1] == ' ' || line[l - 1] == '\t' ||
-				     line[l - 1] == '\r'))
-				line[--l] = '\0';
-			if (!l)
-				continue;
-			abspath(site, line, dir, sizeof(dir));
-			if (exists(in, dir))
-				syspath_add(sp, dir);
-		}
+		add_pth(in, site, data, sp);
 		free(data);
 	}
 	free(names);
@@ -320,13 +337,43 @@ static bool find_venv(const struct syspath_input *in, char *venv, size_t len,
 	return true;
 }
 
-int syspath_derive(const struct syspath_input *in, struct syspath *sp)
+/* site's part: a venv's own site first, then the user's, then Debian's */
+static void add_sites(const struct syspath_input *in, const struct cmdline *c,
+		      struct syspath *sp)
 {
 	int ma = in->fl->major, mi = in->fl->minor;
 	char dir[PATH_MAX * 2], venv[PATH_MAX];
 	bool venv_found, system_site = true, user_site;
-	struct cmdline c;
 	const char *home;
+
+	venv_found = find_venv(in, venv, sizeof(venv), &system_site);
+	/* a venv without the system's site turns the user site off too */
+	user_site = !c->no_user_site && system_site;
+	if (venv_found) {
+		snprintf(dir, sizeof(dir), "%s/lib/python%d.%d/site-packages",
+			 venv, ma, mi);
+		add_site(in, dir, sp);
+	}
+	home = env_of(in, "HOME");
+	if (user_site && home && home[0] == '/') {
+		snprintf(dir, sizeof(dir), "%s/.local/lib/python%d.%d/site-packages",
+			 home, ma, mi);
+		add_site(in, dir, sp);
+	}
+	if (system_site) {
+		snprintf(dir, sizeof(dir), "/usr/local/lib/python%d.%d/dist-packages",
+			 ma, mi);
+		add_site(in, dir, sp);
+		snprintf(dir, sizeof(dir), "/usr/lib/python%d/dist-packages", ma);
+		add_site(in, dir, sp);
+	}
+}
+
+int syspath_derive(const struct syspath_input *in, struct syspath *sp)
+{
+	int ma = in->fl->major, mi = in->fl->minor;
+	char dir[PATH_MAX * 2];
+	struct cmdline c;
 
 	memset(sp, 0, sizeof(*sp));
 	parse_cmdline(in, &c);
@@ -355,30 +402,8 @@ int syspath_derive(const struct syspath_input *in, struct syspath *sp)
 	syspath_add(sp, dir);
 	snprintf(dir, sizeof(dir), "/usr/lib/python%d.%d/lib-dynload", ma, mi);
 	syspath_add(sp, dir);
-	if (c.no_site)
-		return 0;
-	venv_found = find_venv(in, venv, sizeof(venv), &system_site);
-	/* a venv without the system's site turns the user site off too */
-	user_site = !c.no_user_site && system_site;
-	/* Debian's site: a venv's own site first, then the user's */
-	if (venv_found) {
-		snprintf(dir, sizeof(dir), "%s/lib/python%d.%d/site-packages",
-			 venv, ma, mi);
-		add_site(in, dir, sp);
-	}
-	home = env_of(in, "HOME");
-	if (user_site && home && home[0] == '/') {
-		snprintf(dir, sizeof(dir), "%s/.local/lib/python%d.%d/site-packages",
-			 home, ma, mi);
-		add_site(in, dir, sp);
-	}
-	if (system_site) {
-		snprintf(dir, sizeof(dir), "/usr/local/lib/python%d.%d/dist-packages",
-			 ma, mi);
-		add_site(in, dir, sp);
-		snprintf(dir, sizeof(dir), "/usr/lib/python%d/dist-packages", ma);
-		add_site(in, dir, sp);
-	}
+	if (!c.no_site)
+		add_sites(in, &c, sp);
 	return 0;
 }
 

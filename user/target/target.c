@@ -457,6 +457,32 @@ static int follow_to_python(struct target *t, pid_t child, char *why,
 	return err;
 }
 
+/*
+ * The child: it waits for "go" on @go (EOF means the tracer gave up), so
+ * that it is followed before it execs, and reports a failed exec on @ex.
+ */
+static _Noreturn void launch_child(char **argv, int go, int ex)
+{
+	int err;
+	char c;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (read(go, &c, 1) != 1)
+		_exit(127);
+	execvp(argv[0], argv);
+	err = errno;
+	if (write(ex, &err, sizeof(err)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+static void close_pair(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
 int target_prepare_launch(char **argv, struct target *t, char *why,
 			  size_t why_len)
 {
@@ -469,8 +495,7 @@ int target_prepare_launch(char **argv, struct target *t, char *why,
 	if (pipe2(go, O_CLOEXEC))
 		return -errno;
 	if (pipe2(ex, O_CLOEXEC)) {
-		close(go[0]);
-		close(go[1]);
+		close_pair(go);
 		return -errno;
 	}
 	fflush(NULL);
@@ -478,23 +503,14 @@ int target_prepare_launch(char **argv, struct target *t, char *why,
 	if (pid < 0) {
 		err = -errno;
 		snprintf(why, why_len, "fork: %s", strerror(errno));
+		close_pair(go);
+		close_pair(ex);
 		return err;
 	}
 	if (pid == 0) {
-		char c;
-
 		close(go[1]);
 		close(ex[0]);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		/* EOF instead of "go" means the tracer gave up */
-		if (read(go[0], &c, 1) != 1)
-			_exit(127);
-		execvp(argv[0], argv);
-		err = errno;
-		if (write(ex[1], &err, sizeof(err)) < 0)
-			_exit(127);
-		_exit(127);
+		launch_child(argv, go[0], ex[1]);
 	}
 	close(go[0]);
 	close(ex[1]);
