@@ -15,6 +15,7 @@
 #include "session/collector.h"
 #include "target/livepath.h"
 #include "usdt/attach.h"
+#include "usdt/binaries.h"
 #include "usdt/collect.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -62,11 +63,10 @@ static void live_read(struct live_reader *lv, struct target *t, uint64_t now)
 		pr_debug("live sys.path: %zu entries", t->live_path.n);
 }
 
+/* -p: one attachment, for its process */
 struct usdt {
-	struct plan plan;
-	struct tracer tr;
+	struct usdt_bin bin;
 	struct ring_buffer *rb;
-	struct raw_tables raw;
 	struct str_watch w;
 	char **queue;		/* sources met, not analysed yet */
 	size_t n_queue;
@@ -164,21 +164,21 @@ static int usdt_start(struct collector *c, char *why, size_t why_len)
 		return -ENOMEM;
 	}
 	c->priv = u;
-	c->raw = &u->raw;
-	err = plan_make(o, c->fl, t, &u->plan, why, why_len);
+	c->raw = &u->bin.raw;
+	err = usdt_bin_plan(&u->bin, o, c->fl, t, why, why_len);
 	if (err)
 		return err;
-	u->plan.small = c->many;
+	u->bin.plan.small = c->many;
 	test_delay("CTRACE_TEST_DELAY_ATTACH");
-	err = tracer_attach(&u->tr, &u->plan, c->fl, t, why, why_len);
+	err = usdt_bin_arm(&u->bin, t, why, why_len);
 	if (err)
 		return err;
 	/* probes go in by PID number: the process must still be the one seen */
 	err = target_still_ours(t, why, why_len);
 	if (err)
 		return err;
-	if (u->plan.trace) {
-		u->rb = ring_buffer__new(bpf_map__fd(u->tr.skel->maps.events),
+	if (u->bin.plan.trace) {
+		u->rb = ring_buffer__new(bpf_map__fd(u->bin.tr.skel->maps.events),
 					 on_ring, c->ts, NULL);
 		if (!u->rb) {
 			snprintf(why, why_len, "cannot open the ring buffer: %s",
@@ -187,7 +187,7 @@ static int usdt_start(struct collector *c, char *why, size_t why_len)
 		}
 	}
 	if (!c->many)
-		target_print_ready(t, u->plan.from_main, NULL);
+		target_print_ready(t, u->bin.plan.from_main, NULL);
 	if (t->launched) {
 		err = target_release(t, why, why_len);
 		if (err)
@@ -214,16 +214,16 @@ static bool usdt_drain(struct collector *c, int *err, char *why,
 	*err = 0;
 	if (u->rb)
 		ring_buffer__poll(u->rb, 0);
-	tracer_poll(&u->tr);
+	tracer_poll(&u->bin.tr);
 	/* not before main has started; in Py_FinalizeEx sys is undone */
-	if (!u->tr.skel->bss->stopped && !tracer_before_main(&u->tr))
+	if (!u->bin.tr.skel->bss->stopped && !tracer_before_main(&u->bin.tr))
 		live_read(&u->lv, c->t, mono_ns());
-	if (tracer_target_execd(&u->tr)) {
+	if (tracer_target_execd(&u->bin.tr)) {
 		pr_err("note: process %d exec'd a new program: the trace ends at the exec",
 		       c->t->pid);
 		return true;
 	}
-	analyse_early(&u->tr, c->rs, &u->w, &u->queue, &u->n_queue);
+	analyse_early(&u->bin.tr, c->rs, &u->w, &u->queue, &u->n_queue);
 	return false;
 }
 
@@ -233,31 +233,28 @@ static int usdt_stop(struct collector *c, char *why, size_t why_len)
 	uint64_t t0;
 	int err;
 
-	if (!u->tr.skel->bss->stopped && !tracer_before_main(&u->tr) &&
+	if (!u->bin.tr.skel->bss->stopped && !tracer_before_main(&u->bin.tr) &&
 	    !target_gone(c->t))
 		live_read(&u->lv, c->t, UINT64_MAX);
-	if (u->plan.from_main && tracer_before_main(&u->tr))
+	if (u->bin.plan.from_main && tracer_before_main(&u->bin.tr))
 		pr_err("note: the main module never started, so nothing was counted; --startup counts the interpreter's start-up too");
 	/* the target is detached, and runs at full speed, while we report */
 	t0 = mono_ns();
-	tracer_stop(&u->tr);
+	usdt_bin_stop(&u->bin);
 	if (u->rb)
 		ring_buffer__consume(u->rb);
 	fflush(stdout);
-	err = collect_all(u->tr.skel, &u->raw);
+	err = usdt_bin_collect(&u->bin, why, why_len);
 	/*
 	 * The links are still being removed in the background (~0.1 s each:
 	 * the kernel takes one grace period a uprobe link); the report does
 	 * not wait for them, close does.
 	 */
 	pr_debug("collected in %.2f s", (mono_ns() - t0) / 1e9);
-	if (err) {
-		snprintf(why, why_len, "cannot read the BPF maps: %s",
-			 strerror(-err));
+	if (err)
 		return err;
-	}
 	/* what the trace did not get to analyse: all cores at once */
-	resolver_analyse_raw(c->rs, &u->raw,
+	resolver_analyse_raw(c->rs, &u->bin.raw,
 			     (int)sysconf(_SC_NPROCESSORS_ONLN));
 	return 0;
 }
@@ -266,7 +263,7 @@ static void usdt_warn(struct collector *c)
 {
 	struct usdt *u = c->priv;
 
-	report_stats(&u->raw, c->rs, c->ts->unnamed, &u->plan);
+	report_stats(&u->bin.raw, c->rs, c->ts->unnamed, &u->bin.plan);
 }
 
 static void usdt_close(struct collector *c)
@@ -277,8 +274,7 @@ static void usdt_close(struct collector *c)
 	if (!u)
 		return;
 	ring_buffer__free(u->rb);
-	tracer_destroy(&u->tr);
-	raw_tables_free(&u->raw);
+	usdt_bin_free(&u->bin);
 	for (size_t i = 0; i < u->n_queue; i++)
 		free(u->queue[i]);
 	free(u->queue);

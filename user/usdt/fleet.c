@@ -25,24 +25,17 @@
 #include "target/pyversion.h"
 #include "trace/results.h"
 #include "usdt/attach.h"
+#include "usdt/binaries.h"
 #include "usdt/collect.h"
 #include "usdt/fleet.h"
 #include "util/fileid.h"
 #include "util/log.h"
 
 
+/* A binary's attachment, for every process that maps it, and its names. */
 struct fleet_bin {
-	struct file_id id;
-	char path[PATH_MAX];	/* as first seen */
-	struct pyelf elf;	/* as read then */
+	struct usdt_bin u;
 	struct target *first;	/* its first process, until it is armed */
-	bool armed, failed;
-	int n_procs;
-	const struct py_flavor *fl;
-	struct plan plan;
-	struct tracer tr;
-	struct raw_tables raw;
-	bool harvested;
 	/* names are read in the root of the first process seen */
 	struct resolver rs;
 	bool have_rs;
@@ -207,8 +200,8 @@ bool fleet_wants(const struct fleet *f, const struct target *t)
 
 static int bin_of(const struct fleet *f, const struct stat *st)
 {
-	return f->n_bins ? file_id_find(&f->bins[0].id, f->n_bins,
-					sizeof(*f->bins), file_id_of(st)) : -1;
+	return binaries_find(f->n_bins ? &f->bins[0].u : NULL, f->n_bins,
+			     sizeof(*f->bins), st);
 }
 
 static struct fleet_skip *skip_of(struct fleet *f, const struct stat *st)
@@ -254,18 +247,16 @@ static int bin_arm(struct fleet *f, int i, const struct target *t)
 	char why[1024];
 	int err;
 
-	err = tracer_attach(&b->tr, &b->plan, b->fl, t, why, sizeof(why));
+	err = usdt_bin_arm(&b->u, t, why, sizeof(why));
 	if (err) {
-		struct stat st = { .st_dev = b->id.dev, .st_ino = b->id.ino };
+		struct stat st = { .st_dev = b->u.id.dev, .st_ino = b->u.id.ino };
 
-		tracer_destroy(&b->tr);
-		b->failed = true;
+		tracer_destroy(&b->u.tr);
 		skip_add(f, &st, why);
-		f->skips[f->n_skips - 1].n = b->n_procs;
+		f->skips[f->n_skips - 1].n = b->u.refs;
 		return err;
 	}
-	b->armed = true;
-	pr_info("attached to '%s' for every process that runs it", b->path);
+	pr_info("attached to '%s' for every process that runs it", b->u.path);
 	return 0;
 }
 
@@ -279,7 +270,7 @@ void fleet_arm(struct fleet *f)
 	for (int i = 0; i < f->n_bins; i++) {
 		struct fleet_bin *b = &f->bins[i];
 
-		if (!b->armed && !b->failed && b->first)
+		if (!b->u.armed && !b->u.failed && b->first)
 			bin_arm(f, i, b->first);
 		free(b->first);
 		b->first = NULL;
@@ -291,7 +282,7 @@ static int bin_attach(struct fleet *f, const struct target *t,
 		      const struct stat *st)
 {
 	struct fleet_bin *b = realloc(f->bins, (f->n_bins + 1) * sizeof(*b));
-	char why[1024], flwhy[256];
+	char why[1024];
 	int err;
 
 	if (!b)
@@ -299,24 +290,17 @@ static int bin_attach(struct fleet *f, const struct target *t,
 	f->bins = b;
 	b = &f->bins[f->n_bins];
 	memset(b, 0, sizeof(*b));
-	b->id = file_id_of(st);
-	snprintf(b->path, sizeof(b->path), "%s", t->elf.path);
-	b->elf = t->elf;
-	b->fl = py_flavor_for(&t->elf, flwhy, sizeof(flwhy));
-	err = plan_make(f->o, b->fl, t, &b->plan, why, sizeof(why));
-	if (!err && !b->fl) {
-		snprintf(why, sizeof(why), "%s", flwhy);
-		err = -ENOTSUP;
-	}
+	b->u.id = file_id_of(st);
+	err = usdt_bin_plan(&b->u, f->o, NULL, t, why, sizeof(why));
 	if (err) {
 		skip_add(f, st, why);
 		return -ENOTSUP;
 	}
-	b->plan.any_pid = true;
-	memcpy(b->plan.comm, f->comm, sizeof(b->plan.comm));
-	b->plan.cgroup_id = f->cgroup_id;
-	b->plan.cgroup_level = f->cgroup_level;
-	b->n_procs = 1;
+	b->u.plan.any_pid = true;
+	memcpy(b->u.plan.comm, f->comm, sizeof(b->u.plan.comm));
+	b->u.plan.cgroup_id = f->cgroup_id;
+	b->u.plan.cgroup_level = f->cgroup_level;
+	b->u.refs = 1;
 	if (f->defer) {
 		/* only what tracer_attach() reads; the rest belongs to its session */
 		b->first = malloc(sizeof(*b->first));
@@ -335,7 +319,7 @@ const struct pyelf *fleet_elf_of(const struct fleet *f, const struct stat *st)
 {
 	int i = bin_of(f, st);
 
-	return i >= 0 ? &f->bins[i].elf : NULL;
+	return i >= 0 ? &f->bins[i].u.elf : NULL;
 }
 
 int fleet_add(struct fleet *f, const struct target *t)
@@ -354,11 +338,11 @@ int fleet_add(struct fleet *f, const struct target *t)
 	i = bin_of(f, &st);
 	if (i < 0)
 		return bin_attach(f, t, &st);
-	if (f->bins[i].failed) {
+	if (f->bins[i].u.failed) {
 		skip_of(f, &st)->n++;
 		return -ENOTSUP;
 	}
-	f->bins[i].n_procs++;
+	f->bins[i].u.refs++;
 	return i;
 }
 
@@ -369,22 +353,16 @@ void fleet_harvest(struct fleet *f)
 	f->stopped = true;
 	/* every binary stops at once, then each is read while they detach */
 	for (int i = 0; i < f->n_bins; i++)
-		if (f->bins[i].armed)
-			tracer_stop(&f->bins[i].tr);
+		usdt_bin_stop(&f->bins[i].u);
 	for (int i = 0; i < f->n_bins; i++) {
 		struct fleet_bin *b = &f->bins[i];
-		int err;
+		char why[1024];
 
-		if (!b->armed)
+		if (!b->u.armed)
 			continue;
-		err = collect_all(b->tr.skel, &b->raw);
-
-		tracer_detach(&b->tr);
-		if (err)
-			pr_err("cannot read the BPF maps of '%s': %s", b->path,
-			       strerror(-err));
-		else
-			b->harvested = true;
+		if (usdt_bin_collect(&b->u, why, sizeof(why)))
+			pr_err("%s", why);
+		tracer_detach(&b->u.tr);
 	}
 }
 
@@ -410,14 +388,14 @@ static struct resolver *resolver_for(struct fleet *f, struct fleet_bin *b,
 	} else if (b->have_rs) {
 		return rs;
 	}
-	resolver_init(rs, b->fl, t ? t->root_fd : -1, t ? t->cwd : "/",
+	resolver_init(rs, b->u.fl, t ? t->root_fd : -1, t ? t->cwd : "/",
 		      o->ignore_mods, o->n_ignore_mods, o->ignore_dirs,
 		      o->n_ignore_dirs);
 	if (!*owned) {
 		b->have_rs = true;
 		b->root = file_id_of(&st);
 		/* every source of the binary's processes, one compiler a core */
-		resolver_analyse_raw(rs, &b->raw,
+		resolver_analyse_raw(rs, &b->u.raw,
 				     (int)sysconf(_SC_NPROCESSORS_ONLN));
 	}
 	return rs;
@@ -451,7 +429,7 @@ static int resolve_unexamined(struct fleet *f, struct fleet_bin *b,
 	bool owned;
 	int err;
 
-	err = raw_tables_select(&b->raw, pid, &one);
+	err = raw_tables_select(&b->u.raw, pid, &one);
 	if (err)
 		return err;
 	rs = resolver_for(f, b, NULL, &own, &owned);
@@ -475,8 +453,8 @@ static void report_unexamined(struct fleet *f, struct fleet_bin *b,
 
 	if (f->o->exe || !b->have_rs)
 		return;
-	ids = raw_tables_tgids(&b->raw, &n_ids);
-	pr_debug("'%s': %zu processes counted", b->path, n_ids);
+	ids = raw_tables_tgids(&b->u.raw, &n_ids);
+	pr_debug("'%s': %zu processes counted", b->u.path, n_ids);
 	for (size_t i = 0; ids && i < n_ids; i++) {
 		struct results r;
 
@@ -499,14 +477,14 @@ void fleet_report_unexamined(struct fleet *f, struct results *merged,
 			     FILE *out)
 {
 	for (int i = 0; i < f->n_bins; i++)
-		if (f->bins[i].harvested)
+		if (f->bins[i].u.harvested)
 			report_unexamined(f, &f->bins[i], merged, out);
 }
 
 void fleet_notes(const struct fleet *f)
 {
 	for (int i = 0; i < f->n_bins; i++)
-		raw_warn_lost(&f->bins[i].raw, f->bins[i].rs.unresolved, "");
+		raw_warn_lost(&f->bins[i].u.raw, f->bins[i].rs.unresolved, "");
 	for (int i = 0; i < f->n_skips; i++)
 		pr_err("note: %d process%s not traced: %s", f->skips[i].n,
 		       f->skips[i].n == 1 ? "" : "es", f->skips[i].why);
@@ -574,7 +552,7 @@ static bool fc_drain(struct collector *c, int *err, char *why, size_t why_len)
 	struct fleet_member *fm = c->priv;
 
 	/* each member's turn looks at its binary's: the clock says when */
-	tracer_poll(&c->hub->fleet->bins[fm->bin].tr);
+	tracer_poll(&c->hub->fleet->bins[fm->bin].u.tr);
 	(void)why;
 	(void)why_len;
 	*err = 0;
@@ -589,12 +567,12 @@ static int fc_stop(struct collector *c, char *why, size_t why_len)
 	int err;
 
 	fleet_harvest(f);
-	if (!b->harvested) {
+	if (!b->u.harvested) {
 		snprintf(why, why_len, "the maps of '%s' could not be read",
-			 b->path);
+			 b->u.path);
 		return -EIO;
 	}
-	err = raw_tables_select(&b->raw, c->t->pid, &fm->raw);
+	err = raw_tables_select(&b->u.raw, c->t->pid, &fm->raw);
 	if (err) {
 		snprintf(why, why_len, "out of memory");
 		return err;
@@ -631,9 +609,8 @@ void fleet_free(struct fleet *f)
 	if (!f)
 		return;
 	for (int i = 0; i < f->n_bins; i++) {
-		tracer_destroy(&f->bins[i].tr);
+		usdt_bin_free(&f->bins[i].u);
 		free(f->bins[i].first);
-		raw_tables_free(&f->bins[i].raw);
 		if (f->bins[i].have_rs)
 			resolver_free(&f->bins[i].rs);
 	}
