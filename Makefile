@@ -57,16 +57,27 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 # -mcpu=v3: an atomic fetch-and-add hands out line_keys places (kernel 5.12+)
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) \
+	-Ibpf -I/usr/include/$(shell $(CC) -dumpmachine)
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c bpf/ctrace.h $(wildcard bpf/*.bpf.h) $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) \
-		-Ibpf -I/usr/include/$(shell $(CC) -dumpmachine) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# ctrace.bpf.o is two units, linked as retsnoop links its parts: the
+# programs, and the Class.name search that only -l and -T call
+$(OUTPUT)/%.unit.o: bpf/%.bpf.c bpf/ctrace.h $(wildcard bpf/*.bpf.h) $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/ctrace.bpf.o: $(OUTPUT)/ctrace.unit.o $(OUTPUT)/class.unit.o
+	$(call msg,BPF-LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-.PRECIOUS: $(OUTPUT)/%.bpf.o $(OUTPUT)/%.skel.h
+.PRECIOUS: $(OUTPUT)/%.bpf.o $(OUTPUT)/%.unit.o $(OUTPUT)/%.skel.h
 
 # make bench's floor: an empty program on the same probes
 $(OUTPUT)/floor: scripts/floor.c $(OUTPUT)/floor.skel.h $(USER_OBJS)

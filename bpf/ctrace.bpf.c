@@ -9,6 +9,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 #include "ctrace.h"
+#include "reads.bpf.h"
 #include "wanted.bpf.h"
 
 const volatile __u32 mode = 0;
@@ -195,7 +196,7 @@ struct {
 #include "strings.bpf.h"
 #include "slots.bpf.h"
 #include "pyframe.bpf.h"
-#include "class.bpf.h"
+#include "notes.bpf.h"
 #include "hits.bpf.h"
 #include "lines.bpf.h"
 #include "returns.bpf.h"

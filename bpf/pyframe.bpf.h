@@ -247,14 +247,6 @@ fault:
 	return 0;
 }
 
-static __always_inline __u32 read_u32(__u64 addr)
-{
-	__u32 v = 0;
-
-	bpf_probe_read_user(&v, sizeof(v), (void *)addr);
-	return v;
-}
-
 static __always_inline __u64 str_utf8(__u64 obj)
 {
 	__u8 state = 0;

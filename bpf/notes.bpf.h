@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * A new -l/-T key's class, decided once per code by class.bpf.c's search.
+ * Part of ctrace.bpf.c's compilation unit.
+ */
+#ifndef CTRACE_NOTES_BPF_H
+#define CTRACE_NOTES_BPF_H
+
+#include "class.bpf.h"
+
+/* Decide @c's class from @frame, the first time @c is seen. */
+static __always_inline void note_class(struct usdt_args *u, __u64 frame,
+				       struct ctrace_code *c)
+{
+	struct ctrace_class v = {};
+	__u64 tp;
+
+	if (!layout.frame_locals || !frame || !c->name.ptr ||
+	    bpf_map_lookup_elem(&code_class, c))
+		return;
+	tp = frame_class(frame, load_bias(u));
+	if (tp == CLASS_UNKNOWN)
+		return;
+	if (tp != CLASS_NONE) {
+		v.name = sref_of(tp);
+		note_str(&v.name, false);
+	}
+	bpf_map_update_elem(&code_class, c, &v, BPF_NOEXIST);
+}
+
+#endif
