@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 #include "naming/resolve.h"
+#include "naming/tally.h"
+#include "target/pyversion.h"
 #include "naming/source.h"
 #include "trace/tracepy.h"
 #include "util/clock.h"

@@ -7,9 +7,11 @@
 #include "naming/analysis.h"
 #include "naming/lookup.h"
 #include "naming/source_lines.h"
-#include "naming/tally.h"
-#include "target/pyversion.h"
 #include "trace/results.h"
+
+/* resolve.c reads them: naming/tally.h, target/pyversion.h */
+struct raw_tables;
+struct py_flavor;
 
 /*
  * Turning probe keys into trace's names.  Source files are read (inside the

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "naming/analysis.h"
+#include "naming/resolve.h"
 #include "report/export.h"
 #include "util/atomic_file.h"
 #include "util/log.h"

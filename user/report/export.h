@@ -2,9 +2,12 @@
 #ifndef CTRACE_REPORT_EXPORT_H
 #define CTRACE_REPORT_EXPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
-#include "naming/resolve.h"
 #include "trace/results.h"
+
+/* sources and names: naming/resolve.h; a writer needs no more of it */
+struct resolver;
 
 /*
  * Outputs for the tools users already have, beside trace's reports.  Each

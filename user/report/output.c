@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "naming/resolve.h"
 #include "report/export.h"
 #include "report/output.h"
 #include "report/report.h"

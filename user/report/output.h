@@ -3,10 +3,12 @@
 #define CTRACE_REPORT_OUT_H
 
 #include "cli.h"
-#include "naming/resolve.h"
 #include "target/pyversion.h"
 #include "target/target.h"
 #include "trace/results.h"
+
+/* sources and names: naming/resolve.h; a writer needs no more of it */
+struct resolver;
 
 /* -f: add what the counts file holds already, as trace does. */
 void merge_counts_file(const struct options *o, struct results *r);
