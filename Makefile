@@ -44,7 +44,7 @@ MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps install uninstall deb test check unit e2e cases faults roots events multi fleet realworld exports fuzz soak bench demo clean format
+.PHONY: all deps install uninstall deb test check unit e2e cases ptrace faults roots events multi fleet realworld exports fuzz soak bench demo clean format
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/ctrace-bpf
@@ -117,6 +117,10 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(CORE_OBJS) $(CORE_LDLIBS) -o $@
 
+$(OUTPUT)/tests/ptcall_check: tests/ptcall_check.c $(OUTPUT)/obj/monitor/ptrace.o | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
 $(OUTPUT)/tests/sdt_target: tests/sdt_target.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -Wall -Werror $< -o $@ -lpthread
@@ -166,6 +170,11 @@ e2e: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target $(OUTPUT)/tests/embed
 cases: $(OUTPUT)/ctrace-bpf
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
 		bash tests/run-cases.sh
+
+# the ptrace delivery's remote system call, on every pyenv CPython 3.8-3.13
+ptrace: $(OUTPUT)/tests/ptcall_check
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		PTCALL=$(CURDIR)/$(OUTPUT)/tests/ptcall_check bash tests/run-ptrace.sh
 
 faults: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
@@ -231,7 +240,7 @@ roots: $(OUTPUT)/ctrace-bpf
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory check e2e cases faults roots events multi fleet realworld exports
+	$(Q)$(MAKE) --no-print-directory check e2e cases ptrace faults roots events multi fleet realworld exports
 
 bench: $(OUTPUT)/ctrace-bpf $(OUTPUT)/floor $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tests/run-ptrace.sh's driver: stop thread TID of a live target, make it
+ * map a page (mmap), write and read a word there, unmap it, and let it
+ * go.  Prints the page's address and how long the thread was stopped.
+ *
+ *   ptcall_check TID
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "monitor/ptrace.h"
+
+static int roundtrip(pid_t tid, uint64_t page)
+{
+	char out[] = "ctrace-bpf", in[sizeof(out)] = "";
+	struct iovec l = { out, sizeof(out) };
+	struct iovec r = { (void *)(uintptr_t)page, sizeof(out) };
+
+	if (process_vm_writev(tid, &l, 1, &r, 1, 0) != sizeof(out))
+		return 1;
+	l.iov_base = in;
+	if (process_vm_readv(tid, &l, 1, &r, 1, 0) != sizeof(in))
+		return 1;
+	return memcmp(in, out, sizeof(out)) != 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t map[6] = { 0, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
+	uint64_t unmap[6] = { 0, 4096 };
+	struct ptcall pc;
+	char why[256];
+	long page = 0, rc = -1;
+	pid_t tid;
+	int bad;
+
+	if (argc != 2)
+		return 2;
+	tid = atoi(argv[1]);
+	if (ptcall_stop(&pc, tid, why, sizeof(why))) {
+		fprintf(stderr, "%s\n", why);
+		return 1;
+	}
+	bad = ptcall_syscall(&pc, SYS_mmap, map, &page, why, sizeof(why)) ||
+	      page < 0 || roundtrip(tid, page);
+	/* the test's window to SIGKILL us while the thread is stopped */
+	if (getenv("PTCALL_HOLD_MS"))
+		usleep(atoi(getenv("PTCALL_HOLD_MS")) * 1000);
+	if (page > 0) {
+		unmap[0] = page;
+		bad |= ptcall_syscall(&pc, SYS_munmap, unmap, &rc, why, sizeof(why)) ||
+		       rc != 0;
+	}
+	ptcall_release(&pc);
+	if (bad) {
+		fprintf(stderr, "remote mmap/munmap failed (%ld, %ld): %s\n",
+			page, rc, why);
+		return 1;
+	}
+	printf("page %#lx stopped_us %llu\n", page,
+	       (unsigned long long)(pc.longest_ns / 1000));
+	return 0;
+}

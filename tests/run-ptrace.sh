@@ -1,0 +1,96 @@
+#!/bin/bash
+# The ptrace delivery's first brick, on every pyenv CPython 3.8-3.13 the
+# machine has (they have neither the probes nor PEP 768): one thread
+# stopped, made to mmap, write, read and munmap a page of its own, and let
+# go.  The target must go on exactly as it was: a sleep not stretched by
+# more than the stop, a blocked read still reading, a pure-Python loop
+# still looping, its memory map as before, and the tracer's SIGKILL while
+# the thread is stopped harmless.
+. "$(dirname "$0")/lib.sh" ptrace
+PTCALL=${PTCALL:?}
+need_root
+cd "$W" || exit 1
+
+# check_one NAME PY: every case on one interpreter
+check_one() {
+	local v=$1 py=$2 t0 ms out
+
+	# a main thread asleep in time.sleep (select() on 3.8-3.10)
+	"$py" -c 'import time, sys; print("ready", flush=True); t = time.monotonic(); time.sleep(2); print("slept %.3f" % (time.monotonic() - t))' > "$W/s.$v" &
+	BG=$!
+	wait_for ready "$W/s.$v"
+	cat /proc/$BG/maps > "$W/maps1.$v"
+	out=$("$PTCALL" $BG 2> "$W/err.$v")
+	cat /proc/$BG/maps > "$W/maps2.$v"
+	wait $BG
+	BG=
+	ms=$(sed -n 's/.*stopped_us \([0-9]*\)/\1/p' <<< "$out")
+	if [ -n "$ms" ] && diff "$W/maps1.$v" "$W/maps2.$v" > "$W/maps.$v.diff" &&
+		awk -v s="$(sed -n 's/slept //p' "$W/s.$v")" -v us="$ms" \
+			'BEGIN { exit !(s >= 2 && s < 2 + us / 1e6 + 0.3) }'; then
+		ok "$v: asleep, stopped ${ms} us for mmap/munmap; the sleep $(sed -n 's/slept //p' "$W/s.$v") s, the map as before"
+	else
+		cat "$W/err.$v" "$W/s.$v" "$W/maps.$v.diff" > "$W/f.$v" 2>/dev/null
+		not_ok "$v: asleep: stopped, mapped, unmapped, let go" "$W/f.$v"
+	fi
+
+	# a main thread blocked in a read of its stdin: it still reads it
+	mkfifo "$W/in.$v"
+	"$py" -c 'import sys; print("ready", flush=True); print("got " + sys.stdin.readline().strip(), flush=True)' < "$W/in.$v" > "$W/r.$v" &
+	BG=$!
+	exec 7> "$W/in.$v"
+	wait_for ready "$W/r.$v"
+	"$PTCALL" $BG > /dev/null 2> "$W/err.$v"
+	rc=$?
+	echo hello >&7
+	exec 7>&-
+	wait $BG
+	BG=
+	[ $rc = 0 ] && grep -qx "got hello" "$W/r.$v" &&
+		ok "$v: blocked in read(): the read goes on and gets its line" ||
+		not_ok "$v: blocked in read()" "$W/err.$v"
+
+	# a pure-Python loop: it goes on to its end
+	"$py" -c 'import sys
+print("ready", flush=True)
+n = 0
+for i in range(30000000):
+    n += i
+print("sum", n, flush=True)' > "$W/l.$v" &
+	BG=$!
+	wait_for ready "$W/l.$v"
+	"$PTCALL" $BG > /dev/null 2> "$W/err.$v"
+	rc=$?
+	wait $BG
+	BG=
+	[ $rc = 0 ] && grep -qx "sum 449999985000000" "$W/l.$v" &&
+		ok "$v: in a tight loop: it runs on to the right sum" ||
+		not_ok "$v: in a tight loop" "$W/err.$v"
+
+	# the tracer SIGKILLed while the thread is stopped: the kernel lets it go
+	"$py" -c 'import time; print("ready", flush=True); time.sleep(1.5); print("alive", flush=True)' > "$W/k.$v" &
+	BG=$!
+	wait_for ready "$W/k.$v"
+	PTCALL_HOLD_MS=2000 "$PTCALL" $BG > /dev/null 2>&1 &
+	K=$!
+	sleep 0.3
+	kill -KILL $K
+	wait $K 2> /dev/null
+	wait $BG
+	rc=$?
+	BG=
+	[ $rc = 0 ] && grep -qx alive "$W/k.$v" &&
+		ok "$v: the tracer SIGKILLed while the thread was stopped: it runs on" ||
+		not_ok "$v: the tracer SIGKILLed mid-stop (target status $rc)" "$W/k.$v"
+}
+
+for v in 3.8 3.9 3.10 3.11 3.12 3.13; do
+	py=$(ls -d "$HOME"/.pyenv/versions/$v.*/bin/python$v 2>/dev/null | tail -1)
+	echo "# pyenv CPython $v"
+	if [ -z "$py" ]; then
+		skip "pyenv $v" "no ~/.pyenv/versions/$v.*"
+		continue
+	fi
+	check_one "$v" "$py"
+done
+finish
