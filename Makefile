@@ -119,7 +119,7 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)/tests
 
 $(OUTPUT)/tests/ptcall_check: tests/ptcall_check.c $(OUTPUT)/obj/monitor/ptrace.o | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@
+	$(Q)$(CC) $(CFLAGS) $^ -lelf -o $@
 
 $(OUTPUT)/tests/sdt_target: tests/sdt_target.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)

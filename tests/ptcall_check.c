@@ -5,6 +5,8 @@
  * go.  Prints the page's address and how long the thread was stopped.
  *
  *   ptcall_check TID
+ *   ptcall_check TID call    calls getpid() and Py_IsInitialized() in it,
+ *                            through a page of ours it unmaps after
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,29 @@ static int roundtrip(pid_t tid, uint64_t page)
 	return memcmp(in, out, sizeof(out)) != 0;
 }
 
+/* getpid() of libc and Py_IsInitialized() of the interpreter, called. */
+static int calls(struct ptcall *pc, pid_t tid, char *why, size_t why_len)
+{
+	uint64_t none[6] = {};
+	uint64_t getpid_at = ptcall_symbol(tid, "/libc.", "getpid");
+	uint64_t init_at = ptcall_symbol(tid, "python3", "Py_IsInitialized");
+	long pid = 0, init = 0;
+
+	if (!getpid_at || !init_at) {
+		snprintf(why, why_len, "symbols not found (getpid %#lx, Py_IsInitialized %#lx)",
+			 (unsigned long)getpid_at, (unsigned long)init_at);
+		return 1;
+	}
+	if (ptcall_call(pc, getpid_at, none, 1000, &pid, why, why_len) ||
+	    ptcall_call(pc, init_at, none, 1000, &init, why, why_len))
+		return 1;
+	printf("page %lx\n", (unsigned long)pc->page);
+	if (ptcall_unmap(pc, why, why_len))
+		return 1;
+	printf("getpid %ld Py_IsInitialized %ld\n", pid, init);
+	return pid != tid || init != 1;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t map[6] = { 0, 4096, PROT_READ | PROT_WRITE,
@@ -40,12 +65,20 @@ int main(int argc, char **argv)
 	pid_t tid;
 	int bad;
 
-	if (argc != 2)
+	if (argc != 2 && argc != 3)
 		return 2;
 	tid = atoi(argv[1]);
 	if (ptcall_stop(&pc, tid, why, sizeof(why))) {
 		fprintf(stderr, "%s\n", why);
 		return 1;
+	}
+	if (argc == 3) {
+		bad = calls(&pc, tid, why, sizeof(why));
+		ptcall_release(&pc);
+		if (bad)
+			fprintf(stderr, "%s\n", why);
+		printf("stopped_us %llu\n", (unsigned long long)(pc.longest_ns / 1000));
+		return bad;
 	}
 	bad = ptcall_syscall(&pc, SYS_mmap, map, &page, why, sizeof(why)) ||
 	      page < 0 || roundtrip(tid, page);

@@ -1,8 +1,8 @@
 #!/bin/bash
-# The ptrace delivery's first brick, on every pyenv CPython 3.8-3.13 the
+# The ptrace delivery's first bricks, on every pyenv CPython 3.8-3.13 the
 # machine has (they have neither the probes nor PEP 768): one thread
-# stopped, made to mmap, write, read and munmap a page of its own, and let
-# go.  The target must go on exactly as it was: a sleep not stretched by
+# stopped, made to mmap, write, read and munmap a page of its own, or to
+# call functions that return into a page of ours, and let go.  The target must go on exactly as it was: a sleep not stretched by
 # more than the stop, a blocked read still reading, a pure-Python loop
 # still looping, its memory map as before, and the tracer's SIGKILL while
 # the thread is stopped harmless.
@@ -66,6 +66,30 @@ print("sum", n, flush=True)' > "$W/l.$v" &
 	[ $rc = 0 ] && grep -qx "sum 449999985000000" "$W/l.$v" &&
 		ok "$v: in a tight loop: it runs on to the right sum" ||
 		not_ok "$v: in a tight loop" "$W/err.$v"
+
+	# functions called in a thread running Python, returning into a page
+	# of ours (int3s, read and execute only), which goes after
+	"$py" -c 'import sys
+print("ready", flush=True)
+n = 0
+for i in range(30000000):
+    n += i
+print("sum", n, flush=True)' > "$W/c.$v" &
+	BG=$!
+	wait_for ready "$W/c.$v"
+	out=$("$PTCALL" $BG call 2> "$W/err.$v")
+	rc=$?
+	page=$(sed -n 's/^page //p' <<< "$out")
+	left=$(grep -c "^$page-" /proc/$BG/maps)
+	wait $BG
+	BG=
+	if [ $rc = 0 ] && [ -n "$page" ] && [ "$left" = 0 ] &&
+		grep -qx "sum 449999985000000" "$W/c.$v"; then
+		ok "$v: getpid() and Py_IsInitialized() called in a running loop ($(tr '\n' ' ' <<< "$out")), the page gone after, the sum right"
+	else
+		echo "$out" >> "$W/err.$v"
+		not_ok "$v: functions called in a running loop" "$W/err.$v"
+	fi
 
 	# the tracer SIGKILLed while the thread is stopped: the kernel lets it go
 	"$py" -c 'import time; print("ready", flush=True); time.sleep(1.5); print("alive", flush=True)' > "$W/k.$v" &

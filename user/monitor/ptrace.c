@@ -5,17 +5,23 @@
  * (glibc's syscall() holds one), so nothing of ours is executed there.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "monitor/ptrace.h"
 #include "util/clock.h"
 
 #define SCAN_CHUNK 65536
+#define RED_ZONE 128	/* the x86-64 ABI's, below a leaf's rsp */
 
 /* The first "syscall" (0f 05) in [lo, hi) of @pid's memory, or 0. */
 static uint64_t find_syscall_in(pid_t pid, uint64_t lo, uint64_t hi)
@@ -190,4 +196,229 @@ void ptcall_release(struct ptcall *pc)
 			pc->longest_ns = took;
 	}
 	pc->stopped = pc->seized = false;
+}
+
+/* @name's value among @elf's defined dynamic and static symbols, or 0. */
+static uint64_t elf_symbol(Elf *elf, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
+			continue;
+		d = elf_getdata(scn, NULL);
+		n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+		for (size_t i = 0; d && i < n; i++) {
+			GElf_Sym sym;
+			const char *s;
+
+			if (!gelf_getsym(d, i, &sym) || sym.st_shndx == SHN_UNDEF)
+				continue;
+			s = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (s && !strcmp(s, name))
+				return sym.st_value;
+		}
+	}
+	return 0;
+}
+
+/* The lowest PT_LOAD's page: what a mapping at file offset 0 starts at. */
+static uint64_t first_load(Elf *elf)
+{
+	uint64_t lo = UINT64_MAX;
+	size_t n = 0;
+	GElf_Phdr ph;
+
+	elf_getphdrnum(elf, &n);
+	for (size_t i = 0; i < n; i++)
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD &&
+		    ph.p_vaddr < lo)
+			lo = ph.p_vaddr;
+	return lo == UINT64_MAX ? 0 : lo & ~0xfffULL;
+}
+
+static uint64_t symbol_in(const char *file, uint64_t base, const char *name)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	uint64_t v = 0;
+	Elf *elf;
+
+	if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		v = elf_symbol(elf, name);
+		if (v)
+			v = base + v - first_load(elf);
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return v;
+}
+
+uint64_t ptcall_symbol(pid_t pid, const char *lib, const char *name)
+{
+	char path[64], line[4096], file[96];
+	uint64_t v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	while (f && !v && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, off;
+		const char *name_at = strchr(line, '/');
+
+		if (sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) != 3 || off ||
+		    !name_at || !strstr(name_at, lib))
+			continue;
+		/* the file mapped, whatever its name says in our view */
+		snprintf(file, sizeof(file), "/proc/%d/map_files/%lx-%lx", pid, lo, hi);
+		v = symbol_in(file, lo, name);
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* A page of ours: int3s, read and execute only; returning there traps. */
+static int map_page(struct ptcall *pc, char *why, size_t why_len)
+{
+	uint64_t map[6] = { 0, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
+	uint64_t prot[6] = { 0, 4096, PROT_READ | PROT_EXEC };
+	unsigned char traps[16];
+	struct iovec l = { traps, sizeof(traps) }, r;
+	long page, rc;
+	int err;
+
+	memset(traps, 0xcc, sizeof(traps));
+	err = ptcall_syscall(pc, SYS_mmap, map, &page, why, why_len);
+	if (err)
+		return err;
+	if (page < 0 && page > -4096) {
+		snprintf(why, why_len, "thread %d cannot map a page: %s", pc->tid,
+			 strerror(-page));
+		return (int)page;
+	}
+	pc->page = page;
+	r = (struct iovec){ (void *)(uintptr_t)page, sizeof(traps) };
+	if (process_vm_writev(pc->tid, &l, 1, &r, 1, 0) != sizeof(traps)) {
+		snprintf(why, why_len, "cannot write into thread %d's page: %s",
+			 pc->tid, strerror(errno));
+		return -EIO;
+	}
+	prot[0] = page;
+	err = ptcall_syscall(pc, SYS_mprotect, prot, &rc, why, why_len);
+	if (!err && rc) {
+		snprintf(why, why_len, "process %d refuses an executable page (W^X?): %s",
+			 pc->tid, strerror(-rc));
+		err = (int)rc;
+	}
+	return err;
+}
+
+/* Until the call returns into the page, within @ms; other signals kept. */
+static int wait_return(struct ptcall *pc, int ms, struct user_regs_struct *r)
+{
+	uint64_t deadline = mono_ns() + (uint64_t)ms * 1000000;
+	int st;
+
+	while (mono_ns() < deadline) {
+		pid_t got = waitpid(pc->tid, &st, __WALL | WNOHANG);
+
+		if (got < 0 && errno != EINTR)
+			return -ESRCH;
+		if (got <= 0) {
+			usleep(50);
+			continue;
+		}
+		if (!WIFSTOPPED(st))
+			return -ESRCH;
+		if (WSTOPSIG(st) == SIGTRAP && !(st >> 16))
+			return ptrace(PTRACE_GETREGS, pc->tid, 0, r) ? -EIO : 0;
+		if (!(st >> 16))
+			pc->pending_sig = WSTOPSIG(st);
+		if (ptrace(PTRACE_CONT, pc->tid, 0, 0))
+			return -ESRCH;
+	}
+	return -ETIMEDOUT;
+}
+
+int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
+		int ms, long *ret, char *why, size_t why_len)
+{
+	struct user_regs_struct r = pc->saved;
+	uint64_t sp, back;
+	struct iovec l = { &back, sizeof(back) }, rv;
+	int err;
+
+	if (!pc->page && (err = map_page(pc, why, why_len)))
+		return err;
+	/* its own stack, past the red zone, aligned as a call leaves it */
+	sp = ((r.rsp - RED_ZONE - 256) & ~15ULL) - 8;
+	back = pc->page;
+	rv = (struct iovec){ (void *)(uintptr_t)sp, sizeof(back) };
+	if (process_vm_writev(pc->tid, &l, 1, &rv, 1, 0) != sizeof(back)) {
+		snprintf(why, why_len, "cannot write on thread %d's stack: %s",
+			 pc->tid, strerror(errno));
+		return -EIO;
+	}
+	r.rsp = sp;
+	r.rip = fn;
+	r.rdi = args[0];
+	r.rsi = args[1];
+	r.rdx = args[2];
+	r.rcx = args[3];
+	r.r8 = args[4];
+	r.r9 = args[5];
+	r.rax = 0;
+	r.orig_rax = -1;
+	if (ptrace(PTRACE_SETREGS, pc->tid, 0, &r) ||
+	    ptrace(PTRACE_CONT, pc->tid, 0, 0)) {
+		snprintf(why, why_len, "cannot start a call in thread %d: %s",
+			 pc->tid, strerror(errno));
+		return -EIO;
+	}
+	err = wait_return(pc, ms, &r);
+	if (!err && r.rip != pc->page + 1)
+		err = -EFAULT;
+	if (err) {
+		snprintf(why, why_len, "the call in thread %d did not return to us (%s)",
+			 pc->tid, strerror(-err));
+		/* stopped again, wherever it is: release puts its registers back */
+		if (err == -ETIMEDOUT && !ptrace(PTRACE_INTERRUPT, pc->tid, 0, 0))
+			wait_stop(pc->tid);
+		return err;
+	}
+	*ret = (long)r.rax;
+	if (ptrace(PTRACE_SETREGS, pc->tid, 0, &pc->saved) || settle(pc->tid)) {
+		snprintf(why, why_len, "cannot stop thread %d after the call", pc->tid);
+		return -EIO;
+	}
+	return 0;
+}
+
+int ptcall_unmap(struct ptcall *pc, char *why, size_t why_len)
+{
+	uint64_t unmap[6] = { pc->page, 4096 };
+	long rc = 0;
+	int err;
+
+	if (!pc->page)
+		return 0;
+	err = ptcall_syscall(pc, SYS_munmap, unmap, &rc, why, why_len);
+	if (!err && rc)
+		err = (int)rc;
+	if (!err)
+		pc->page = 0;
+	return err;
 }

@@ -25,6 +25,7 @@ struct ptcall {
 	uint64_t stopped_ns;	/* when the stop began */
 	uint64_t longest_ns;	/* the longest stop so far */
 	int pending_sig;	/* one that came while stopped, delivered at release */
+	uint64_t page;		/* ours, mapped in the target: an int3 to return to */
 	bool seized, stopped;
 };
 
@@ -37,6 +38,23 @@ int ptcall_stop(struct ptcall *pc, pid_t tid, char *why, size_t why_len);
  */
 int ptcall_syscall(struct ptcall *pc, long nr, const uint64_t args[6],
 		   long *ret, char *why, size_t why_len);
+/*
+ * The address of @name in the target's mapping of a file whose path holds
+ * @lib ("/libc.", "libpython3."), from that file's dynamic symbols; 0 if
+ * none.  The file is read through /proc/PID/map_files: the one mapped.
+ */
+uint64_t ptcall_symbol(pid_t pid, const char *lib, const char *name);
+/*
+ * Call @fn(@args) in the stopped thread, on its own stack below the red
+ * zone, returning into an int3 of a page of ours; *@ret is its rax.  The
+ * page is mapped (read and execute only) at the first call.  @ms bounds
+ * the wait: a function that blocks (a lock the thread held) is an error,
+ * and the thread is left in it, to be let go by ptcall_release().
+ */
+int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
+		int ms, long *ret, char *why, size_t why_len);
+/* Unmap the page, if any: the target holds nothing of ours after. */
+int ptcall_unmap(struct ptcall *pc, char *why, size_t why_len);
 /* Put every register back and let the thread go; safe to call twice. */
 void ptcall_release(struct ptcall *pc);
 
