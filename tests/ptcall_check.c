@@ -7,6 +7,9 @@
  *   ptcall_check TID
  *   ptcall_check TID call    calls getpid() and Py_IsInitialized() in it,
  *                            through a page of ours it unmaps after
+ *   ptcall_check TID run CODE    has the interpreter run CODE at its next
+ *                                safe point; prints our pages, left mapped
+ *   ptcall_check TID unmap ADDR LEN   unmaps them
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,14 +66,29 @@ int main(int argc, char **argv)
 	char why[256];
 	long page = 0, rc = -1;
 	pid_t tid;
-	int bad;
+	int bad = 0;
 
-	if (argc != 2 && argc != 3)
+	if (argc < 2 || argc > 5)
 		return 2;
 	tid = atoi(argv[1]);
 	if (ptcall_stop(&pc, tid, why, sizeof(why))) {
 		fprintf(stderr, "%s\n", why);
 		return 1;
+	}
+	if (argc == 4 && !strcmp(argv[2], "run")) {
+		bad = ptcall_pending_run(&pc, argv[3], why, sizeof(why));
+		if (!bad)
+			printf("pages %lx %zu\n", (unsigned long)pc.page, pc.page_len);
+	} else if (argc == 5 && !strcmp(argv[2], "unmap")) {
+		pc.page = strtoull(argv[3], NULL, 16);
+		pc.page_len = strtoull(argv[4], NULL, 10);
+		bad = ptcall_unmap(&pc, why, sizeof(why));
+	}
+	if (argc >= 4) {
+		ptcall_release(&pc);
+		if (bad)
+			fprintf(stderr, "%s\n", why);
+		return bad != 0;
 	}
 	if (argc == 3) {
 		bad = calls(&pc, tid, why, sizeof(why));

@@ -91,6 +91,44 @@ print("sum", n, flush=True)' > "$W/c.$v" &
 		not_ok "$v: functions called in a running loop" "$W/err.$v"
 	fi
 
+	# Python code run at the interpreter's next safe point: a pending call
+	# of a stub of ours that runs it and returns 0; then code that raises
+	"$py" -c 'import time
+print("ready", flush=True)
+t = time.time()
+n = 0
+while time.time() - t < 2.5:
+    n += 1
+print("loop done", flush=True)' > "$W/p.$v" 2> "$W/p.$v.err" &
+	BG=$!
+	P=$BG
+	wait_for ready "$W/p.$v"
+	t0=$(date +%s%N)
+	out=$("$PTCALL" $BG run "open('$W/ran.$v', 'w').write('ran in %d' % __import__('os').getpid())" 2> "$W/err.$v")
+	rc=$?
+	for _ in $(seq 100); do [ -s "$W/ran.$v" ] && break; sleep 0.01; done
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	set -- $out
+	sleep 0.05	# the stub returns right after the code's last write
+	[ -n "${2:-}" ] && "$PTCALL" $BG unmap "$2" "$3" 2>> "$W/err.$v"
+	left=$(grep -c "^${2:-none}-" /proc/$BG/maps)
+	out=$("$PTCALL" $BG run "1/0" 2>> "$W/err.$v")
+	set -- $out
+	sleep 0.2
+	[ -n "${2:-}" ] && "$PTCALL" $BG unmap "$2" "$3" 2>> "$W/err.$v"
+	wait $BG
+	prc=$?
+	BG=
+	if [ $rc = 0 ] && grep -qx "ran in $P" "$W/ran.$v" 2>/dev/null; then
+		[ "$left" = 0 ] && ok "$v: Python code run through a pending call within $ms ms, our pages gone after" ||
+			not_ok "$v: our pages left after the pending call ($left)" "$W/err.$v"
+	else
+		not_ok "$v: Python code run through a pending call" "$W/err.$v"
+	fi
+	[ $prc = 0 ] && grep -qx "loop done" "$W/p.$v" && grep -q ZeroDivisionError "$W/p.$v.err" &&
+		ok "$v: code that raises: its traceback on the target's stderr, the target runs on to its end" ||
+		not_ok "$v: code that raises (target status $prc)" "$W/p.$v.err"
+
 	# the tracer SIGKILLed while the thread is stopped: the kernel lets it go
 	"$py" -c 'import time; print("ready", flush=True); time.sleep(1.5); print("alive", flush=True)' > "$W/k.$v" &
 	BG=$!

@@ -289,14 +289,20 @@ uint64_t ptcall_symbol(pid_t pid, const char *lib, const char *name)
 	return v;
 }
 
-/* A page of ours: int3s, read and execute only; returning there traps. */
-static int map_page(struct ptcall *pc, char *why, size_t why_len)
+/*
+ * Pages of ours, read and execute only, holding @data after a row of
+ * int3s at their start: returning there traps.
+ */
+static int map_pages(struct ptcall *pc, const void *data, size_t len,
+		     char *why, size_t why_len)
 {
-	uint64_t map[6] = { 0, 4096, PROT_READ | PROT_WRITE,
+	size_t size = (PTCALL_TRAPS + len + 4095) & ~(size_t)4095;
+	uint64_t map[6] = { 0, size, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
-	uint64_t prot[6] = { 0, 4096, PROT_READ | PROT_EXEC };
-	unsigned char traps[16];
-	struct iovec l = { traps, sizeof(traps) }, r;
+	uint64_t prot[6] = { 0, size, PROT_READ | PROT_EXEC };
+	unsigned char traps[PTCALL_TRAPS];
+	struct iovec l[2] = { { traps, sizeof(traps) }, { (void *)data, len } };
+	struct iovec r;
 	long page, rc;
 	int err;
 
@@ -310,8 +316,10 @@ static int map_page(struct ptcall *pc, char *why, size_t why_len)
 		return (int)page;
 	}
 	pc->page = page;
-	r = (struct iovec){ (void *)(uintptr_t)page, sizeof(traps) };
-	if (process_vm_writev(pc->tid, &l, 1, &r, 1, 0) != sizeof(traps)) {
+	pc->page_len = size;
+	r = (struct iovec){ (void *)(uintptr_t)page, sizeof(traps) + len };
+	if (process_vm_writev(pc->tid, l, len ? 2 : 1, &r, 1, 0) !=
+	    (ssize_t)(sizeof(traps) + len)) {
 		snprintf(why, why_len, "cannot write into thread %d's page: %s",
 			 pc->tid, strerror(errno));
 		return -EIO;
@@ -361,7 +369,7 @@ int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
 	struct iovec l = { &back, sizeof(back) }, rv;
 	int err;
 
-	if (!pc->page && (err = map_page(pc, why, why_len)))
+	if (!pc->page && (err = map_pages(pc, NULL, 0, why, why_len)))
 		return err;
 	/* its own stack, past the red zone, aligned as a call leaves it */
 	sp = ((r.rsp - RED_ZONE - 256) & ~15ULL) - 8;
@@ -409,7 +417,7 @@ int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
 
 int ptcall_unmap(struct ptcall *pc, char *why, size_t why_len)
 {
-	uint64_t unmap[6] = { pc->page, 4096 };
+	uint64_t unmap[6] = { pc->page, pc->page_len };
 	long rc = 0;
 	int err;
 
@@ -420,5 +428,69 @@ int ptcall_unmap(struct ptcall *pc, char *why, size_t why_len)
 		err = (int)rc;
 	if (!err)
 		pc->page = 0;
+	return err;
+}
+
+/*
+ * The pending call's function: int stub(void *code), which runs
+ * PyRun_SimpleString(code) and returns 0 whatever it returned, since a
+ * pending call that returns -1 with no exception set kills a 3.10 or a
+ * 3.12 ("error return without exception set").
+ */
+static size_t make_stub(unsigned char *p, uint64_t run)
+{
+	static const unsigned char head[] = {
+		0x48, 0x83, 0xec, 0x08,		/* sub $8, %rsp: aligned */
+		0x48, 0xb8,			/* movabs $run, %rax */
+	};
+	static const unsigned char tail[] = {
+		0xff, 0xd0,			/* call *%rax (rdi: the code) */
+		0x48, 0x83, 0xc4, 0x08,		/* add $8, %rsp */
+		0x31, 0xc0,			/* xor %eax, %eax */
+		0xc3,				/* ret */
+	};
+
+	memcpy(p, head, sizeof(head));
+	memcpy(p + sizeof(head), &run, sizeof(run));
+	memcpy(p + sizeof(head) + sizeof(run), tail, sizeof(tail));
+	return sizeof(head) + sizeof(run) + sizeof(tail);
+}
+
+int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
+		       size_t why_len)
+{
+	uint64_t add = ptcall_symbol(pc->tid, "python3", "Py_AddPendingCall");
+	uint64_t run = ptcall_symbol(pc->tid, "python3", "PyRun_SimpleString");
+	size_t n = strlen(code) + 1;
+	unsigned char *data;
+	uint64_t args[6] = {};
+	long ret;
+	int err;
+
+	if (!add || !run) {
+		snprintf(why, why_len, "process %d's interpreter exports no Py_AddPendingCall or PyRun_SimpleString",
+			 pc->tid);
+		return -ENOENT;
+	}
+	if (pc->page) {
+		snprintf(why, why_len, "a page of ours is already in thread %d", pc->tid);
+		return -EBUSY;
+	}
+	data = calloc(1, PTCALL_STUB_MAX + n);
+	if (!data)
+		return -ENOMEM;
+	make_stub(data, run);
+	memcpy(data + PTCALL_STUB_MAX, code, n);
+	err = map_pages(pc, data, PTCALL_STUB_MAX + n, why, why_len);
+	free(data);
+	if (err)
+		return err;
+	args[0] = pc->page + PTCALL_TRAPS;
+	args[1] = pc->page + PTCALL_TRAPS + PTCALL_STUB_MAX;
+	err = ptcall_call(pc, add, args, 1000, &ret, why, why_len);
+	if (!err && (int)ret) {
+		snprintf(why, why_len, "process %d's pending calls are full", pc->tid);
+		err = -EAGAIN;
+	}
 	return err;
 }

@@ -8,6 +8,9 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#define PTCALL_TRAPS 16		/* int3s at the start of our pages */
+#define PTCALL_STUB_MAX 48	/* the pending call's function, after them */
+
 /*
  * The ptrace delivery's first brick (3.8-3.13, where neither the probes
  * nor PEP 768 serve): one thread of the target stopped for a moment,
@@ -26,6 +29,7 @@ struct ptcall {
 	uint64_t longest_ns;	/* the longest stop so far */
 	int pending_sig;	/* one that came while stopped, delivered at release */
 	uint64_t page;		/* ours, mapped in the target: an int3 to return to */
+	size_t page_len;
 	bool seized, stopped;
 };
 
@@ -53,7 +57,15 @@ uint64_t ptcall_symbol(pid_t pid, const char *lib, const char *name);
  */
 int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
 		int ms, long *ret, char *why, size_t why_len);
-/* Unmap the page, if any: the target holds nothing of ours after. */
+/*
+ * Ask the interpreter to run @code at its next safe point: a pending call
+ * (Py_AddPendingCall) of a stub in our pages that runs it with
+ * PyRun_SimpleString and always returns 0.  The pages must stay until the
+ * call has run: ptcall_unmap() them once the code has said so.
+ */
+int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
+		       size_t why_len);
+/* Unmap our pages, if any: the target holds nothing of ours after. */
 int ptcall_unmap(struct ptcall *pc, char *why, size_t why_len);
 /* Put every register back and let the thread go; safe to call twice. */
 void ptcall_release(struct ptcall *pc);
