@@ -117,9 +117,9 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(CORE_OBJS) $(CORE_LDLIBS) -o $@
 
-$(OUTPUT)/tests/ptcall_check: tests/ptcall_check.c $(OUTPUT)/obj/monitor/ptrace.o | $(OUTPUT)/tests
+$(OUTPUT)/tests/ptcall_check: tests/ptcall_check.c $(OUTPUT)/obj/monitor/ptrace.o $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -lelf -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(CORE_LDLIBS) -o $@
 
 $(OUTPUT)/tests/sdt_target: tests/sdt_target.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)

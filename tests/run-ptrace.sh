@@ -2,14 +2,26 @@
 # The ptrace delivery's first bricks, on every pyenv CPython 3.8-3.13 the
 # machine has (they have neither the probes nor PEP 768): one thread
 # stopped, made to mmap, write, read and munmap a page of its own, or to
-# call functions that return into a page of ours, and let go.  The target must go on exactly as it was: a sleep not stretched by
-# more than the stop, a blocked read still reading, a pure-Python loop
+# call functions that return into a page of ours, or to run Python code
+# at its next safe point, and let go.  The target must go on exactly as it
+# was: a sleep not stretched by more than the stop, a blocked read still reading, a pure-Python loop
 # still looping, its memory map as before, and the tracer's SIGKILL while
 # the thread is stopped harmless.
 . "$(dirname "$0")/lib.sh" ptrace
 PTCALL=${PTCALL:?}
 need_root
 cd "$W" || exit 1
+
+# summing PY: a pure-Python loop, "ready" first and its sum at its end;
+# exec, so that $! of "summing PY &" is the Python
+summing() {
+	exec "$1" -c 'print("ready", flush=True)
+n = 0
+for i in range(30000000):
+    n += i
+print("sum", n, flush=True)'
+}
+SUM=449999985000000
 
 # check_one NAME PY: every case on one interpreter
 check_one() {
@@ -51,30 +63,20 @@ check_one() {
 		not_ok "$v: blocked in read()" "$W/err.$v"
 
 	# a pure-Python loop: it goes on to its end
-	"$py" -c 'import sys
-print("ready", flush=True)
-n = 0
-for i in range(30000000):
-    n += i
-print("sum", n, flush=True)' > "$W/l.$v" &
+	summing "$py" > "$W/l.$v" &
 	BG=$!
 	wait_for ready "$W/l.$v"
 	"$PTCALL" $BG > /dev/null 2> "$W/err.$v"
 	rc=$?
 	wait $BG
 	BG=
-	[ $rc = 0 ] && grep -qx "sum 449999985000000" "$W/l.$v" &&
+	[ $rc = 0 ] && grep -qx "sum $SUM" "$W/l.$v" &&
 		ok "$v: in a tight loop: it runs on to the right sum" ||
 		not_ok "$v: in a tight loop" "$W/err.$v"
 
 	# functions called in a thread running Python, returning into a page
 	# of ours (int3s, read and execute only), which goes after
-	"$py" -c 'import sys
-print("ready", flush=True)
-n = 0
-for i in range(30000000):
-    n += i
-print("sum", n, flush=True)' > "$W/c.$v" &
+	summing "$py" > "$W/c.$v" &
 	BG=$!
 	wait_for ready "$W/c.$v"
 	out=$("$PTCALL" $BG call 2> "$W/err.$v")
@@ -84,7 +86,7 @@ print("sum", n, flush=True)' > "$W/c.$v" &
 	wait $BG
 	BG=
 	if [ $rc = 0 ] && [ -n "$page" ] && [ "$left" = 0 ] &&
-		grep -qx "sum 449999985000000" "$W/c.$v"; then
+		grep -qx "sum $SUM" "$W/c.$v"; then
 		ok "$v: getpid() and Py_IsInitialized() called in a running loop ($(tr '\n' ' ' <<< "$out")), the page gone after, the sum right"
 	else
 		echo "$out" >> "$W/err.$v"

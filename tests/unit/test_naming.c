@@ -12,6 +12,7 @@
  *   test_naming trace FIXTURE                        --trace
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,45 +50,50 @@ static void *grow(void *p, size_t *cap, size_t n, size_t size)
 	return p;
 }
 
-/* The maps count by key: the same key seen again adds one. */
-static void add_line(struct fixture *fx, unsigned long file, unsigned line)
+/*
+ * The maps count by key: the same key seen again adds one.  Every row is
+ * a key of @ksize bytes and then its u64 count.
+ */
+static void add_row(void **rows, size_t *n, size_t *cap, const void *key,
+		    size_t ksize)
 {
-	struct raw_tables *t = &fx->raw;
+	size_t rsize = ksize + sizeof(uint64_t);
+	char *r = *rows;
 
-	for (size_t i = 0; i < t->n_lines; i++)
-		if (t->lines[i].k.file.ptr == file && t->lines[i].k.line == line) {
-			t->lines[i].n++;
+	for (size_t i = 0; i < *n; i++, r += rsize)
+		if (!memcmp(r, key, ksize)) {
+			(*(uint64_t *)(r + ksize))++;
 			return;
 		}
-	t->lines = grow(t->lines, &fx->cap_lines, t->n_lines, sizeof(*t->lines));
-	t->lines[t->n_lines++] = (struct line_row){
-		.k = { .file = ref(file), .line = line }, .n = 1 };
+	*rows = grow(*rows, cap, *n, rsize);
+	r = (char *)*rows + (*n)++ * rsize;
+	memcpy(r, key, ksize);
+	*(uint64_t *)(r + ksize) = 1;
+}
+
+/* add_row()'s idea of a row: the tally's rows have no padding */
+_Static_assert(sizeof(struct line_row) == sizeof(struct ctrace_line_key) + 8, "line_row");
+_Static_assert(sizeof(struct func_row) == sizeof(struct ctrace_func_key) + 8, "func_row");
+_Static_assert(sizeof(struct call_row) == sizeof(struct ctrace_call_key) + 8, "call_row");
+
+static void add_line(struct fixture *fx, unsigned long file, unsigned line)
+{
+	struct ctrace_line_key k = { .file = ref(file), .line = line };
+
+	add_row((void **)&fx->raw.lines, &fx->raw.n_lines, &fx->cap_lines, &k,
+		sizeof(k));
 }
 
 static void add_func(struct fixture *fx, const struct ctrace_func_key *k)
 {
-	struct raw_tables *t = &fx->raw;
-
-	for (size_t i = 0; i < t->n_funcs; i++)
-		if (!memcmp(&t->funcs[i].k, k, sizeof(*k))) {
-			t->funcs[i].n++;
-			return;
-		}
-	t->funcs = grow(t->funcs, &fx->cap_funcs, t->n_funcs, sizeof(*t->funcs));
-	t->funcs[t->n_funcs++] = (struct func_row){ .k = *k, .n = 1 };
+	add_row((void **)&fx->raw.funcs, &fx->raw.n_funcs, &fx->cap_funcs, k,
+		sizeof(*k));
 }
 
 static void add_call(struct fixture *fx, const struct ctrace_call_key *k)
 {
-	struct raw_tables *t = &fx->raw;
-
-	for (size_t i = 0; i < t->n_calls; i++)
-		if (!memcmp(&t->calls[i].k, k, sizeof(*k))) {
-			t->calls[i].n++;
-			return;
-		}
-	t->calls = grow(t->calls, &fx->cap_calls, t->n_calls, sizeof(*t->calls));
-	t->calls[t->n_calls++] = (struct call_row){ .k = *k, .n = 1 };
+	add_row((void **)&fx->raw.calls, &fx->raw.n_calls, &fx->cap_calls, k,
+		sizeof(*k));
 }
 
 static void add_str(struct fixture *fx, unsigned long id, const char *s)

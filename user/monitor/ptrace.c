@@ -5,8 +5,6 @@
  * (glibc's syscall() holds one), so nothing of ours is executed there.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "monitor/ptrace.h"
+#include "target/livepath.h"
+#include "target/pyelf.h"
 #include "util/clock.h"
 
 #define SCAN_CHUNK 65536
@@ -95,6 +95,36 @@ static int settle(pid_t tid)
 	return sig >> 8 == PTRACE_EVENT_STOP ? 0 : -1;
 }
 
+/*
+ * @args into @r as a system call (@syscall) or a function call takes
+ * them: they differ in the fourth, r10 against rcx.  Not a syscall to
+ * restart: the kernel must not rewind the rip we set.
+ */
+static void load_args(struct user_regs_struct *r, const uint64_t args[6],
+		      bool syscall)
+{
+	r->rdi = args[0];
+	r->rsi = args[1];
+	r->rdx = args[2];
+	if (syscall)
+		r->r10 = args[3];
+	else
+		r->rcx = args[3];
+	r->r8 = args[4];
+	r->r9 = args[5];
+	r->orig_rax = -1;
+}
+
+/*
+ * Its own registers back at once, and the trap that ended our step
+ * dropped: the thread waits in a plain stop again, as ptcall_stop() left
+ * it, so that should we die from here on the kernel lets it go unharmed.
+ */
+static int restore(struct ptcall *pc)
+{
+	return ptrace(PTRACE_SETREGS, pc->tid, 0, &pc->saved) || settle(pc->tid);
+}
+
 int ptcall_stop(struct ptcall *pc, pid_t tid, char *why, size_t why_len)
 {
 	int sig;
@@ -139,16 +169,9 @@ int ptcall_syscall(struct ptcall *pc, long nr, const uint64_t args[6],
 	struct user_regs_struct r = pc->saved;
 	int sig;
 
+	load_args(&r, args, true);
 	r.rax = nr;
-	r.rdi = args[0];
-	r.rsi = args[1];
-	r.rdx = args[2];
-	r.r10 = args[3];
-	r.r8 = args[4];
-	r.r9 = args[5];
 	r.rip = pc->syscall_insn;
-	/* not a syscall to restart: the kernel must not rewind our rip */
-	r.orig_rax = -1;
 	if (ptrace(PTRACE_SETREGS, pc->tid, 0, &r))
 		goto fail;
 	/* a signal that comes meanwhile is kept, and delivered at release */
@@ -162,12 +185,7 @@ int ptcall_syscall(struct ptcall *pc, long nr, const uint64_t args[6],
 	}
 	if (ptrace(PTRACE_GETREGS, pc->tid, 0, &r))
 		goto fail;
-	/*
-	 * Its own registers back at once, and the step's SIGTRAP dropped: the
-	 * thread waits in a plain stop again, as ptcall_stop() left it, so
-	 * that should we die from here on the kernel lets it go unharmed.
-	 */
-	if (ptrace(PTRACE_SETREGS, pc->tid, 0, &pc->saved) || settle(pc->tid))
+	if (restore(pc))
 		goto fail;
 	if ((sig & 0xff) != SIGTRAP || r.rip != pc->syscall_insn + 2) {
 		snprintf(why, why_len, "thread %d stopped with signal %d, not after the system call",
@@ -198,73 +216,6 @@ void ptcall_release(struct ptcall *pc)
 	pc->stopped = pc->seized = false;
 }
 
-/* @name's value among @elf's defined dynamic and static symbols, or 0. */
-static uint64_t elf_symbol(Elf *elf, const char *name)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *d;
-		size_t n;
-
-		if (!gelf_getshdr(scn, &sh) ||
-		    (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
-			continue;
-		d = elf_getdata(scn, NULL);
-		n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
-		for (size_t i = 0; d && i < n; i++) {
-			GElf_Sym sym;
-			const char *s;
-
-			if (!gelf_getsym(d, i, &sym) || sym.st_shndx == SHN_UNDEF)
-				continue;
-			s = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (s && !strcmp(s, name))
-				return sym.st_value;
-		}
-	}
-	return 0;
-}
-
-/* The lowest PT_LOAD's page: what a mapping at file offset 0 starts at. */
-static uint64_t first_load(Elf *elf)
-{
-	uint64_t lo = UINT64_MAX;
-	size_t n = 0;
-	GElf_Phdr ph;
-
-	elf_getphdrnum(elf, &n);
-	for (size_t i = 0; i < n; i++)
-		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD &&
-		    ph.p_vaddr < lo)
-			lo = ph.p_vaddr;
-	return lo == UINT64_MAX ? 0 : lo & ~0xfffULL;
-}
-
-static uint64_t symbol_in(const char *file, uint64_t base, const char *name)
-{
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-	uint64_t v = 0;
-	Elf *elf;
-
-	if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE) {
-		if (fd >= 0)
-			close(fd);
-		return 0;
-	}
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (elf && elf_kind(elf) == ELF_K_ELF) {
-		v = elf_symbol(elf, name);
-		if (v)
-			v = base + v - first_load(elf);
-	}
-	if (elf)
-		elf_end(elf);
-	close(fd);
-	return v;
-}
-
 uint64_t ptcall_symbol(pid_t pid, const char *lib, const char *name)
 {
 	char path[64], line[4096], file[96];
@@ -282,7 +233,7 @@ uint64_t ptcall_symbol(pid_t pid, const char *lib, const char *name)
 			continue;
 		/* the file mapped, whatever its name says in our view */
 		snprintf(file, sizeof(file), "/proc/%d/map_files/%lx-%lx", pid, lo, hi);
-		v = symbol_in(file, lo, name);
+		v = livepath_runtime(pid, file, pyelf_symbol(file, name));
 	}
 	if (f)
 		fclose(f);
@@ -380,16 +331,10 @@ int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
 			 pc->tid, strerror(errno));
 		return -EIO;
 	}
+	load_args(&r, args, false);
 	r.rsp = sp;
 	r.rip = fn;
-	r.rdi = args[0];
-	r.rsi = args[1];
-	r.rdx = args[2];
-	r.rcx = args[3];
-	r.r8 = args[4];
-	r.r9 = args[5];
 	r.rax = 0;
-	r.orig_rax = -1;
 	if (ptrace(PTRACE_SETREGS, pc->tid, 0, &r) ||
 	    ptrace(PTRACE_CONT, pc->tid, 0, 0)) {
 		snprintf(why, why_len, "cannot start a call in thread %d: %s",
@@ -408,7 +353,7 @@ int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
 		return err;
 	}
 	*ret = (long)r.rax;
-	if (ptrace(PTRACE_SETREGS, pc->tid, 0, &pc->saved) || settle(pc->tid)) {
+	if (restore(pc)) {
 		snprintf(why, why_len, "cannot stop thread %d after the call", pc->tid);
 		return -EIO;
 	}

@@ -425,3 +425,41 @@ void pyelf_version_str(const struct pyelf *e, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%d.%d", e->major, e->minor);
 }
+
+uint64_t pyelf_symbol(const char *path, const char *name)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf_Scn *scn = NULL;
+	uint64_t v = 0;
+	GElf_Shdr sh;
+	Elf *elf;
+
+	if (fd < 0)
+		return 0;
+	elf = elf_version(EV_CURRENT) == EV_NONE ? NULL :
+	      elf_begin(fd, ELF_C_READ, NULL);
+	while (elf && !v && (scn = elf_nextscn(elf, scn))) {
+		Elf_Data *d;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
+			continue;
+		d = elf_getdata(scn, NULL);
+		n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+		for (size_t i = 0; d && !v && i < n; i++) {
+			GElf_Sym sym;
+			const char *s;
+
+			if (!gelf_getsym(d, i, &sym) || sym.st_shndx == SHN_UNDEF)
+				continue;
+			s = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (s && !strcmp(s, name))
+				v = sym.st_value;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return v;
+}

@@ -48,6 +48,8 @@ struct pyelf {
 
 /* Reads only the file: nothing of the target is ever run. */
 int pyelf_read(const char *path, struct pyelf *e, char *why, size_t why_len);
+/* @name's link-time value among @path's defined symbols, or 0. */
+uint64_t pyelf_symbol(const char *path, const char *name);
 
 bool pyelf_any_probe(const struct pyelf *e);
 

@@ -32,6 +32,9 @@ int usdt_bin_arm(struct usdt_bin *b, const struct target *t, char *why,
 {
 	int err = tracer_attach(&b->tr, &b->plan, b->fl, t, why, why_len);
 
+	/* a half-attached object goes at once: nothing of it stays live */
+	if (err)
+		tracer_destroy(&b->tr);
 	b->armed = !err;
 	b->failed = !!err;
 	return err;

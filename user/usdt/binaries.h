@@ -34,7 +34,7 @@ struct usdt_bin {
 int usdt_bin_plan(struct usdt_bin *b, const struct options *o,
 		  const struct py_flavor *fl, const struct target *t,
 		  char *why, size_t why_len);
-/* Load and attach: counting runs when it returns 0. */
+/* Load and attach: counting runs when it returns 0; on failure, nothing stays. */
 int usdt_bin_arm(struct usdt_bin *b, const struct target *t, char *why,
 		 size_t why_len);
 /* Stop counting at once; the links go in the background. */

@@ -251,7 +251,6 @@ static int bin_arm(struct fleet *f, int i, const struct target *t)
 	if (err) {
 		struct stat st = { .st_dev = b->u.id.dev, .st_ino = b->u.id.ino };
 
-		tracer_destroy(&b->u.tr);
 		skip_add(f, &st, why);
 		f->skips[f->n_skips - 1].n = b->u.refs;
 		return err;
