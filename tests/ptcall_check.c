@@ -8,8 +8,9 @@
  *   ptcall_check TID call    calls getpid() and Py_IsInitialized() in it,
  *                            through a page of ours it unmaps after
  *   ptcall_check TID run CODE    has the interpreter run CODE at its next
- *                                safe point; prints our pages, left mapped
- *   ptcall_check TID unmap ADDR LEN   unmaps them
+ *                                safe point; prints the pages the call
+ *                                takes with it
+ *   ptcall_check TID unmap ADDR LEN   unmaps pages
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,7 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[2], "run")) {
 		bad = ptcall_pending_run(&pc, argv[3], why, sizeof(why));
 		if (!bad)
-			printf("pages %lx %zu\n", (unsigned long)pc.page, pc.page_len);
+			printf("pages %lx %zu\n", (unsigned long)pc.queued_page, pc.page_len);
 	} else if (argc == 5 && !strcmp(argv[2], "unmap")) {
 		pc.page = strtoull(argv[3], NULL, 16);
 		pc.page_len = strtoull(argv[4], NULL, 10);

@@ -240,24 +240,15 @@ uint64_t ptcall_symbol(pid_t pid, const char *lib, const char *name)
 	return v;
 }
 
-/*
- * Pages of ours, read and execute only, holding @data after a row of
- * int3s at their start: returning there traps.
- */
-static int map_pages(struct ptcall *pc, const void *data, size_t len,
-		     char *why, size_t why_len)
+/* Pages of ours in the thread, readable and writable for now. */
+static int map_pages(struct ptcall *pc, size_t len, char *why, size_t why_len)
 {
 	size_t size = (PTCALL_TRAPS + len + 4095) & ~(size_t)4095;
 	uint64_t map[6] = { 0, size, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
-	uint64_t prot[6] = { 0, size, PROT_READ | PROT_EXEC };
-	unsigned char traps[PTCALL_TRAPS];
-	struct iovec l[2] = { { traps, sizeof(traps) }, { (void *)data, len } };
-	struct iovec r;
-	long page, rc;
+	long page;
 	int err;
 
-	memset(traps, 0xcc, sizeof(traps));
 	err = ptcall_syscall(pc, SYS_mmap, map, &page, why, why_len);
 	if (err)
 		return err;
@@ -268,14 +259,30 @@ static int map_pages(struct ptcall *pc, const void *data, size_t len,
 	}
 	pc->page = page;
 	pc->page_len = size;
-	r = (struct iovec){ (void *)(uintptr_t)page, sizeof(traps) + len };
+	return 0;
+}
+
+/*
+ * @data into the pages, after a row of int3s at their start (returning
+ * there traps), and the pages made read and execute only.
+ */
+static int seal_pages(struct ptcall *pc, const void *data, size_t len,
+		      char *why, size_t why_len)
+{
+	uint64_t prot[6] = { pc->page, pc->page_len, PROT_READ | PROT_EXEC };
+	unsigned char traps[PTCALL_TRAPS];
+	struct iovec l[2] = { { traps, sizeof(traps) }, { (void *)data, len } };
+	struct iovec r = { (void *)(uintptr_t)pc->page, sizeof(traps) + len };
+	long rc;
+	int err;
+
+	memset(traps, 0xcc, sizeof(traps));
 	if (process_vm_writev(pc->tid, l, len ? 2 : 1, &r, 1, 0) !=
 	    (ssize_t)(sizeof(traps) + len)) {
 		snprintf(why, why_len, "cannot write into thread %d's page: %s",
 			 pc->tid, strerror(errno));
 		return -EIO;
 	}
-	prot[0] = page;
 	err = ptcall_syscall(pc, SYS_mprotect, prot, &rc, why, why_len);
 	if (!err && rc) {
 		snprintf(why, why_len, "process %d refuses an executable page (W^X?): %s",
@@ -320,7 +327,8 @@ int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
 	struct iovec l = { &back, sizeof(back) }, rv;
 	int err;
 
-	if (!pc->page && (err = map_pages(pc, NULL, 0, why, why_len)))
+	if (!pc->page && ((err = map_pages(pc, 0, why, why_len)) ||
+			  (err = seal_pages(pc, NULL, 0, why, why_len))))
 		return err;
 	/* its own stack, past the red zone, aligned as a call leaves it */
 	sp = ((r.rsp - RED_ZONE - 256) & ~15ULL) - 8;
@@ -380,25 +388,32 @@ int ptcall_unmap(struct ptcall *pc, char *why, size_t why_len)
  * The pending call's function: int stub(void *code), which runs
  * PyRun_SimpleString(code) and returns 0 whatever it returned, since a
  * pending call that returns -1 with no exception set kills a 3.10 or a
- * 3.12 ("error return without exception set").
+ * 3.12 ("error return without exception set").  It returns through libc's
+ * syscall(SYS_munmap, pages, len), jumped to with the interpreter's return
+ * address on the stack: the pages that hold the stub and the code go with
+ * the call, whoever is left to see it, and the 0 munmap returns is ours.
  */
-static size_t make_stub(unsigned char *p, uint64_t run)
+static void make_stub(unsigned char *p, uint64_t run, uint64_t sys,
+		      uint64_t page, uint64_t len)
 {
-	static const unsigned char head[] = {
+	static const unsigned char code[PTCALL_STUB_LEN] = {
 		0x48, 0x83, 0xec, 0x08,		/* sub $8, %rsp: aligned */
-		0x48, 0xb8,			/* movabs $run, %rax */
-	};
-	static const unsigned char tail[] = {
+		0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, /* movabs $run, %rax */
 		0xff, 0xd0,			/* call *%rax (rdi: the code) */
 		0x48, 0x83, 0xc4, 0x08,		/* add $8, %rsp */
-		0x31, 0xc0,			/* xor %eax, %eax */
-		0xc3,				/* ret */
+		0xbf, SYS_munmap, 0, 0, 0,	/* mov $SYS_munmap, %edi */
+		0x48, 0xbe, 0, 0, 0, 0, 0, 0, 0, 0, /* movabs $page, %rsi */
+		0x48, 0xba, 0, 0, 0, 0, 0, 0, 0, 0, /* movabs $len, %rdx */
+		0x49, 0xbb, 0, 0, 0, 0, 0, 0, 0, 0, /* movabs $sys, %r11 */
+		0x31, 0xc0,			/* xor %eax, %eax: no vector args */
+		0x41, 0xff, 0xe3,		/* jmp *%r11 */
 	};
 
-	memcpy(p, head, sizeof(head));
-	memcpy(p + sizeof(head), &run, sizeof(run));
-	memcpy(p + sizeof(head) + sizeof(run), tail, sizeof(tail));
-	return sizeof(head) + sizeof(run) + sizeof(tail);
+	memcpy(p, code, sizeof(code));
+	memcpy(p + 6, &run, 8);
+	memcpy(p + 27, &page, 8);
+	memcpy(p + 37, &len, 8);
+	memcpy(p + 47, &sys, 8);
 }
 
 int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
@@ -406,15 +421,17 @@ int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 {
 	uint64_t add = ptcall_symbol(pc->tid, "python3", "Py_AddPendingCall");
 	uint64_t run = ptcall_symbol(pc->tid, "python3", "PyRun_SimpleString");
+	uint64_t sys = ptcall_symbol(pc->tid, "/libc.", "syscall");
 	size_t n = strlen(code) + 1;
 	unsigned char *data;
 	uint64_t args[6] = {};
 	long ret;
 	int err;
 
-	if (!add || !run) {
-		snprintf(why, why_len, "process %d's interpreter exports no Py_AddPendingCall or PyRun_SimpleString",
-			 pc->tid);
+	if (!add || !run || !sys) {
+		snprintf(why, why_len, "process %d exports no %s", pc->tid,
+			 !add ? "Py_AddPendingCall" : !run ? "PyRun_SimpleString" :
+			 "syscall() in its libc");
 		return -ENOENT;
 	}
 	if (pc->page) {
@@ -424,9 +441,12 @@ int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 	data = calloc(1, PTCALL_STUB_MAX + n);
 	if (!data)
 		return -ENOMEM;
-	make_stub(data, run);
-	memcpy(data + PTCALL_STUB_MAX, code, n);
-	err = map_pages(pc, data, PTCALL_STUB_MAX + n, why, why_len);
+	err = map_pages(pc, PTCALL_STUB_MAX + n, why, why_len);
+	if (!err) {
+		make_stub(data, run, sys, pc->page, pc->page_len);
+		memcpy(data + PTCALL_STUB_MAX, code, n);
+		err = seal_pages(pc, data, PTCALL_STUB_MAX + n, why, why_len);
+	}
 	free(data);
 	if (err)
 		return err;
@@ -436,6 +456,11 @@ int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 	if (!err && (int)ret) {
 		snprintf(why, why_len, "process %d's pending calls are full", pc->tid);
 		err = -EAGAIN;
+	}
+	/* queued: the pages are the call's now, and go with it */
+	if (!err) {
+		pc->queued_page = pc->page;
+		pc->page = 0;
 	}
 	return err;
 }

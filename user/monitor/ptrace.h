@@ -9,7 +9,8 @@
 #include <sys/user.h>
 
 #define PTCALL_TRAPS 16		/* int3s at the start of our pages */
-#define PTCALL_STUB_MAX 48	/* the pending call's function, after them */
+#define PTCALL_STUB_LEN 60	/* the pending call's function, after them */
+#define PTCALL_STUB_MAX 64
 
 /*
  * The ptrace delivery's first brick (3.8-3.13, where neither the probes
@@ -30,6 +31,7 @@ struct ptcall {
 	int pending_sig;	/* one that came while stopped, delivered at release */
 	uint64_t page;		/* ours, mapped in the target: an int3 to return to */
 	size_t page_len;
+	uint64_t queued_page;	/* the pending call's, which removes them */
 	bool seized, stopped;
 };
 
@@ -60,8 +62,9 @@ int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
 /*
  * Ask the interpreter to run @code at its next safe point: a pending call
  * (Py_AddPendingCall) of a stub in our pages that runs it with
- * PyRun_SimpleString and always returns 0.  The pages must stay until the
- * call has run: ptcall_unmap() them once the code has said so.
+ * PyRun_SimpleString and always returns 0.  Queued, the pages are the
+ * call's: it unmaps them as it returns, and ptcall_unmap() leaves them.
+ * If it is never run (the process exits first), they go with the process.
  */
 int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 		       size_t why_len);
