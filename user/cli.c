@@ -19,8 +19,9 @@ static const char usage_text[] =
 "\n"
 "Trace a CPython process and print the reports that python -m trace prints,\n"
 "without restarting it: through its USDT probes (no code in the target), or\n"
-"on 3.14+ through a sys.monitoring collector that the interpreter's own\n"
-"remote debugger interface (PEP 768) runs inside it.\n"
+"on 3.12+ through a sys.monitoring collector run inside it, delivered by\n"
+"the interpreter's own remote debugger interface (PEP 768, 3.14+) or by a\n"
+"pending call queued with ptrace.\n"
 "\n"
 "Modes (at least one):\n"
 "  -c, --count          count each line's executions; write <module>.cover\n"
@@ -72,9 +73,14 @@ static const char usage_text[] =
 "  -d, --duration SECS  stop after SECS seconds\n"
 "      --backend=KIND   how lines and calls are counted: usdt (BPF on the\n"
 "                       interpreter's probes), monitoring (a collector in\n"
-"                       a 3.14+ target, through its remote debugger\n"
-"                       interface, with sys.monitoring), or auto (default:\n"
-"                       usdt where the mode's probes exist, else monitoring)\n"
+"                       a 3.12+ target, counting with sys.monitoring), or\n"
+"                       auto (default: usdt where the mode's probes exist,\n"
+"                       else monitoring)\n"
+"      --delivery=HOW   how the collector gets in: pep768 (3.14+: the\n"
+"                       interpreter's remote debugger interface), ptrace (a\n"
+"                       pending call its main thread queues, stopped for a\n"
+"                       millisecond or two), or auto (default: pep768 where\n"
+"                       it exists, else ptrace)\n"
 "\n"
 "Many processes (with -a):\n"
 "      --merge          one report for all the processes traced, not one\n"
@@ -133,6 +139,7 @@ enum {
 	OPT_EXE,
 	OPT_CGROUP,
 	OPT_BACKEND,
+	OPT_DELIVERY,
 	OPT_COVERAGE_FILE,
 	OPT_LCOV,
 	OPT_JSON,
@@ -163,6 +170,7 @@ static const struct option long_opts[] = {
 	{ "exe", required_argument, NULL, OPT_EXE },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "delivery", required_argument, NULL, OPT_DELIVERY },
 	{ "coverage-file", required_argument, NULL, OPT_COVERAGE_FILE },
 	{ "lcov", required_argument, NULL, OPT_LCOV },
 	{ "json", required_argument, NULL, OPT_JSON },
@@ -294,6 +302,10 @@ static int check_modes(const struct options *o)
 		return usage_error("%s--coverage-file, --lcov, --json and --callgraph belong to trace's modes", "");
 	if (o->backend == BACKEND_MONITORING && (o->gc || o->imports || o->audit))
 		return usage_error("%s--gc, --imports and --audit count on the interpreter's own probes: --backend=monitoring is for trace's modes", "");
+	if (o->delivery && o->backend == BACKEND_USDT)
+		return usage_error("%s--delivery is the monitoring backend's: --backend=usdt puts nothing into the target", "");
+	if (o->delivery && o->all)
+		return usage_error("%s--delivery puts a collector into a process: -a stays with the probes", "");
 	if (o->backend == BACKEND_MONITORING && o->all)
 		return usage_error("%s--backend=monitoring takes the processes named by -p or a COMMAND, not -a: it puts a collector into each", "");
 	return -1;
@@ -396,6 +408,16 @@ int cli_parse(int argc, char **argv, struct options *o)
 				o->backend = BACKEND_MONITORING;
 			else
 				return usage_error("invalid --backend '%s': expected usdt, monitoring or auto", optarg);
+			break;
+		case OPT_DELIVERY:
+			if (!strcmp(optarg, "auto"))
+				o->delivery = DELIVERY_AUTO;
+			else if (!strcmp(optarg, "pep768"))
+				o->delivery = DELIVERY_PEP768;
+			else if (!strcmp(optarg, "ptrace"))
+				o->delivery = DELIVERY_PTRACE;
+			else
+				return usage_error("invalid --delivery '%s': expected pep768, ptrace or auto", optarg);
 			break;
 		case OPT_CGROUP:
 			if (!*optarg)

@@ -10,6 +10,8 @@
 #define CTRACE_MAX_PIDS_STR "64"
 
 enum backend { BACKEND_AUTO, BACKEND_USDT, BACKEND_MONITORING };
+/* how the monitoring backend's collector gets into the target */
+enum delivery { DELIVERY_AUTO, DELIVERY_PEP768, DELIVERY_PTRACE };
 
 struct options {
 	/* modes, as in python -m trace */
@@ -41,6 +43,7 @@ struct options {
 	double duration;
 	bool startup;		/* launch mode: count start-up too */
 	enum backend backend;
+	enum delivery delivery;
 	/* outputs for other tools (report_export.c) */
 	const char *coverage_file, *lcov, *json, *callgraph;
 	int verbose;

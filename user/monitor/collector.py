@@ -1,5 +1,6 @@
 # ctrace-bpf's collector, run inside a traced process by CPython's remote
-# debugger interface (PEP 768).  ctrace-bpf writes the settings above this
+# debugger interface (PEP 768), or by a pending call that ctrace-bpf queued
+# with ptrace (3.12, 3.13).  ctrace-bpf writes the settings above this
 # line.  It counts with sys.monitoring (PEP 669) and sends its tables back
 # over OUT when CTL reaches its end: the tracer stopped, or died.  At the
 # process's own exit the tables go first.  Then it removes itself.
@@ -248,7 +249,7 @@ def _ctrace_bpf(MAIN):
     # a launched program: this file runs at its first eval-breaker check,
     # which is the main module's first bytecode unless something ran first
     try:
-        start = getframe(2) if MAIN else None
+        start = getframe(UP) if MAIN else None
     except ValueError:
         start, MAIN = None, 2
     if MAIN == 1 and (start.f_code.co_name != '<module>' or
@@ -380,6 +381,10 @@ def _ctrace_bpf(MAIN):
                     emit('L %d %d %d\n' % (s(f), line, n))
             if EXEC:
                 executable(sorted(files), s, emit)
+            # trace names modules by the sys.path of its end
+            for d in list(sys.path):
+                if type(d) is str:
+                    emit('P %d\n' % s(d))
         if MODE == 'trace':
             flush()
         if MODE in ('count', 'trace'):

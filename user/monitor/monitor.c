@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "collector_py.h"
+#include "monitor/deliver.h"
 #include "monitor/monitor.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -105,18 +106,31 @@ static int write_all(int fd, const char *s, size_t n)
 
 static const char *const mode_names[] = { "count", "funcs", "calls", "trace" };
 
-static int write_script(struct monitor *m, enum mon_mode mode,
-			enum mon_start start, bool executable)
+/* The settings, then the collector: the script as the target runs it. */
+static char *script_text(struct monitor *m, enum mon_mode mode,
+			 enum mon_start start, bool executable)
 {
-	char head[512];
-	int fd, n, err;
+	size_t n = strlen(collector_py_src);
+	char *text = malloc(n + 512);
+	int len;
 
-	n = snprintf(head, sizeof(head),
-		     "TOKEN = '%s'\nOUT = '%s/%s/out'\nCTL = '%s/%s/ctl'\n"
-		     "MODE = '%s'\nMAIN = %d\nEXEC = %d\nCOUNT = %d\n",
-		     m->name + 11, m->base, m->name, m->base, m->name,
-		     mode_names[mode & 3], start,
-		     executable, mode == MON_TRACE_COUNT);
+	if (!text)
+		return NULL;
+	/* UP: frames from the collector's to the one it interrupted */
+	len = snprintf(text, 512,
+		       "TOKEN = '%s'\nOUT = '%s/%s/out'\nCTL = '%s/%s/ctl'\n"
+		       "MODE = '%s'\nMAIN = %d\nEXEC = %d\nCOUNT = %d\nUP = %d\n",
+		       m->name + 11, m->base, m->name, m->base, m->name,
+		       mode_names[mode & 3], start, executable,
+		       mode == MON_TRACE_COUNT, m->via == MON_BY_PTRACE ? 3 : 2);
+	memcpy(text + len, collector_py_src, n + 1);
+	return text;
+}
+
+static int write_script(struct monitor *m, const char *text)
+{
+	int fd, err;
+
 	fd = openat(m->dir_fd, "collector.py",
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -124,11 +138,29 @@ static int write_script(struct monitor *m, enum mon_mode mode,
 	m->script_left = true;
 	err = fchmod(fd, 0644) ? -errno : 0;
 	if (!err)
-		err = write_all(fd, head, n);
-	if (!err)
-		err = write_all(fd, collector_py_src, strlen(collector_py_src));
+		err = write_all(fd, text, strlen(text));
 	close(fd);
 	return err;
+}
+
+/*
+ * For a pending call: one statement that compiles the script under its
+ * own name (the collector knows its code by it), from hex, so that no
+ * byte of it needs quoting, in globals of its own.
+ */
+static char *boot_text(const struct monitor *m, const char *text)
+{
+	size_t n = strlen(text);
+	char *boot = malloc(2 * n + 256), *p;
+
+	if (!boot)
+		return NULL;
+	p = boot + sprintf(boot, "exec(compile(bytes.fromhex('");
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%02x", (unsigned char)text[i]);
+	sprintf(p, "'), '%s/%s/collector.py', 'exec'), {})\n", m->base,
+		m->name);
+	return boot;
 }
 
 /* The FIFOs belong to the target's user, who alone may open them. */
@@ -209,15 +241,28 @@ static void remove_script(struct monitor *m)
 		m->script_left = false;
 }
 
-/* Ask every thread; the first to reach a safe point runs the collector. */
-static int request(struct monitor *m, char *why, size_t why_len)
+/*
+ * PEP 768: ask every thread; the first to reach a safe point runs the
+ * collector.  ptrace: the main thread queues it, to run at its next one.
+ */
+static int request(struct monitor *m, const char *text, char *why,
+		   size_t why_len)
 {
-	char path[96];
+	char path[96], *boot;
 	int err;
 
-	snprintf(path, sizeof(path), "%s/%s/collector.py", m->base, m->name);
 	/* written by PID number: into the process examined, or not at all */
 	err = target_still_ours(m->t, why, why_len);
+	if (!err && m->via == MON_BY_PTRACE) {
+		boot = boot_text(m, text);
+		if (!boot)
+			return -ENOMEM;
+		err = ptrace_deliver(m->t, boot, &m->longest_stop_ns, why,
+				     why_len);
+		free(boot);
+		return err;
+	}
+	snprintf(path, sizeof(path), "%s/%s/collector.py", m->base, m->name);
 	for (size_t i = 0; i < m->pep.n_threads && !err; i++)
 		err = pep768_send(&m->pep, i, path, why, why_len);
 	if (err)
@@ -252,7 +297,11 @@ int monitor_ready(struct monitor *m, volatile sig_atomic_t *stop, char *why,
 			err = -ETIMEDOUT;
 			break;
 		}
-		if (waited > 1 && !said) {
+		if (waited > 1 && !said && m->via == MON_BY_PTRACE) {
+			pr_err("note: waiting for process %d's main thread to run Python (blocked in C, an idle server?); Ctrl-C gives up, and the collector it may run later finds nobody and goes...",
+			       m->t->pid);
+			said = waited;
+		} else if (waited > 1 && !said) {
 			pr_err("note: waiting for process %d to run Python in one of its %zu threads (all blocked in C, an idle server?); Ctrl-C gives up...",
 			       m->t->pid, m->pep.n_threads);
 			said = waited;
@@ -279,10 +328,11 @@ int monitor_ready(struct monitor *m, volatile sig_atomic_t *stop, char *why,
 	return err;
 }
 
-int monitor_start(struct monitor *m, struct target *t, enum mon_mode mode,
-		  enum mon_start start, bool executable, char *why,
-		  size_t why_len)
+int monitor_start(struct monitor *m, struct target *t, enum mon_delivery via,
+		  enum mon_mode mode, enum mon_start start, bool executable,
+		  char *why, size_t why_len)
 {
+	char *text;
 	int err;
 
 	/* the --trace sink, set by the caller, outlives the reset */
@@ -291,25 +341,31 @@ int monitor_start(struct monitor *m, struct target *t, enum mon_mode mode,
 
 	memset(m, 0, sizeof(*m));
 	m->t = t;
+	m->via = via;
 	m->tmp_fd = m->dir_fd = m->out_fd = m->ctl_fd = -1;
 	reply_init(&m->reply);
 	m->reply.sink = sink;
 	m->reply.sink_ctx = sink_ctx;
-	err = pep768_open(t, &m->pep, why, why_len);
+	err = via == MON_BY_PTRACE ? ptrace_refusal(t, why, why_len) :
+				     pep768_open(t, &m->pep, why, why_len);
 	if (err)
 		return err;
 	err = make_dir(m, why, why_len);
 	if (err)
 		return err;
-	err = write_script(m, mode, start, executable);
+	text = script_text(m, mode, start, executable);
+	err = text ? 0 : -ENOMEM;
+	if (!err && via == MON_BY_PEP768)
+		err = write_script(m, text);
 	if (!err)
 		err = make_fifos(m);
-	if (err) {
+	if (!err)
+		err = request(m, text, why, why_len);
+	else
 		snprintf(why, why_len, "cannot write the collector into %s/%s of process %d: %s",
 			 m->base, m->name, t->pid, strerror(-err));
-		return err;
-	}
-	return request(m, why, why_len);
+	free(text);
+	return err;
 }
 
 int monitor_pollfd(const struct monitor *m)

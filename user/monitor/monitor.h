@@ -11,10 +11,10 @@
 #include "target/target.h"
 
 /*
- * The monitoring backend's collector: our script, run inside a 3.14+
- * target by PEP 768, counting with sys.monitoring.  Its files live in a
- * directory of ours in the target's /tmp: the script (removed once taken),
- * and two FIFOs.  We hold CTL's write end: when we close it, or die, the
+ * The monitoring backend's collector: our script, run inside a 3.12+
+ * target by PEP 768 or a pending call, counting with sys.monitoring.  Its
+ * files live in a directory of ours in the target's /tmp: the script
+ * (PEP 768's, removed once taken), and two FIFOs.  We hold CTL's write end: when we close it, or die, the
  * collector sees its end, sends its tables over OUT and removes its tool.
  */
 enum mon_mode {
@@ -29,9 +29,17 @@ enum mon_start {
 	MON_MODULE,	/* launched with -m: when runpy starts __main__ */
 };
 
+/* How the collector gets in. */
+enum mon_delivery {
+	MON_BY_PEP768,	/* 3.14+: the interpreter's remote debugger interface */
+	MON_BY_PTRACE,	/* a pending call queued by ptrace (monitor/deliver.h) */
+};
+
 struct monitor {
 	struct target *t;
+	enum mon_delivery via;
 	struct pep768 pep;
+	uint64_t longest_stop_ns;	/* ptrace's: the longest thread stop */
 	int tmp_fd, dir_fd, out_fd, ctl_fd;
 	const char *base;	/* /tmp, or where else it went (make_dir()) */
 	char name[40];		/* ctrace-bpf.XXXXXXXXXXXXXXXX in @base */
@@ -44,10 +52,14 @@ struct monitor {
 	struct mon_reply reply;
 };
 
-/* Write the collector into @t's /tmp and ask @t's threads to run it. */
-int monitor_start(struct monitor *m, struct target *t, enum mon_mode mode,
-		  enum mon_start start, bool executable, char *why,
-		  size_t why_len);
+/*
+ * Make the collector's channel in @t's /tmp and ask @t to run it, @via
+ * PEP 768 (the script a file there, asked of every thread) or ptrace (its
+ * text in the pending call's pages).
+ */
+int monitor_start(struct monitor *m, struct target *t, enum mon_delivery via,
+		  enum mon_mode mode, enum mon_start start, bool executable,
+		  char *why, size_t why_len);
 /*
  * Wait until it counts (a stopped target must be let go first), or until
  * *@stop: a process whose threads all sit in C takes it when one wakes.

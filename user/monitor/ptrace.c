@@ -139,9 +139,14 @@ int ptcall_stop(struct ptcall *pc, pid_t tid, char *why, size_t why_len)
 	}
 	pc->seized = true;
 	pc->stopped_ns = mono_ns();
+	/*
+	 * An interrupt's stop, or a group-stop's (a launched Python held at
+	 * the gate): then the first resume only reports the group-stop again,
+	 * in place; settle() spends it, and later resumes run.
+	 */
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) ||
-	    (sig = wait_stop(tid)) < 0 || (sig & 0xff) != SIGTRAP ||
-	    sig >> 8 != PTRACE_EVENT_STOP) {
+	    (sig = wait_stop(tid)) < 0 || sig >> 8 != PTRACE_EVENT_STOP ||
+	    ((sig & 0xff) != SIGTRAP && settle(tid))) {
 		snprintf(why, why_len, "cannot stop thread %d", tid);
 		ptcall_release(pc);
 		return -ESRCH;

@@ -103,7 +103,7 @@ static bool code_ref(const struct mon_reply *r, struct cursor *c,
 }
 
 struct caps {
-	size_t strs, lines, funcs, calls, classes, exec;
+	size_t strs, lines, funcs, calls, classes, exec, path;
 };
 
 static int nibble(char x)
@@ -186,6 +186,21 @@ static int add_exec(struct mon_reply *r, struct cursor *c, size_t *cap)
 		g->lines[g->n++] = last = v;
 	}
 	r->n_exec++;
+	return 0;
+}
+
+/* P dir: the next entry of the target's sys.path */
+static int add_path(struct mon_reply *r, struct caps *cap, struct cursor *c)
+{
+	struct ctrace_sref d;
+	int err;
+
+	if (!str_ref(r, c, &d))
+		return -EPROTO;
+	err = grow(&r->path, r->n_path, &cap->path, sizeof(*r->path));
+	if (err)
+		return err;
+	r->path[r->n_path++] = raw_str(&r->raw, d);
 	return 0;
 }
 
@@ -332,6 +347,9 @@ static int record(struct mon_reply *r, struct caps *cap, struct cursor *c)
 		return add_str(r, cap, c);
 	case 'X':
 		return add_exec(r, c, &cap->exec);
+	case 'P':
+		err = add_path(r, cap, c);
+		break;
 	case 'L':
 		err = add_line(r, cap, c);
 		break;
@@ -373,6 +391,7 @@ int reply_parse(struct mon_reply *r, const char *buf, size_t len, size_t *used,
 	cap.calls = r->raw.n_calls;
 	cap.classes = r->raw.n_classes;
 	cap.exec = r->n_exec;
+	cap.path = r->n_path;
 	*used = 0;
 	while (at < len) {
 		const char *nl = memchr(buf + at, '\n', len - at);
@@ -408,6 +427,7 @@ void reply_free(struct mon_reply *r)
 	for (size_t i = 0; i < r->n_exec; i++)
 		free(r->exec[i].lines);
 	free(r->exec);
+	free(r->path);
 	raw_tables_free(&r->raw);
 	reply_init(r);
 }

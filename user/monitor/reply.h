@@ -19,6 +19,8 @@
  *   C cfile cname cfirst file name first n   caller -> callee (--trackcalls);
  *                     the caller "- - -" at the bottom of a stack
  *   X file line...    trace's executable lines of file (--missing)
+ *   P dir             the next entry of its sys.path at the end, for
+ *                     trace's module names (--count, --trace)
  *   V tid ns file line                 --trace: a line ran
  *   W tid ns file name first kind      --trace: a frame started (0) or resumed (1)
  *   E                 the end
@@ -29,6 +31,8 @@ struct mon_reply {
 	struct raw_tables raw;
 	struct given_lines *exec;
 	size_t n_exec;
+	const char **path;	/* P's, in order: strings of raw */
+	size_t n_path;
 	int tool;		/* -1 until H */
 	bool busy;		/* R */
 	bool ended;		/* E */

@@ -7,12 +7,23 @@
 #include "monitor/gate.h"
 #include "monitor/monitor.h"
 #include "monitor/run.h"
+#include "target/syspath.h"
 #include "session/collector.h"
 #include "util/log.h"
 
 bool monitor_possible(const struct pyelf *e)
 {
-	return py_has_remote_debug(e);
+	return py_has_monitoring(e);
+}
+
+static enum mon_delivery delivery_for(const struct options *o,
+				      const struct pyelf *e)
+{
+	if (o->delivery == DELIVERY_PTRACE)
+		return MON_BY_PTRACE;
+	if (o->delivery == DELIVERY_PEP768 || py_has_remote_debug(e))
+		return MON_BY_PEP768;
+	return MON_BY_PTRACE;
 }
 
 static void on_record(void *ctx, const void *rec, size_t len)
@@ -22,7 +33,8 @@ static void on_record(void *ctx, const void *rec, size_t len)
 
 /* Launched: stop the Python where its main module starts, then ask. */
 static int start_launched(struct collector *c, struct monitor *m,
-			  enum mon_mode mode, char *why, size_t why_len)
+			  enum mon_delivery via, enum mon_mode mode, char *why,
+			  size_t why_len)
 {
 	struct target *t = c->t;
 	enum mon_start start;
@@ -36,7 +48,7 @@ static int start_launched(struct collector *c, struct monitor *m,
 	if (!err)
 		err = gate_wait(&g, t, &start, why, why_len);
 	if (!err)
-		err = monitor_start(m, t, mode, start, c->o->missing, why,
+		err = monitor_start(m, t, via, mode, start, c->o->missing, why,
 				    why_len);
 	gate_open(&g, t);
 	return err;
@@ -50,9 +62,14 @@ static int mon_start(struct collector *c, char *why, size_t why_len)
 			     kind == COUNT_FUNCS ? MON_FUNCS :
 			     o->trace && o->count ? MON_TRACE_COUNT :
 			     o->trace ? MON_TRACE : MON_COUNT;
+	enum mon_delivery via = delivery_for(o, &c->t->elf);
 	struct monitor *m;
 	int err;
 
+	if (via == MON_BY_PTRACE && o->backend == BACKEND_AUTO &&
+	    o->delivery == DELIVERY_AUTO)
+		pr_err("note: process %d (CPython %d.%d) has no probes for this mode and no remote debugger interface: a collector of ours runs inside it, delivered by ptrace; --backend=usdt forbids that",
+		       c->t->pid, c->t->elf.major, c->t->elf.minor);
 	m = calloc(1, sizeof(*m));
 	if (!m) {
 		snprintf(why, why_len, "out of memory");
@@ -67,18 +84,23 @@ static int mon_start(struct collector *c, char *why, size_t why_len)
 		m->reply.sink_ctx = c->ts;
 	}
 	if (c->t->launched)
-		err = start_launched(c, m, mode, why, why_len);
+		err = start_launched(c, m, via, mode, why, why_len);
 	else
-		err = monitor_start(m, c->t, mode, MON_NOW, o->missing, why,
-				    why_len);
+		err = monitor_start(m, c->t, via, mode, MON_NOW, o->missing,
+				    why, why_len);
 	if (!err)
 		err = monitor_ready(m, c->stop, why, why_len);
 	if (err)
 		return err;
 	pr_info("collector: sys.monitoring tool %d in process %d", m->reply.tool,
 		c->t->pid);
+	if (via == MON_BY_PTRACE)
+		pr_info("ptrace: process %d's longest thread stop %.3f ms",
+			c->t->pid, m->longest_stop_ns / 1e6);
 	if (!c->many)
 		target_print_ready(c->t, c->t->launched && !o->startup,
+				   via == MON_BY_PTRACE ?
+				   "by a sys.monitoring collector inside it (delivered by ptrace)" :
 				   "by a sys.monitoring collector inside it (PEP 768)");
 	return 0;
 }
@@ -110,6 +132,11 @@ static int mon_stop(struct collector *c, char *why, size_t why_len)
 	 */
 	c->rs->want_executable = false;
 	resolver_give_executable(c->rs, m->reply.exec, m->reply.n_exec);
+	/* its own sys.path, where a derived one may be wrong (pyenv, uv) */
+	for (size_t i = 0; i < m->reply.n_path; i++)
+		if (m->reply.path[i] &&
+		    syspath_add(&c->t->live_path, m->reply.path[i]))
+			break;
 	return 0;
 }
 

@@ -94,7 +94,7 @@ const struct collector_ops *collector_for(const struct options *o,
 		ops = &monitor_collector;
 	else if (o->backend == BACKEND_MONITORING)
 		snprintf(why, why_len,
-			 "--backend=monitoring needs CPython 3.14 or later (PEP 768); process %d runs CPython %d.%d",
+			 "--backend=monitoring needs CPython 3.12 or later (sys.monitoring); process %d runs CPython %d.%d",
 			 t->pid, t->elf.major, t->elf.minor);
 	if (err && ops != &monitor_collector)
 		return NULL;

@@ -119,9 +119,15 @@ static const struct py_flavor flavors[] = {
 	},
 	{
 		/*
-		 * 3.14: no line or function probes at all; only the monitoring
-		 * backend counts here, and it needs no layout.
+		 * 3.12-3.14: no line or function probes at all; only the
+		 * monitoring backend counts here, and it needs no layout.
 		 */
+		.major = 3, .minor = 12,
+	},
+	{
+		.major = 3, .minor = 13,
+	},
+	{
 		.major = 3, .minor = 14,
 	},
 	{
@@ -284,6 +290,11 @@ static bool at_least(int major, int minor, int want_major, int want_minor)
 bool py_has_remote_debug(const struct pyelf *e)
 {
 	return at_least(e->major, e->minor, 3, 14);
+}
+
+bool py_has_monitoring(const struct pyelf *e)
+{
+	return at_least(e->major, e->minor, 3, 12);
 }
 
 bool py_trace_spaced(const struct py_flavor *fl)

@@ -64,6 +64,8 @@ struct py_flavor {
  * in tenths (3.14+).
  */
 bool py_has_remote_debug(const struct pyelf *e);
+/* sys.monitoring (PEP 669, 3.12+), which the collector counts with. */
+bool py_has_monitoring(const struct pyelf *e);
 bool py_trace_spaced(const struct py_flavor *fl);
 bool py_percent_tenths(const struct py_flavor *fl);
 

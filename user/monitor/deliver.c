@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The ptrace delivery: see deliver.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "monitor/deliver.h"
+#include "monitor/ptrace.h"
+#include "util/log.h"
+
+#define FULL_TRIES 50	/* a full pending-call queue: 50 × 10 ms */
+
+/* The number after @key in /proc/@pid/status, or -1. */
+static long status_field(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	size_t n = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int yama_scope(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
+	int v = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+int ptrace_refusal(const struct target *t, char *why, size_t why_len)
+{
+	long tracer = status_field(t->pid, "TracerPid");
+	long seccomp = status_field(t->pid, "Seccomp");
+
+	if (tracer > 0) {
+		snprintf(why, why_len,
+			 "process %d is already traced by process %ld (its TracerPid): a debugger, strace or another tracer; the collector cannot be delivered by ptrace beside it",
+			 t->pid, tracer);
+		return -EBUSY;
+	}
+	if (yama_scope() >= 3) {
+		snprintf(why, why_len,
+			 "kernel.yama.ptrace_scope is 3: this kernel lets no process be traced, so the collector cannot be delivered into process %d",
+			 t->pid);
+		return -EPERM;
+	}
+	if (seccomp == 2) {
+		snprintf(why, why_len,
+			 "process %d runs under a seccomp filter, which could kill it for the mmap, mprotect or munmap the delivery has it make: not delivered",
+			 t->pid);
+		return -EPERM;
+	}
+	/* biased reference counting exists in free-threaded builds alone */
+	if (ptcall_symbol(t->pid, "python3", "_Py_MergeZeroLocalRefcount")) {
+		snprintf(why, why_len,
+			 "process %d runs a free-threaded CPython (no GIL): the collector's tables are not per-thread yet, so it is not delivered",
+			 t->pid);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* One try: stop the main thread, queue the call, let it go. */
+static int queue_once(const struct target *t, const char *code,
+		      uint64_t *longest_ns, char *why, size_t why_len)
+{
+	struct ptcall pc;
+	int err;
+
+	err = ptcall_stop(&pc, t->pid, why, why_len);
+	if (err)
+		return err;
+	err = ptcall_pending_run(&pc, code, why, why_len);
+	if (err && pc.page) {
+		char why2[128];
+
+		ptcall_unmap(&pc, why2, sizeof(why2));
+	}
+	ptcall_release(&pc);
+	if (pc.longest_ns > *longest_ns)
+		*longest_ns = pc.longest_ns;
+	return err;
+}
+
+int ptrace_deliver(const struct target *t, const char *code,
+		   uint64_t *longest_ns, char *why, size_t why_len)
+{
+	int err = ptrace_refusal(t, why, why_len);
+
+	if (err)
+		return err;
+	for (int i = 0;; i++) {
+		err = queue_once(t, code, longest_ns, why, why_len);
+		if (err != -EAGAIN || i == FULL_TRIES)
+			break;
+		usleep(10000);
+	}
+	if (!err)
+		pr_debug("delivered into process %d by ptrace: its longest stop %.3f ms",
+			 t->pid, *longest_ns / 1e6);
+	return err;
+}
