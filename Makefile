@@ -44,7 +44,7 @@ MAIN_OBJ := $(OUTPUT)/obj/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps install uninstall deb test check unit e2e cases ptrace faults roots events multi fleet realworld exports fuzz soak bench demo clean format
+.PHONY: all deps install uninstall deb test check unit e2e cases ptrace pyenv faults roots events multi fleet realworld exports fuzz soak bench demo clean format
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/ctrace-bpf
@@ -176,6 +176,11 @@ ptrace: $(OUTPUT)/tests/ptcall_check
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
 		PTCALL=$(CURDIR)/$(OUTPUT)/tests/ptcall_check bash tests/run-ptrace.sh
 
+# the collector delivered by ptrace into the pyenv CPythons, every mode
+pyenv: $(OUTPUT)/ctrace-bpf
+	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
+		bash tests/run-pyenv.sh
+
 faults: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
 		SDT_TARGET=$(CURDIR)/$(OUTPUT)/tests/sdt_target bash tests/run-faults.sh
@@ -240,7 +245,7 @@ roots: $(OUTPUT)/ctrace-bpf
 # make test installs what it needs first, so a fresh machine passes too.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory check e2e cases ptrace faults roots events multi fleet realworld exports
+	$(Q)$(MAKE) --no-print-directory check e2e cases ptrace pyenv faults roots events multi fleet realworld exports
 
 bench: $(OUTPUT)/ctrace-bpf $(OUTPUT)/floor $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

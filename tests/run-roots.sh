@@ -34,7 +34,7 @@ root_as_trace() {
 
 	# the program's own output goes elsewhere: sharing our stdout, its
 	# writes would land between ours at any byte
-	"$CTRACE" ${BACKEND:+--backend=$BACKEND} $mode -- chroot "$root" sh -c 'exec "$0" "$@" > /dev/null' \
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} ${DELIVERY:+--delivery=$DELIVERY} $mode -- chroot "$root" sh -c 'exec "$0" "$@" > /dev/null' \
 		"$py" "$IN/$prog" > "$tag.ours" 2> "$tag.err"
 	chroot "$root" "$py" -m trace $mode "$IN/$prog" > "$tag.ref"
 	same_as_trace "$name" "${tag#$W/}" $kind "$at" "$tag.ours" "$tag.ref" $main
@@ -77,28 +77,13 @@ if make_root bullseye python3.9,python3-pyflakes,python3-yaml; then
 	stop_bg 7
 fi
 
-# refused_on ROOT PY: modes needing function or line probes, refused with why
-refused_on() {
-	"$CTRACE" -l -- chroot "$1" "$2" -c pass > /dev/null 2> "$W/$2.err"
-	rc=$?
-	[ $rc = 1 ] && [ "$(wc -l < "$W/$2.err")" = 1 ] &&
-		grep -q "^ctrace-bpf: --listfuncs needs python:function__return, but CPython ${2#python} .* has no function__entry, function__return or line probes: CPython removed them in 3.12 (PEP 669); it still offers the gc, import and audit probes.*; nor has it the remote debugger interface (PEP 768, 3.14+)" "$W/$2.err" &&
-		ok "${2#python}: refused, naming the removed probes, what is left, and no PEP 768" ||
-		not_ok "${2#python}: refused with the reason" "$W/$2.err"
-}
-
-echo "# CPython 3.13 (Debian 13) in a chroot"
-if make_root trixie python3.13; then
-	refused_on "$ROOTS/trixie" python3.13
-fi
-
 # count_same ROOT PY NAME [PROG]: -c -m -s launched, covers and summary
 # rows identical to that interpreter's trace
 count_same() {
 	local root=$1 py=$2 name=$3 prog=${4:-prog.py} tag
 	tag=$(basename "$root").$py.${prog%.py}
 	rm -rf "$root/tmp/$tag" "$W/$tag"
-	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -c -m -s -C "$W/$tag" -- \
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} ${DELIVERY:+--delivery=$DELIVERY} -c -m -s -C "$W/$tag" -- \
 		chroot "$root" sh -c 'exec "$0" "$@" > /dev/null' "$py" "$IN/$prog" \
 		> "$W/$tag.out" 2> "$W/$tag.err"
 	chroot "$root" "$py" -m trace -c -m -s -C "/tmp/$tag" "$IN/$prog" > "$W/$tag.ref"
@@ -111,22 +96,22 @@ count_same() {
 monitoring() {
 	local R=$1 py=$2 v=${2#python}
 
-	count_same "$R" "$py" "$v monitoring --count" prog.py
+	count_same "$R" "$py" "$v monitoring${VIA:-} --count" prog.py
 	# trace itself loses counts with threads on 3.14+ (one shared dict,
 	# no lock): arithmetic is the reference here
 	rm -rf "$W/st$v"
-	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -c -C "$W/st$v" -- chroot "$R" "$py" "$IN/stress.py" \
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} ${DELIVERY:+--delivery=$DELIVERY} -c -C "$W/st$v" -- chroot "$R" "$py" "$IN/stress.py" \
 		> /dev/null 2> "$W/st$v.err"
 	{ grep -q "^40029: def tick(): return 1$" "$W/st$v/stress.cover" &&
 	  grep -q "^40028:         total += tick()$" "$W/st$v/stress.cover"; } ||
 		cp "$W/st$v/stress.cover" "$W/$v.ticks.diff"
-	check "$v monitoring: 4 threads x 10007 calls counted exactly" "$W/$v.ticks.diff"
-	root_as_trace "$R" "$py" -t trace "$v monitoring --trace identical" serial.py
-	root_as_trace "$R" "$py" -l funcs "$v monitoring --listfuncs identical"
-	root_as_trace "$R" "$py" -T pairs "$v monitoring --trackcalls identical"
+	check "$v monitoring${VIA:-}: 4 threads x 10007 calls counted exactly" "$W/$v.ticks.diff"
+	root_as_trace "$R" "$py" -t trace "$v monitoring${VIA:-} --trace identical" serial.py
+	root_as_trace "$R" "$py" -l funcs "$v monitoring${VIA:-} --listfuncs identical"
+	root_as_trace "$R" "$py" -T pairs "$v monitoring${VIA:-} --trackcalls identical"
 	# the tracer killed while the new process is stopped at the launch
 	# gate: our watcher lets it go on, and it runs to its end
-	CTRACE_TEST_DELAY_GATE=2000 "$CTRACE" ${BACKEND:+--backend=$BACKEND} -l -- \
+	CTRACE_TEST_DELAY_GATE=2000 "$CTRACE" ${BACKEND:+--backend=$BACKEND} ${DELIVERY:+--delivery=$DELIVERY} -l -- \
 		chroot "$R" "$py" "$IN/serial.py" > "$W/gk$v.out" 2> "$W/gk$v.err" &
 	CT=$!
 	sleep 1
@@ -141,43 +126,43 @@ monitoring() {
 		pkill -9 -f "$py $IN/serial.py"
 	fi
 	[ "$(tail -1 "$W/gk$v.out")" = 190 ] || echo "the program did not finish" >> "$W/gk$v.diff"
-	check "$v monitoring: tracer SIGKILLed at the launch gate, the program goes on to its end" "$W/gk$v.diff"
+	check "$v monitoring${VIA:-}: tracer SIGKILLed at the launch gate, the program goes on to its end" "$W/gk$v.diff"
 	# --startup: from the first import, so the start-up's modules count
-	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -c -s --startup -C "$W/su$v" -- \
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} ${DELIVERY:+--delivery=$DELIVERY} -c -s --startup -C "$W/su$v" -- \
 		chroot "$R" sh -c 'exec "$0" "$@" > /dev/null' "$py" "$IN/serial.py" \
 		> "$W/su$v.out" 2> "$W/su$v.err"
 	grep -q "  encodings\.utf_8  " "$W/su$v.out" && grep -q "  serial  " "$W/su$v.out" &&
 		! grep -q "encodings" "$W/$(basename "$R").$py.prog.out" &&
-		ok "$v monitoring --startup: the start-up's imports counted too, and only with it" ||
-		not_ok "$v monitoring --startup: the start-up's imports counted too, and only with it" "$W/su$v.out"
+		ok "$v monitoring${VIA:-} --startup: the start-up's imports counted too, and only with it" ||
+		not_ok "$v monitoring${VIA:-} --startup: the start-up's imports counted too, and only with it" "$W/su$v.out"
 	# its own mount namespace: the script's path is the target's own
-	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -l -- unshare -m chroot "$R" "$py" "$IN/prog.py" \
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} ${DELIVERY:+--delivery=$DELIVERY} -l -- unshare -m chroot "$R" "$py" "$IN/prog.py" \
 		> "$W/u$v.out" 2> "$W/u$v.err"
 	$CMP funcs "$W/u$v.out" "$IN" > "$W/u$v.f"
 	diff "$W/u$v.f" "$W/$(basename "$R").$py-l.funcs.r" > "$W/u$v.diff"
-	check "$v monitoring in its own mount namespace (unshare -m): --listfuncs identical" "$W/u$v.diff"
+	check "$v monitoring${VIA:-} in its own mount namespace (unshare -m): --listfuncs identical" "$W/u$v.diff"
 	# a read-only /tmp, as in a container with a read-only root: the
 	# collector goes to /dev/shm or /var/tmp instead, and leaves nothing
-	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -l -- unshare -m sh -c \
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} ${DELIVERY:+--delivery=$DELIVERY} -l -- unshare -m sh -c \
 		"mount --bind -o ro '$R/tmp' '$R/tmp' && exec chroot '$R' '$py' '$IN/prog.py' > /dev/null" \
 		> "$W/ro$v.out" 2> "$W/ro$v.err"
 	$CMP funcs "$W/ro$v.out" "$IN" > "$W/ro$v.f"
 	diff "$W/ro$v.f" "$W/$(basename "$R").$py-l.funcs.r" > "$W/ro$v.diff"
 	ls "$R/dev/shm" "$R/var/tmp" 2>/dev/null | grep '^ctrace-bpf\.' >> "$W/ro$v.diff"
-	check "$v monitoring with a read-only /tmp: --listfuncs identical, nothing left" "$W/ro$v.diff"
+	check "$v monitoring${VIA:-} with a read-only /tmp: --listfuncs identical, nothing left" "$W/ro$v.diff"
 	# --timing: trace's lines, each after seconds since the start
-	"$CTRACE" ${BACKEND:+--backend=$BACKEND} -t -g -- chroot "$R" sh -c 'exec "$0" "$@" > /dev/null' \
+	"$CTRACE" ${BACKEND:+--backend=$BACKEND} ${DELIVERY:+--delivery=$DELIVERY} -t -g -- chroot "$R" sh -c 'exec "$0" "$@" > /dev/null' \
 		"$py" "$IN/serial.py" > "$W/g$v.out" 2> "$W/g$v.err"
 	sed -E 's/^[0-9]+\.[0-9]{2} //' "$W/g$v.out" | $CMP trace /dev/stdin "$R$IN" serial > "$W/g$v.o"
 	diff "$W/g$v.o" "$W/$(basename "$R").$py-t.trace.r" > "$W/g$v.diff"
 	[ "$(grep -cEv '^([0-9]+\.[0-9]{2} | --- )' "$W/g$v.out")" = 0 ] ||
 		echo "lines without their time" >> "$W/g$v.diff"
-	check "$v monitoring --trace --timing: every line timed, the same lines" "$W/g$v.diff"
-	root_as_trace "$R" "$py" -l funcs "$v monitoring --listfuncs, trace's class names" names.py
-	root_as_trace "$R" "$py" -T pairs "$v monitoring --trackcalls, trace's class names" names.py
+	check "$v monitoring${VIA:-} --trace --timing: every line timed, the same lines" "$W/g$v.diff"
+	root_as_trace "$R" "$py" -l funcs "$v monitoring${VIA:-} --listfuncs, trace's class names" names.py
+	root_as_trace "$R" "$py" -T pairs "$v monitoring${VIA:-} --trackcalls, trace's class names" names.py
 	grep -q "Tracing PID .*by a sys.monitoring collector inside it" "$W/$(basename "$R").$py-T.pairs.err" ||
 		cp "$W/$(basename "$R").$py-T.pairs.err" "$W/$v.line.diff"
-	check "$v monitoring: the Tracing line names the backend" "$W/$v.line.diff"
+	check "$v monitoring${VIA:-}: the Tracing line names the backend" "$W/$v.line.diff"
 	monitoring_by_pid "$R" "$py" "$v"
 }
 
@@ -194,11 +179,15 @@ spin() {
 }
 
 monitoring_by_pid() {
-	local R=$1 py=$2 v=$3 t1 t2 t3 t0 ms tag=m$3
+	local R=$1 py=$2 v=$3 t1 t2 t3 t0 ms tag=m$3 pep=1
+
+	# what PEP 768 alone does: any thread takes the request, a switch
+	case $v in 3.1[0-3]) pep= ;; esac
+	[ "${DELIVERY:-}" = ptrace ] && pep=
 
 	# by PID, in a chroot, the whole program seen as trace sees full.py
 	spin "$R" "$py" $tag spinrun.py
-	"$CTRACE" --backend=monitoring -v -T -p $SPIN > "$W/$tag.T" 2> "$W/$tag.err" &
+	"$CTRACE" --backend=monitoring ${DELIVERY:+--delivery=$DELIVERY} -v -T -p $SPIN > "$W/$tag.T" 2> "$W/$tag.err" &
 	CT=$!
 	if wait_ready "$W/$tag.err"; then
 		touch "$R/tmp/$tag.go"
@@ -209,37 +198,37 @@ monitoring_by_pid() {
 		chroot "$R" "$py" -m trace -T "$IN/full.py" > "$W/$tag.full"
 		$CMP pairs "$W/$tag.full" "$IN" | grep -v full.py > "$W/$tag.ref"
 		diff "$W/$tag.p" "$W/$tag.ref" > "$W/$tag.diff"
-		check "$v monitoring by PID in a chroot: --trackcalls identical" "$W/$tag.diff"
+		check "$v monitoring${VIA:-} by PID in a chroot: --trackcalls identical" "$W/$tag.diff"
 	else
-		attach_failed "$v monitoring: attach by PID" "$W/$tag.err"
+		attach_failed "$v monitoring${VIA:-}: attach by PID" "$W/$tag.err"
 	fi
 	t1=$(tool_of "$W/$tag.err")
 	# detached, the tool is free again: a second collector gets the same id
-	"$CTRACE" --backend=monitoring -v -l -d 0.3 -p $SPIN > /dev/null 2> "$W/$tag.2.err"
+	"$CTRACE" --backend=monitoring ${DELIVERY:+--delivery=$DELIVERY} -v -l -d 0.3 -p $SPIN > /dev/null 2> "$W/$tag.2.err"
 	t2=$(tool_of "$W/$tag.2.err")
 	[ -n "$t1" ] && [ "$t1" = "$t2" ] || echo "tool ids '$t1' then '$t2'" > "$W/$tag.tool.diff"
-	check "$v monitoring: the tool id is freed at detach" "$W/$tag.tool.diff"
+	check "$v monitoring${VIA:-}: the tool id is freed at detach" "$W/$tag.tool.diff"
 	# the tracer SIGKILLed: the collector sees its FIFO end and leaves
-	"$CTRACE" --backend=monitoring -v -l -p $SPIN > /dev/null 2> "$W/$tag.3.err" &
+	"$CTRACE" --backend=monitoring ${DELIVERY:+--delivery=$DELIVERY} -v -l -p $SPIN > /dev/null 2> "$W/$tag.3.err" &
 	CT=$!
 	if wait_ready "$W/$tag.3.err"; then
 		kill -9 $CT
 		wait $CT 2>/dev/null
 		sleep 1
-		"$CTRACE" --backend=monitoring -v -l -d 0.3 -p $SPIN > /dev/null 2> "$W/$tag.4.err"
+		"$CTRACE" --backend=monitoring ${DELIVERY:+--delivery=$DELIVERY} -v -l -d 0.3 -p $SPIN > /dev/null 2> "$W/$tag.4.err"
 		t3=$(tool_of "$W/$tag.4.err")
 		[ -n "$t3" ] && [ "$t3" = "$t1" ] || echo "after SIGKILL: tool id '$t3', not '$t1'" > "$W/$tag.kill.diff"
 		ls "$R/tmp" | grep '^ctrace-bpf\.' >> "$W/$tag.kill.diff"
-		check "$v monitoring: tracer SIGKILLed, the collector removes itself and its files within 1 s" "$W/$tag.kill.diff"
+		check "$v monitoring${VIA:-}: tracer SIGKILLed, the collector removes itself and its files within 1 s" "$W/$tag.kill.diff"
 	else
-		attach_failed "$v monitoring: attach for the SIGKILL test" "$W/$tag.3.err"
+		attach_failed "$v monitoring${VIA:-}: attach for the SIGKILL test" "$W/$tag.3.err"
 	fi
 	rm -f "$R/tmp/$tag.go"
 	wait $SPIN
 
 	# several -p: this one through monitoring beside a host 3.11 through
 	# usdt, each under its own heading, each as its own trace
-	if [ "$v" = 3.14 ]; then
+	if [ "$v" = 3.14 ] && [ -z "${DELIVERY:-}" ]; then
 		spin "$R" "$py" mx$v spinrun.py
 		P14=$SPIN
 		rm -f "$W/mh.go"
@@ -275,7 +264,7 @@ monitoring_by_pid() {
 	# several -p of Pythons with no probes at all (pyenv, uv, python.org
 	# builds): this interpreter with its stapsdt notes stripped; each one
 	# through monitoring, as one -p is
-	if [ "$v" = 3.14 ]; then
+	if [ "$v" = 3.14 ] && [ -z "${DELIVERY:-}" ]; then
 		objcopy --remove-section .note.stapsdt "$R/usr/bin/$py" "$R/usr/local/bin/$py-nosdt"
 		spin "$R" "/usr/local/bin/$py-nosdt" nA$v spinrun.py
 		NA=$SPIN
@@ -303,39 +292,47 @@ monitoring_by_pid() {
 		wait $NA $NB
 	fi
 
-	# the main thread blocked in join(): a worker that runs Python takes it
-	spin "$R" "$py" j$v joined.py
-	t0=$(date +%s%N)
-	"$CTRACE" --backend=monitoring -c -d 0.5 -C "$W/j$v" -p $SPIN > /dev/null 2> "$W/j$v.err"
-	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-	{ [ $ms -lt 3000 ] && grep -Eq "^ *[0-9]+: +n \+= 1" "$W/j$v/joined.cover"; } ||
-		{ echo "took $ms ms"; cat "$W/j$v.err"; } > "$W/j$v.diff"
-	check "$v monitoring: main thread blocked in join(), attached through a worker" "$W/j$v.diff"
-	touch "$R/tmp/j$v.go"
-	wait $SPIN
+	if [ -n "$pep" ]; then
+		# the main thread blocked in join(): a worker that runs Python takes it
+		spin "$R" "$py" j$v joined.py
+		t0=$(date +%s%N)
+		"$CTRACE" --backend=monitoring ${DELIVERY:+--delivery=$DELIVERY} -c -d 0.5 -C "$W/j$v" -p $SPIN > /dev/null 2> "$W/j$v.err"
+		ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+		{ [ $ms -lt 3000 ] && grep -Eq "^ *[0-9]+: +n \+= 1" "$W/j$v/joined.cover"; } ||
+			{ echo "took $ms ms"; cat "$W/j$v.err"; } > "$W/j$v.diff"
+		check "$v monitoring${VIA:-}: main thread blocked in join(), attached through a worker" "$W/j$v.diff"
+		touch "$R/tmp/j$v.go"
+		wait $SPIN
+	fi
 
 	# every tool id taken: refused, and the target keeps running as it was
 	spin "$R" "$py" a$v alltools.py
-	"$CTRACE" --backend=monitoring -l -p $SPIN > /dev/null 2> "$W/a$v.err"
+	"$CTRACE" --backend=monitoring ${DELIVERY:+--delivery=$DELIVERY} -l -p $SPIN > /dev/null 2> "$W/a$v.err"
 	rc=$?
 	[ $rc = 1 ] && [ "$(wc -l < "$W/a$v.err")" = 1 ] &&
 		grep -q "has all six sys.monitoring tool ids taken" "$W/a$v.err" &&
 		kill -0 $SPIN && ! ls "$R/tmp" | grep -q '^ctrace-bpf\.' &&
-		ok "$v monitoring: all six tool ids taken, refused in one line, nothing left" ||
-		not_ok "$v monitoring: all six tool ids taken, refused in one line, nothing left" "$W/a$v.err"
+		ok "$v monitoring${VIA:-}: all six tool ids taken, refused in one line, nothing left" ||
+		not_ok "$v monitoring${VIA:-}: all six tool ids taken, refused in one line, nothing left" "$W/a$v.err"
 	touch "$R/tmp/a$v.go"
 	wait $SPIN
 
+	[ -n "$pep" ] || return 0
 	# remote debugging switched off: refused, naming the switch
 	spin "$R" "env PYTHON_DISABLE_REMOTE_DEBUG=1 $py" d$v spinrun.py
-	"$CTRACE" --backend=monitoring -l -p $SPIN > /dev/null 2> "$W/d$v.err"
+	"$CTRACE" --backend=monitoring ${DELIVERY:+--delivery=$DELIVERY} -l -p $SPIN > /dev/null 2> "$W/d$v.err"
 	rc=$?
 	[ $rc = 1 ] && grep -q "remote debugging disabled (PYTHON_DISABLE_REMOTE_DEBUG" "$W/d$v.err" &&
-		ok "$v monitoring: PYTHON_DISABLE_REMOTE_DEBUG refused by name" ||
-		not_ok "$v monitoring: PYTHON_DISABLE_REMOTE_DEBUG refused by name" "$W/d$v.err"
+		ok "$v monitoring${VIA:-}: PYTHON_DISABLE_REMOTE_DEBUG refused by name" ||
+		not_ok "$v monitoring${VIA:-}: PYTHON_DISABLE_REMOTE_DEBUG refused by name" "$W/d$v.err"
 	kill $SPIN 2>/dev/null
 	wait $SPIN 2>/dev/null
 }
+
+echo "# CPython 3.13 (Debian 13) in a chroot: the collector delivered by ptrace"
+if make_root trixie python3.13; then
+	monitoring "$ROOTS/trixie" python3.13
+fi
 
 echo "# CPython 3.14 and 3.15 (Debian unstable) in a chroot"
 if make_root sid python3.14,python3.15,python3-pyflakes,python3-yaml; then
@@ -350,6 +347,8 @@ if make_root sid python3.14,python3.15,python3-pyflakes,python3-yaml; then
 		ok "3.15: --backend=usdt --count refused for want of the line probe" ||
 		not_ok "3.15: --backend=usdt --count refused for want of the line probe" "$W/15.err"
 	monitoring "$R" python3.14
+	# the ptrace delivery forced where PEP 768 exists: the same reports
+	DELIVERY=ptrace VIA=" (delivered by ptrace)" monitoring "$R" python3.14
 	BACKEND=monitoring monitoring "$R" python3.15
 fi
 

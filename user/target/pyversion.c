@@ -263,11 +263,10 @@ int py_explain_missing(const struct pyelf *e, int probe, const char *mode,
 	    !e->has_probe[PROBE_ENTRY] && !e->has_probe[PROBE_RETURN] &&
 	    !e->has_probe[PROBE_LINE])
 		return snprintf(why, why_len,
-				"%s needs python:%s, but CPython %d.%d ('%s') has no function__entry, function__return or line probes: CPython removed them in 3.12 (PEP 669); it still offers %s%s",
+				"%s needs python:%s, but CPython %d.%d ('%s') has no function__entry, function__return or line probes: CPython removed them in 3.12 (PEP 669); it still offers %s; --backend=monitoring counts there with a collector inside the target",
 				mode, probe_names[probe], e->major, e->minor, lib,
 				others ? "the gc, import and audit probes: try --gc, --imports or --audit" :
-					 "no probes at all",
-				e->minor < 14 ? "; nor has it the remote debugger interface (PEP 768, 3.14+) that --backend=monitoring needs" : "");
+					 "no probes at all");
 	if (!others && !e->has_probe[PROBE_ENTRY] && !e->has_probe[PROBE_RETURN] &&
 	    !e->has_probe[PROBE_LINE])
 		return snprintf(why, why_len,

@@ -1,0 +1,180 @@
+#!/bin/bash
+# The collector delivered by ptrace into the pyenv CPythons the machine
+# carries (no probes, no PEP 768): every mode, launched and by PID,
+# against that interpreter's own python -m trace; and what is left in the
+# target after (nothing: no page, no tool id, no trace function, no file).
+. "$(dirname "$0")/lib.sh" pyenv
+need_root
+IN=$CORPUS
+VERSIONS=${PYENV_VERSIONS:-3.12 3.13}
+
+# launched MODE KIND TAG PROG V PY: the program under both tools
+launched() {
+	local mode=$1 kind=$2 tag=$3.$5 prog=$4 v=$5 py=$6
+	# the program's own output would split our lines: it goes elsewhere
+	"$CTRACE" $mode -- sh -c 'exec "$0" "$@" > /dev/null' "$py" "$IN/$prog" \
+		> "$W/$tag.out" 2> "$W/$tag.err"
+	"$py" -m trace $mode "$IN/$prog" > "$W/$tag.ref" 2> /dev/null
+	same_as_trace "$v: launched $mode $prog identical" "$tag" "$kind" "$IN" \
+		"$W/$tag.out" "$W/$tag.ref"
+}
+
+# anonymous executable mappings (ours would be one), and nothing else
+exec_anon() { awk '$2 ~ /x/ && $6 == "" { print $1 }' "/proc/$1/maps"; }
+
+tool_of() { sed -n 's/.*collector: sys.monitoring tool \([0-5]\) .*/\1/p' "$1"; }
+
+# by_pid V PY: the corpus run while attached, as trace sees full.py;
+# then what is left, after a detach and after the tracer's SIGKILL
+by_pid() {
+	local v=$1 py=$2 tag=p$1 t1 t2
+	rm -f "$W/$tag.go"
+	"$py" "$IN/spinrun.py" "$W/$tag.go" > "$W/$tag.out" 2>&1 &
+	BG=$!
+	wait_for ready "$W/$tag.out"
+	exec_anon $BG > "$W/$tag.maps0"
+	"$CTRACE" -v -T -p $BG > "$W/$tag.T" 2> "$W/$tag.err" &
+	CT=$!
+	if wait_ready "$W/$tag.err"; then
+		touch "$W/$tag.go"
+		wait_for done "$W/$tag.out" 60
+		kill -INT $CT
+		wait $CT
+		$CMP pairs "$W/$tag.T" "$IN" | grep -v spinrun > "$W/$tag.p"
+		"$py" -m trace -T "$IN/full.py" > "$W/$tag.full"
+		$CMP pairs "$W/$tag.full" "$IN" | grep -v full.py > "$W/$tag.ref"
+		same_lists "$v: by PID, --trackcalls identical" "$W/$tag.p" "$W/$tag.ref"
+		grep -q "Tracing PID $BG .*delivered by ptrace" "$W/$tag.err" &&
+			grep -q "longest thread stop" "$W/$tag.err" &&
+			ok "$v: the Tracing line names the ptrace delivery; -v its longest stop ($(sed -n 's/.*longest thread stop //p' "$W/$tag.err"))" ||
+			not_ok "$v: the Tracing line names the ptrace delivery" "$W/$tag.err"
+	else
+		attach_failed "$v: attach by PID" "$W/$tag.err"
+	fi
+	t1=$(tool_of "$W/$tag.err")
+	# detached: no page of ours, the tool id free again, no file
+	sleep 0.3
+	exec_anon $BG > "$W/$tag.maps1"
+	diff "$W/$tag.maps0" "$W/$tag.maps1" > "$W/$tag.left"
+	"$CTRACE" -v -l -d 0.3 -p $BG > /dev/null 2> "$W/$tag.2.err"
+	t2=$(tool_of "$W/$tag.2.err")
+	[ -n "$t1" ] && [ "$t1" = "$t2" ] || echo "tool ids '$t1' then '$t2'" >> "$W/$tag.left"
+	ls /tmp | grep '^ctrace-bpf\.' >> "$W/$tag.left"
+	check "$v: after detach: no mapping of ours, the tool id free, no file" "$W/$tag.left"
+	# the tracer SIGKILLed: the collector sees its FIFO's end and leaves
+	"$CTRACE" -v -l -p $BG > /dev/null 2> "$W/$tag.3.err" &
+	CT=$!
+	if wait_ready "$W/$tag.3.err"; then
+		kill -9 $CT
+		wait $CT 2>/dev/null
+		sleep 1
+		exec_anon $BG > "$W/$tag.maps2"
+		diff "$W/$tag.maps0" "$W/$tag.maps2" > "$W/$tag.kill"
+		"$CTRACE" -v -l -d 0.3 -p $BG > /dev/null 2> "$W/$tag.4.err"
+		[ "$(tool_of "$W/$tag.4.err")" = "$t1" ] ||
+			echo "after SIGKILL: tool id '$(tool_of "$W/$tag.4.err")', not '$t1'" >> "$W/$tag.kill"
+		ls /tmp | grep '^ctrace-bpf\.' >> "$W/$tag.kill"
+		check "$v: tracer SIGKILLed: no mapping, tool or file of ours within 1 s" "$W/$tag.kill"
+	else
+		attach_failed "$v: attach for the SIGKILL test" "$W/$tag.3.err"
+	fi
+	rm -f "$W/$tag.go"
+	wait $BG
+	BG=
+}
+
+# threads: a main thread in a tight loop, others asleep in select(), in
+# read() of a pipe and in a lock's futex wait, attached while they wait;
+# each resumes and does its work; the select() sleep is not stretched
+threads() {
+	local v=$1 py=$2 tag=th$1
+	"$py" - "$W/$tag.go" > "$W/$tag.out" 2>&1 <<'EOF' &
+import os, select, sys, threading, time
+r, w = os.pipe()
+lock = threading.Lock()
+lock.acquire()
+out = []
+def sel():
+    t = time.monotonic()
+    select.select([], [], [], 2.0)
+    out.append("select %.2f" % (time.monotonic() - t))
+def rd():
+    out.append("read %r" % os.read(r, 5))
+def fut():
+    lock.acquire()
+    out.append("lock taken")
+def work(i):
+    return i + 1
+ts = [threading.Thread(target=f) for f in (sel, rd, fut)]
+for t in ts:
+    t.start()
+print("ready", flush=True)
+n = 0
+while not os.path.exists(sys.argv[1]):
+    n = work(n)
+os.write(w, b"hello")
+lock.release()
+for t in ts:
+    t.join()
+print(" | ".join(sorted(out)), flush=True)
+print("done", flush=True)
+EOF
+	BG=$!
+	wait_for ready "$W/$tag.out"
+	"$CTRACE" -l -p $BG > "$W/$tag.l" 2> "$W/$tag.err" &
+	CT=$!
+	if wait_ready "$W/$tag.err"; then
+		sleep 0.3
+		touch "$W/$tag.go"
+		wait_for done "$W/$tag.out" 20
+		# it ends with the target, or now
+		kill -INT $CT 2> /dev/null
+		wait $CT
+		grep -q "^lock taken | read b'hello' | select 2.0[0-9]$" "$W/$tag.out" &&
+			grep -q "funcname: work$" "$W/$tag.l" &&
+			ok "$v: threads in select(), read() and a futex wait, main in a loop: all resume, the select() not stretched ($(grep select "$W/$tag.out"))" ||
+			not_ok "$v: threads interrupted in their waits" "$W/$tag.out"
+	else
+		attach_failed "$v: attach to the threaded target" "$W/$tag.err"
+	fi
+	wait $BG
+	BG=
+}
+
+check_one() {
+	local v=$1 py=$2 tag
+	tag=c$v
+	rm -rf "$W/$tag" "$W/$tag.rc"
+	"$CTRACE" -c -m -s -C "$W/$tag" -- "$py" "$IN/prog.py" > "$W/$tag.out" 2> "$W/$tag.err"
+	"$py" -m trace -c -m -s -C "$W/$tag.rc" "$IN/prog.py" > "$W/$tag.ref" 2> /dev/null
+	same_as_trace "$v: launched --count --missing --summary rows identical" \
+		"$tag" summary "$IN" "$W/$tag.out" "$W/$tag.ref"
+	same_covers "$v: cover files identical (module names from its own sys.path)" \
+		"$W/$tag" "$W/$tag.rc"
+	launched -l funcs l prog.py "$v" "$py"
+	launched -T pairs T prog.py "$v" "$py"
+	launched -l funcs ln names.py "$v" "$py"
+	launched -T pairs Tn names.py "$v" "$py"
+	launched -t trace t serial.py "$v" "$py"
+	grep -q "delivered by ptrace" "$W/t.$v.err" &&
+		grep -q "note: .*delivered by ptrace; --backend=usdt forbids that" "$W/t.$v.err" &&
+		ok "$v: auto chose the ptrace delivery and said so in one note" ||
+		not_ok "$v: auto chose the ptrace delivery and said so" "$W/t.$v.err"
+	by_pid "$v" "$py"
+	threads "$v" "$py"
+	# --backend=usdt forbids code in the target: a refusal, nothing run
+	expect_fail "$v: --backend=usdt refuses a probe-less build" 1 \
+		"built without --with-dtrace\|no function__entry" \
+		"$CTRACE" --backend=usdt -l -- "$py" -c pass
+}
+
+for v in $VERSIONS; do
+	py=$(ls -d "$HOME"/.pyenv/versions/$v.*/bin/python$v 2>/dev/null | tail -1)
+	echo "# pyenv CPython $v"
+	if [ -z "$py" ]; then
+		skip "pyenv $v" "no ~/.pyenv/versions/$v.*"
+		continue
+	fi
+	check_one "$v" "$py"
+done
+finish
