@@ -397,7 +397,6 @@ done <<'TABLE'
 1|CPython 3.13 .* has no function__entry, function__return or line probes: CPython removed them in 3.12.* gc, import and audit.*--backend=monitoring counts there|3.12-3.14: removed probes named, and the collector offered|"$CTRACE" --backend=usdt -l -- "$W/python3.13"
 1|count needs the python:line probe, which CPython 3.15|3.15: --backend=usdt --count refused for want of line|"$CTRACE" --backend=usdt -c -- "$W/python3.15"
 1|trace needs the python:line probe, which CPython 3.15|3.15: --backend=usdt --trace refused for want of line|"$CTRACE" --backend=usdt -t -- "$W/python3.15"
-1|--backend=monitoring needs CPython 3.12 or later|--backend=monitoring on 3.11 refused|"$CTRACE" --backend=monitoring -c -- "$PYTHON" -c pass
 2|invalid --backend 'x': expected usdt, monitoring or auto|--backend unknown|"$CTRACE" -c --backend=x -p 1
 2|--backend=monitoring takes the processes named by -p|--backend=monitoring with -a|"$CTRACE" -l --backend=monitoring -a
 1|permission denied|not root|$NOBODY "$CTRACE" -c -- "$PYTHON" -c pass

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh" pyenv
 need_root
 IN=$CORPUS
-VERSIONS=${PYENV_VERSIONS:-3.12 3.13}
+VERSIONS=${PYENV_VERSIONS:-3.8 3.9 3.10 3.11 3.12 3.13}
 
 # launched MODE KIND TAG PROG V PY: the program under both tools
 launched() {
@@ -22,7 +22,8 @@ launched() {
 # anonymous executable mappings (ours would be one), and nothing else
 exec_anon() { awk '$2 ~ /x/ && $6 == "" { print $1 }' "/proc/$1/maps"; }
 
-tool_of() { sed -n 's/.*collector: sys.monitoring tool \([0-5]\) .*/\1/p' "$1"; }
+# the collector's sys.monitoring tool id, or settrace (3.8-3.11), from -v
+tool_of() { sed -n 's/.*collector: sys.monitoring tool \([0-5]\) .*/\1/p; s/.*collector: sys.\(settrace\) .*/\1/p' "$1"; }
 
 # by_pid V PY: the corpus run while attached, as trace sees full.py;
 # then what is left, after a detach and after the tracer's SIGKILL
@@ -105,6 +106,12 @@ def fut():
     out.append("lock taken")
 def work(i):
     return i + 1
+old = threading.Event()
+def older():
+    old.wait()
+    hooks["old"] = sys.gettrace()
+olds = threading.Thread(target=older)
+olds.start()
 ts = [threading.Thread(target=f) for f in (sel, rd, fut)]
 for t in ts:
     t.start()
@@ -118,6 +125,17 @@ for t in ts:
     t.join()
 print(" | ".join(sorted(out)), flush=True)
 print("done", flush=True)
+while not os.path.exists(sys.argv[1] + ".end"):
+    n = work(n)
+hooks = {"main": sys.gettrace()}
+def new():
+    hooks["new"] = sys.gettrace()
+t = threading.Thread(target=new)
+t.start()
+t.join()
+old.set()
+olds.join()
+print("hooks", " ".join("%s=%r" % kv for kv in sorted(hooks.items())), flush=True)
 EOF
 	BG=$!
 	wait_for ready "$W/$tag.out"
@@ -128,12 +146,18 @@ EOF
 		touch "$W/$tag.go"
 		wait_for done "$W/$tag.out" 20
 		# it ends with the target, or now
-		kill -INT $CT 2> /dev/null
+		kill -INT $CT
 		wait $CT
 		grep -q "^lock taken | read b'hello' | select 2.0[0-9]$" "$W/$tag.out" &&
 			grep -q "funcname: work$" "$W/$tag.l" &&
 			ok "$v: threads in select(), read() and a futex wait, main in a loop: all resume, the select() not stretched ($(grep select "$W/$tag.out"))" ||
 			not_ok "$v: threads interrupted in their waits" "$W/$tag.out"
+		# detached: no trace function left in any thread
+		touch "$W/$tag.go.end"
+		wait_for hooks "$W/$tag.out" 10
+		grep -qx "hooks main=None new=None old=None" "$W/$tag.out" &&
+			ok "$v: after detach, sys.gettrace() is None in the main thread, one from before and a new one" ||
+			not_ok "$v: trace functions left after detach" "$W/$tag.out"
 	else
 		attach_failed "$v: attach to the threaded target" "$W/$tag.err"
 	fi

@@ -17,9 +17,10 @@ def _ctrace_bpf(MAIN):
     from _functools import partial
     import atexit
 
-    mon = sys.monitoring
-    ev = mon.events
-    DISABLE = mon.DISABLE
+    # 3.12+: sys.monitoring; 3.8-3.11: sys.settrace, as trace itself
+    mon = getattr(sys, 'monitoring', None)
+    ev = mon.events if mon else None
+    DISABLE = mon.DISABLE if mon else None
     getframe = sys._getframe
     me = object()
     key = '_ctrace_bpf_' + TOKEN
@@ -40,7 +41,13 @@ def _ctrace_bpf(MAIN):
             data = data[os.write(out, data):]
 
     tool = None
-    for i in (3, 4, 0, 1, 2, 5):
+    if not mon:
+        import threading
+        # a debugger's or coverage's trace function is not ours to replace
+        if sys.gettrace() is None and \
+           getattr(threading, '_trace_hook', None) is None:
+            tool = 6
+    for i in (3, 4, 0, 1, 2, 5) if mon else ():
         if mon.get_tool(i) is None:
             try:
                 mon.use_tool_id(i, 'ctrace-bpf')
@@ -49,7 +56,7 @@ def _ctrace_bpf(MAIN):
             tool = i
             break
     if tool is None:
-        send('R busy\n')
+        send('R busy\n' if mon else 'R traced\n')
         os.close(out)
         sys.__dict__.pop(key, None)
         return
@@ -57,6 +64,9 @@ def _ctrace_bpf(MAIN):
     os.set_blocking(ctl, True)
 
     tables = []		# one per thread: a shared dict loses counts
+    main_code = []
+    lock = _thread.allocate_lock()
+    done = []		# set at the end: hooks still called go
     local = _thread._local()
     keep = {}		# id -> code: ids stay unique while kept
     jumps = {}		# id(code) -> (code, {offset: line})
@@ -119,7 +129,9 @@ def _ctrace_bpf(MAIN):
         return DISABLE
 
     def on_call(code, off, depth=1):
-        f = getframe(depth).f_back
+        note_call(code, getframe(depth).f_back)
+
+    def note_call(code, f):
         c = f.f_code if f is not None else None
         k = (id(c), id(code))
         try:
@@ -200,77 +212,202 @@ def _ctrace_bpf(MAIN):
     def call_throw(code, off, exc):
         on_call(code, off, 2)
 
-    if MODE == 'trace':
-        cbs = {ev.LINE: t_line, ev.JUMP: jumper(t_line), ev.PY_START: t_call,
-               ev.PY_RESUME: t_resume, ev.PY_THROW: t_throw}
-    elif MODE == 'count':
-        # CPython reports a frame's first line only when PY_START is on
-        # (a one-line def, a class body): settrace has it on, so must we.
-        # slice takes two arguments and fails never: a callback in C.
-        cbs = {ev.LINE: on_line, ev.JUMP: jumper(on_line), ev.PY_START: slice,
-               ev.PY_RESUME: slice, ev.PY_THROW: slice}
-    elif MODE == 'funcs':
-        cbs = {ev.PY_START: on_first, ev.PY_RESUME: on_first,
-               ev.PY_THROW: first_throw}
-    else:
-        cbs = {ev.PY_START: on_call, ev.PY_RESUME: on_call,
-               ev.PY_THROW: call_throw}
-    # settrace has PY_UNWIND on, and with it a generator closed at a yield
-    # is thrown into (a 'call' for trace) rather than just dropped
-    cbs[ev.PY_UNWIND] = slice
-    events = 0
-    for e in cbs:
-        events |= e
+    # 3.8-3.11: trace's own hooks.  Line counts go to one table per
+    # thread (a trace function can be switched out between its read and
+    # its write of a count); the trace functions are made per thread.
+    line_tables = []
+    tl = _thread._local()
+    settrace = sys.settrace
 
-    main_code = []
+    def off(frame):
+        # detached: each thread drops its hooks at its next event
+        if frame is not None:
+            frame.f_trace = None
+        settrace(None)
 
-    def begin():
-        for e, cb in cbs.items():
-            mon.register_callback(tool, e, cb)
-        mon.set_events(tool, events)
+    def make_local():
+        d = defaultdict(partial(defaultdict, int))
+        line_tables.append(d)
+        if MODE == 'trace':
+            def loc(frame, why, arg):
+                if done:
+                    return off(frame)
+                if why == 'line':
+                    f = frame.f_code.co_filename
+                    pending.append('V %d %d %d %d\n' % (
+                        ident(), clock(), sid(f), frame.f_lineno))
+                    if COUNT:
+                        d[f][frame.f_lineno] += 1
+                    if len(pending) > 512:
+                        flush()
+                return loc
+        else:
+            def loc(frame, why, arg):
+                if done:
+                    return off(frame)
+                if why == 'line':
+                    d[frame.f_code.co_filename][frame.f_lineno] += 1
+                return loc
+        tl.loc = loc
+        return loc
+
+    def local_trace():
+        try:
+            return tl.loc
+        except AttributeError:
+            return make_local()
+
+    # globaltrace_lt: only frames whose globals name a __file__
+    def glob_lines(frame, why, arg):
+        if done:
+            return off(None)
+        code = frame.f_code
+        if code.co_filename == here or not frame.f_globals.get('__file__'):
+            return None
+        if MODE == 'trace':
+            pending.append('W %d %d %d %d %d 1\n' % (
+                ident(), clock(), sid(code.co_filename), sid(code.co_name),
+                code.co_firstlineno))
+        return local_trace()
+
+    # globaltrace_countfuncs and _trackcallers: every frame, no __file__ test
+    def glob_funcs(frame, why, arg):
+        if done:
+            return off(None)
+        code = frame.f_code
+        if id(code) not in keep and code.co_filename != here:
+            first_seen(code, frame.f_back)
+
+    def glob_calls(frame, why, arg):
+        if done:
+            return off(None)
+        code = frame.f_code
+        if code.co_filename != here:
+            note_call(code, frame.f_back)
+
+    glob = glob_lines if MODE in ('count', 'trace') else \
+        glob_funcs if MODE == 'funcs' else glob_calls
+
+    def begin_main(frame):
+        code = frame.f_code
+        main_code.append(code)
+        keep[id(code)] = code
+        if MODE == 'calls':
+            table()[(id(None), id(code))] = 1
+        elif MODE in ('count', 'trace'):
+            frame.f_trace = glob(frame, 'call', None)
 
     # python -m: from the main module's first bytecode, as trace's runctx
-    def gate(code, off):
-        f = getframe(1)
-        if code.co_name != '<module>' or \
-           f.f_globals.get('__name__') != '__main__':
-            return DISABLE
-        main_code.append(code)
-        mon.register_callback(tool, ev.PY_START, None)
-        begin()
-        mon.restart_events()
-        cb = cbs.get(ev.PY_START)
-        if cb is not None and cb is not on_call:
-            cb(code, off)
-        elif cb is on_call:
-            table()[(id(None), id(code))] = 1
-            keep[id(code)] = code
+    def gate_settrace(frame, why, arg):
+        if done:
+            return off(None)
+        if frame.f_code.co_name != '<module>' or \
+           frame.f_globals.get('__name__') != '__main__':
+            return None
+        settrace(glob)
+        threading.settrace(glob)
+        main_code.append(frame.f_code)
+        if MODE == 'calls':
+            table()[(id(None), id(frame.f_code))] = 1
+            return None
+        return glob(frame, why, arg)
 
-    # a launched program: this file runs at its first eval-breaker check,
-    # which is the main module's first bytecode unless something ran first
-    try:
-        start = getframe(UP) if MAIN else None
-    except ValueError:
-        start, MAIN = None, 2
-    if MAIN == 1 and (start.f_code.co_name != '<module>' or
-                      start.f_globals.get('__name__') != '__main__'):
-        MAIN = 2
-    if MAIN == 2:
-        mon.register_callback(tool, ev.PY_START, gate)
-        mon.set_events(tool, ev.PY_START)
-    else:
-        begin()
+    def install_settrace():
+        nonlocal MAIN
+        try:
+            start = getframe(UP)
+        except ValueError:
+            start = None
+            MAIN = 2 if MAIN else 0
+        if MAIN == 1 and (start.f_code.co_name != '<module>' or
+                          start.f_globals.get('__name__') != '__main__'):
+            MAIN = 2
+        if MAIN == 2:
+            threading.settrace(gate_settrace)
+            settrace(gate_settrace)
+            return
+        threading.settrace(glob)
+        settrace(glob)
         if MAIN == 1:
-            code = start.f_code
-            main_code.append(code)
-            keep[id(code)] = code
-            if MODE == 'calls':
-                table()[(id(None), id(code))] = 1
-            elif MODE == 'trace':
-                t_call(code, 0)
+            begin_main(start)
+        elif MODE in ('count', 'trace'):
+            # frames already running count from now on (pdb's way)
+            f = start
+            while f is not None:
+                if f.f_code.co_filename != here and \
+                   f.f_globals.get('__file__'):
+                    f.f_trace = local_trace()
+                f = f.f_back
 
-    lock = _thread.allocate_lock()
-    done = []
+    if mon:
+        if MODE == 'trace':
+            cbs = {ev.LINE: t_line, ev.JUMP: jumper(t_line), ev.PY_START: t_call,
+                   ev.PY_RESUME: t_resume, ev.PY_THROW: t_throw}
+        elif MODE == 'count':
+            # CPython reports a frame's first line only when PY_START is on
+            # (a one-line def, a class body): settrace has it on, so must we.
+            # slice takes two arguments and fails never: a callback in C.
+            cbs = {ev.LINE: on_line, ev.JUMP: jumper(on_line), ev.PY_START: slice,
+                   ev.PY_RESUME: slice, ev.PY_THROW: slice}
+        elif MODE == 'funcs':
+            cbs = {ev.PY_START: on_first, ev.PY_RESUME: on_first,
+                   ev.PY_THROW: first_throw}
+        else:
+            cbs = {ev.PY_START: on_call, ev.PY_RESUME: on_call,
+                   ev.PY_THROW: call_throw}
+        # settrace has PY_UNWIND on, and with it a generator closed at a yield
+        # is thrown into (a 'call' for trace) rather than just dropped
+        cbs[ev.PY_UNWIND] = slice
+        events = 0
+        for e in cbs:
+            events |= e
+
+        def begin():
+            for e, cb in cbs.items():
+                mon.register_callback(tool, e, cb)
+            mon.set_events(tool, events)
+
+        # python -m: from the main module's first bytecode, as trace's runctx
+        def gate(code, off):
+            f = getframe(1)
+            if code.co_name != '<module>' or \
+               f.f_globals.get('__name__') != '__main__':
+                return DISABLE
+            main_code.append(code)
+            mon.register_callback(tool, ev.PY_START, None)
+            begin()
+            mon.restart_events()
+            cb = cbs.get(ev.PY_START)
+            if cb is not None and cb is not on_call:
+                cb(code, off)
+            elif cb is on_call:
+                table()[(id(None), id(code))] = 1
+                keep[id(code)] = code
+
+        # a launched program: this file runs at its first eval-breaker check,
+        # which is the main module's first bytecode unless something ran first
+        try:
+            start = getframe(UP) if MAIN else None
+        except ValueError:
+            start, MAIN = None, 2
+        if MAIN == 1 and (start.f_code.co_name != '<module>' or
+                          start.f_globals.get('__name__') != '__main__'):
+            MAIN = 2
+        if MAIN == 2:
+            mon.register_callback(tool, ev.PY_START, gate)
+            mon.set_events(tool, ev.PY_START)
+        else:
+            begin()
+            if MAIN == 1:
+                code = start.f_code
+                main_code.append(code)
+                keep[id(code)] = code
+                if MODE == 'calls':
+                    table()[(id(None), id(code))] = 1
+                elif MODE == 'trace':
+                    t_call(code, 0)
+    else:
+        install_settrace()
 
     def strs():
         ids = {}
@@ -332,6 +469,12 @@ def _ctrace_bpf(MAIN):
                         names[id(c)] = cs[0].__name__
         return names
 
+    def code_lines(c):
+        if hasattr(c, 'co_lines'):
+            return [line for _, _, line in c.co_lines()]
+        import dis
+        return [line for _, line in dis.findlinestarts(c)]
+
     def executable(files, s, emit):
         # trace's _find_executable_linenos, by this interpreter's compiler
         tokenize = sys.modules.get('tokenize') or __import__('tokenize')
@@ -355,7 +498,7 @@ def _ctrace_bpf(MAIN):
             todo = [code]
             while todo:
                 c = todo.pop()
-                for _, _, line in c.co_lines():
+                for line in code_lines(c):
                     if line is not None and line not in strs:
                         lines.add(line)
                 todo.extend(x for x in c.co_consts if type(x) is type(c))
@@ -371,6 +514,10 @@ def _ctrace_bpf(MAIN):
             s, emit = sid, pending.append
         else:
             s, emit = strs(), send
+        for d in list(line_tables) if not mon else ():
+            for f, lines in list(d.items()):
+                for line, n in list(lines.items()):
+                    counts[f][line] += n
         if MODE == 'count' or COUNT:
             files = set()
             for f, lines in list(counts.items()):
@@ -421,11 +568,17 @@ def _ctrace_bpf(MAIN):
                 return
             done.append(1)
         try:
-            mon.set_events(tool, 0)
-            for e in cbs:
-                mon.register_callback(tool, e, None)
-            mon.register_callback(tool, ev.PY_START, None)
-            mon.free_tool_id(tool)
+            if mon:
+                mon.set_events(tool, 0)
+                for e in cbs:
+                    mon.register_callback(tool, e, None)
+                mon.register_callback(tool, ev.PY_START, None)
+                mon.free_tool_id(tool)
+            else:
+                if threading._trace_hook in (glob, gate_settrace):
+                    threading.settrace(None)
+                if sys.gettrace() in (glob, gate_settrace):
+                    settrace(None)
         except Exception:
             pass
         try:

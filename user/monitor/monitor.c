@@ -311,7 +311,12 @@ int monitor_ready(struct monitor *m, volatile sig_atomic_t *stop, char *why,
 		if (err)
 			break;
 	}
-	if (!err && m->reply.busy) {
+	if (!err && m->reply.busy && m->reply.traced) {
+		snprintf(why, why_len,
+			 "process %d already has a trace function (sys.settrace: a debugger, coverage, a profiler): ctrace-bpf does not replace it",
+			 m->t->pid);
+		err = -EBUSY;
+	} else if (!err && m->reply.busy) {
 		snprintf(why, why_len,
 			 "process %d has all six sys.monitoring tool ids taken (debuggers, coverage, profilers): free one, or use --backend=usdt where probes exist",
 			 m->t->pid);

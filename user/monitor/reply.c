@@ -10,6 +10,7 @@
 #define REPLY_STRS_MAX (1 << 22)
 #define REPLY_ROWS_MAX (1 << 24)	/* of each table */
 #define REPLY_LINE_MAX 100000000L
+#define REPLY_SETTRACE 6		/* H 6: sys.settrace, no tool id */
 
 void reply_init(struct mon_reply *r)
 {
@@ -334,13 +335,14 @@ static int record(struct mon_reply *r, struct caps *cap, struct cursor *c)
 		return -EPROTO;
 	switch (type) {
 	case 'H':
-		if (r->tool >= 0 || !number(c, 0, 5, &a))
+		if (r->tool >= 0 || !number(c, 0, REPLY_SETTRACE, &a))
 			return -EPROTO;
 		r->tool = (int)a;
 		err = 0;
 		break;
 	case 'R':
 		r->busy = true;
+		r->traced = c->end - c->p == 7 && !memcmp(c->p, " traced", 7);
 		c->p = c->end;
 		return 0;
 	case 'S':

@@ -10,8 +10,10 @@
 /*
  * What the collector inside the target sends back (user/monitor/collector.py),
  * read as untrusted input: one record per line,
- *   H tool            installed, with that sys.monitoring tool id
+ *   H tool            installed, with that sys.monitoring tool id (6:
+ *                     with sys.settrace, 3.8-3.11)
  *   R busy            refused: every tool id is taken
+ *   R traced          refused: a trace function is set already (3.8-3.11)
  *   S hex             the next string (UTF-8, hex): strings are numbered 0..
  *   L file line n     line counts
  *   F file name first a code that ran (--listfuncs)
@@ -35,6 +37,7 @@ struct mon_reply {
 	size_t n_path;
 	int tool;		/* -1 until H */
 	bool busy;		/* R */
+	bool traced;		/* R traced: settrace's, not a tool id */
 	bool ended;		/* E */
 	/*
 	 * --trace: each string and event, as the ring's records, as they

@@ -13,7 +13,7 @@
 
 bool monitor_possible(const struct pyelf *e)
 {
-	return py_has_monitoring(e);
+	return py_has_collector(e);
 }
 
 static enum mon_delivery delivery_for(const struct options *o,
@@ -92,13 +92,18 @@ static int mon_start(struct collector *c, char *why, size_t why_len)
 		err = monitor_ready(m, c->stop, why, why_len);
 	if (err)
 		return err;
-	pr_info("collector: sys.monitoring tool %d in process %d", m->reply.tool,
-		c->t->pid);
+	if (m->reply.tool == 6)
+		pr_info("collector: sys.settrace in process %d", c->t->pid);
+	else
+		pr_info("collector: sys.monitoring tool %d in process %d",
+			m->reply.tool, c->t->pid);
 	if (via == MON_BY_PTRACE)
 		pr_info("ptrace: process %d's longest thread stop %.3f ms",
 			c->t->pid, m->longest_stop_ns / 1e6);
 	if (!c->many)
 		target_print_ready(c->t, c->t->launched && !o->startup,
+				   m->reply.tool == 6 ?
+				   "by a sys.settrace collector inside it (delivered by ptrace)" :
 				   via == MON_BY_PTRACE ?
 				   "by a sys.monitoring collector inside it (delivered by ptrace)" :
 				   "by a sys.monitoring collector inside it (PEP 768)");

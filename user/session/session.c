@@ -90,11 +90,18 @@ const struct collector_ops *collector_for(const struct options *o,
 	*fl = py_flavor_for(&t->elf, flwhy, sizeof(flwhy));
 	err = o->backend == BACKEND_MONITORING ? -ENOTSUP :
 	      plan_make(o, *fl, t, &plan, why, why_len);
+	/* probes, but no table of this version's frames to read them with */
+	if (!err && *fl && !py_usdt_layout(*fl)) {
+		snprintf(why, why_len,
+			 "ctrace-bpf cannot read CPython %d.%d's probes (it knows no layout of its frames); without --backend=usdt, the collector counts there",
+			 t->elf.major, t->elf.minor);
+		err = -ENOTSUP;
+	}
 	if (err && o->backend != BACKEND_USDT && monitor_possible(&t->elf))
 		ops = &monitor_collector;
 	else if (o->backend == BACKEND_MONITORING)
 		snprintf(why, why_len,
-			 "--backend=monitoring needs CPython 3.12 or later (sys.monitoring); process %d runs CPython %d.%d",
+			 "--backend=monitoring needs CPython 3.8 or later; process %d runs CPython %d.%d",
 			 t->pid, t->elf.major, t->elf.minor);
 	if (err && ops != &monitor_collector)
 		return NULL;

@@ -119,9 +119,20 @@ static const struct py_flavor flavors[] = {
 	},
 	{
 		/*
-		 * 3.12-3.14: no line or function probes at all; only the
-		 * monitoring backend counts here, and it needs no layout.
+		 * 3.8, 3.10, 3.12-3.14: the collector counts here (settrace,
+		 * or sys.monitoring from 3.12: no line or function probes),
+		 * and it needs no layout.
 		 */
+		.major = 3, .minor = 8,
+		.pyc_tag = "cpython-38",
+		.pyc_magic = 3413,
+	},
+	{
+		.major = 3, .minor = 10,
+		.pyc_tag = "cpython-310",
+		.pyc_magic = 3439,
+	},
+	{
 		.major = 3, .minor = 12,
 	},
 	{
@@ -291,9 +302,14 @@ bool py_has_remote_debug(const struct pyelf *e)
 	return at_least(e->major, e->minor, 3, 14);
 }
 
-bool py_has_monitoring(const struct pyelf *e)
+bool py_has_collector(const struct pyelf *e)
 {
-	return at_least(e->major, e->minor, 3, 12);
+	return e->major == 3 && at_least(e->major, e->minor, 3, 8);
+}
+
+bool py_usdt_layout(const struct py_flavor *fl)
+{
+	return fl && (fl->layout.code_filename || fl->debug);
 }
 
 bool py_trace_spaced(const struct py_flavor *fl)
@@ -314,7 +330,7 @@ const struct py_flavor *py_flavor_for(const struct pyelf *e, char *why,
 			return &flavors[i];
 	if (e->major)
 		snprintf(why, why_len,
-			 "CPython %d.%d is not supported yet (supported: 3.11)",
+			 "CPython %d.%d is not supported (supported: 3.8 to 3.15)",
 			 e->major, e->minor);
 	else
 		snprintf(why, why_len,

@@ -64,8 +64,10 @@ struct py_flavor {
  * in tenths (3.14+).
  */
 bool py_has_remote_debug(const struct pyelf *e);
-/* sys.monitoring (PEP 669, 3.12+), which the collector counts with. */
-bool py_has_monitoring(const struct pyelf *e);
+/* A version our collector counts in: 3.8+ (settrace, sys.monitoring). */
+bool py_has_collector(const struct pyelf *e);
+/* Does this flavour describe the frames the USDT programs walk? */
+bool py_usdt_layout(const struct py_flavor *fl);
 bool py_trace_spaced(const struct py_flavor *fl);
 bool py_percent_tenths(const struct py_flavor *fl);
 
