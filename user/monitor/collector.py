@@ -11,7 +11,11 @@
 
 def _ctrace_bpf(MAIN):
     import sys
-    import os
+    try:
+        import os
+    except ImportError:
+        # --startup: run before the path importers, builtins alone work
+        import posix as os
     import _thread
     from _collections import defaultdict
     from _functools import partial
@@ -42,7 +46,10 @@ def _ctrace_bpf(MAIN):
 
     tool = None
     if not mon:
-        import threading
+        try:
+            import threading
+        except ImportError:
+            threading = None	# hooked once it is imported: glob_late
         # a debugger's or coverage's trace function is not ours to replace
         if sys.gettrace() is None and \
            getattr(threading, '_trace_hook', None) is None:
@@ -288,6 +295,23 @@ def _ctrace_bpf(MAIN):
     glob = glob_lines if MODE in ('count', 'trace') else \
         glob_funcs if MODE == 'funcs' else glob_calls
 
+    # threading came after us (--startup): new threads get the hook once
+    # it exists; until then, this thread is the only one
+    def glob_late(frame, why, arg):
+        nonlocal threading
+        th = sys.modules.get('threading')
+        if th is not None and hasattr(th, 'settrace') and \
+           hasattr(th, '_trace_hook'):
+            threading = th
+            th.settrace(glob)
+            settrace(glob)
+        return glob(frame, why, arg)
+
+    def hook(fn):
+        settrace(fn)
+        if threading is not None:
+            threading.settrace(fn)
+
     def begin_main(frame):
         code = frame.f_code
         main_code.append(code)
@@ -304,8 +328,7 @@ def _ctrace_bpf(MAIN):
         if frame.f_code.co_name != '<module>' or \
            frame.f_globals.get('__name__') != '__main__':
             return None
-        settrace(glob)
-        threading.settrace(glob)
+        hook(glob)
         main_code.append(frame.f_code)
         if MODE == 'calls':
             table()[(id(None), id(frame.f_code))] = 1
@@ -323,11 +346,9 @@ def _ctrace_bpf(MAIN):
                           start.f_globals.get('__name__') != '__main__'):
             MAIN = 2
         if MAIN == 2:
-            threading.settrace(gate_settrace)
-            settrace(gate_settrace)
+            hook(gate_settrace)
             return
-        threading.settrace(glob)
-        settrace(glob)
+        hook(glob if threading is not None else glob_late)
         if MAIN == 1:
             begin_main(start)
         elif MODE in ('count', 'trace'):
@@ -575,9 +596,10 @@ def _ctrace_bpf(MAIN):
                 mon.register_callback(tool, ev.PY_START, None)
                 mon.free_tool_id(tool)
             else:
-                if threading._trace_hook in (glob, gate_settrace):
+                if threading is not None and \
+                   threading._trace_hook in (glob, gate_settrace):
                     threading.settrace(None)
-                if sys.gettrace() in (glob, gate_settrace):
+                if sys.gettrace() in (glob, gate_settrace, glob_late):
                     settrace(None)
         except Exception:
             pass
@@ -602,7 +624,7 @@ def _ctrace_bpf(MAIN):
             except OSError:
                 pass
         try:
-            os.rmdir(os.path.dirname(OUT))
+            os.rmdir(OUT.rsplit('/', 1)[0])
         except OSError:
             pass
         sys.__dict__.pop(key, None)

@@ -426,7 +426,9 @@ int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 {
 	uint64_t add = ptcall_symbol(pc->tid, "python3", "Py_AddPendingCall");
 	uint64_t run = ptcall_symbol(pc->tid, "python3", "PyRun_SimpleString");
-	uint64_t sys = ptcall_symbol(pc->tid, "/libc.", "syscall");
+	/* glibc before 2.34 maps libc-2.NN.so, then libc.so.6 */
+	uint64_t sys = ptcall_symbol(pc->tid, "/libc.so", "syscall") ?:
+		       ptcall_symbol(pc->tid, "/libc-2.", "syscall");
 	size_t n = strlen(code) + 1;
 	unsigned char *data;
 	uint64_t args[6] = {};
