@@ -12,6 +12,7 @@ top of the kernel's trap.  "bpf" and "empty" are the BPF run time per event
 of ctrace-bpf's programs and of the floor's, from kernel.bpf_stats_enabled.  The same
 workload also runs under that interpreter's python -m trace.
 """
+import glob
 import json
 import os
 import re
@@ -53,6 +54,12 @@ def interpreter(ver):
     """argv prefix and bench_target path for an interpreter, or None."""
     if ver == '3.11':
         return [PYTHON], os.path.join(HERE, 'bench_target.py')
+    if ver.startswith('pyenv-'):
+        found = sorted(glob.glob(os.path.expanduser(
+            '~/.pyenv/versions/%s.*/bin/python%s' % (ver[6:], ver[6:]))))
+        if not found:
+            return None
+        return [found[-1]], os.path.join(HERE, 'bench_target.py')
     root = os.path.join(ROOTS, 'sid')
     if not os.path.exists(os.path.join(root, 'usr/bin/python' + ver)):
         return None
@@ -389,21 +396,31 @@ MON_CASES = [
 ]
 
 
-def monitoring_case(ver, flag, name, against, limit):
-    """The collector in the target: its cost against plain and trace's."""
+def monitoring_case(ver, flag, name, against, limit, stops=None):
+    """The collector in the target: its cost against plain and trace's.
+    @stops: a list that gets (seconds to the Tracing line, longest stop ms)
+    of each attach, under -v (the ptrace delivery)."""
     warm = warm_target(ver, flag, name, 'serve-spin')
     if not warm:
         return True
     t, prefix, script = warm
     argv = [CTRACE, '--backend=monitoring', flag, '-R', '-p', str(t.p.pid)]
+    if stops is not None:
+        argv.insert(1, '-v')
     rows = []
     for _ in range(BLOCKS):
         plain = t.plain(name)
+        t0 = time.monotonic()
         p, err = start(argv, r'^Tracing')
+        ready = time.monotonic() - t0
         ours = statistics.median(t.rounds(name))
         p.send_signal(signal.SIGINT)
         p.wait()
         rows.append((plain, ours, t.plain(name)))
+        if stops is not None:
+            err.seek(0)
+            m = re.search(r'longest thread stop ([\d.]+) ms', err.read())
+            stops.append((ready, float(m.group(1)) if m else float('nan')))
     t.close()
     plain = statistics.median(r[0] for r in rows)
     ours_x = statistics.median(r[1] / r[0] for r in rows)
@@ -414,7 +431,7 @@ def monitoring_case(ver, flag, name, against, limit):
     verdict = 'ok' if got <= limit else 'OVER %.2f' % limit
     if after_x > 1.05:
         verdict += ' AFTER OVER 1.05'
-    print('%-5s %-12s %-5s %8.4f %8.2f %7.2f %8.2f %12.2f  %s'
+    print('%-9s %-12s %-5s %8.4f %8.2f %7.2f %8.2f %12.2f  %s'
           % (ver, flag, name, plain, ours_x, after_x, ref_x, got, verdict))
     sys.stdout.flush()
     return 'OVER' not in verdict
@@ -432,6 +449,45 @@ def monitoring():
     for ver in ('3.14', '3.15'):
         for case in MON_CASES:
             ok = monitoring_case(ver, *case) and ok
+    return ok
+
+
+# the ptrace delivery (pyenv 3.8-3.13): mode, work, against, limit by
+# collector (settrace 3.8-3.11, sys.monitoring 3.12+)
+PTRACE_CASES = [
+    ('--count', 'line', 'trace', 1.0, 0.7),
+    ('--listfuncs', 'call', ('trace', 'plain'), 0.5, 1.05),
+]
+
+
+def ptrace_delivery():
+    print('ptrace delivery (pyenv builds: settrace collector on 3.8-3.11, '
+          'sys.monitoring on 3.12+):')
+    print('%-9s %-12s %-5s %8s %8s %7s %8s %12s' % (
+        'py', 'mode', 'work', 'plain s', 'ctrace x', 'after x', 'trace x',
+        'vs limit'))
+    print('  "vs limit": added cost / trace\'s added cost (--count: 1.0 on '
+          '3.8-3.11, 0.7 on 3.12+; --listfuncs 0.5 on 3.8-3.11), or x plain '
+          '(--listfuncs 3.12+: 1.05)')
+    ok = True
+    stops = []
+    for v in ('3.8', '3.9', '3.10', '3.11', '3.12', '3.13'):
+        new = v in ('3.12', '3.13')
+        for flag, name, against, old_lim, new_lim in PTRACE_CASES:
+            if isinstance(against, tuple):
+                against = against[1 if new else 0]
+            ok = monitoring_case('pyenv-' + v, flag, name, against,
+                                 new_lim if new else old_lim, stops) and ok
+    if stops:
+        print('  command to counting (Tracing line): median %.3f s, max %.3f s;'
+              ' longest thread stop: median %.2f ms, max %.2f ms (%d attaches)'
+              % (statistics.median(r[0] for r in stops),
+                 max(r[0] for r in stops),
+                 statistics.median(r[1] for r in stops),
+                 max(r[1] for r in stops), len(stops)))
+        if max(r[0] for r in stops) > 0.2:
+            print('  READY OVER 0.2 s')
+            ok = False
     return ok
 
 
@@ -592,7 +648,7 @@ def main():
     if not only or 'loops' in only:
         with BpfStats():
             ok = all([run_case(*case) for case in CASES])
-    for part in (monitoring, realworld, realworld_monitoring, big_map,
+    for part in (monitoring, ptrace_delivery, realworld, realworld_monitoring, big_map,
                  launch_startup, scale):
         if not only or part.__name__ in only:
             ok = part() and ok

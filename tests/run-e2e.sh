@@ -391,9 +391,9 @@ done <<'TABLE'
 2|unexpected argument 'foo.py'|command without --|"$CTRACE" -c foo.py
 1|no such process|no such PID|"$CTRACE" -c -p 999999999
 1|is not a Python process|not a Python process|"$CTRACE" -c -p $SLEEPER
-1|without --with-dtrace|Python without probes (launch)|"$CTRACE" -c -- "$W/python3.11"
-1|without --with-dtrace|Python without probes (PID)|"$CTRACE" -c -p $FAKE
-1|without --with-dtrace|pyenv build without probes|"$CTRACE" -c -- "$PYENV_PY" -c pass
+1|without --with-dtrace|Python without probes (launch), --backend=usdt|"$CTRACE" --backend=usdt -c -- "$W/python3.11"
+1|without --with-dtrace|Python without probes (PID), --backend=usdt|"$CTRACE" --backend=usdt -c -p $FAKE
+1|without --with-dtrace|pyenv build without probes, --backend=usdt|"$CTRACE" --backend=usdt -c -- "$PYENV_PY" -c pass
 1|CPython 3.13 .* has no function__entry, function__return or line probes: CPython removed them in 3.12.* gc, import and audit.*--backend=monitoring counts there|3.12-3.14: removed probes named, and the collector offered|"$CTRACE" --backend=usdt -l -- "$W/python3.13"
 1|count needs the python:line probe, which CPython 3.15|3.15: --backend=usdt --count refused for want of line|"$CTRACE" --backend=usdt -c -- "$W/python3.15"
 1|trace needs the python:line probe, which CPython 3.15|3.15: --backend=usdt --trace refused for want of line|"$CTRACE" --backend=usdt -t -- "$W/python3.15"

@@ -182,6 +182,15 @@ check_one() {
 	launched -t trace t serial.py "$v" "$py"
 	by_pid "$v" "$py"
 	threads "$v" "$py"
+	# -c code (sys.path's '' is the cwd), and code compiled with the file
+	# name '': the collector's reply carries both
+	(cd "$IN" && "$CTRACE" ${FORCE:-} -c -s -C "$W/e$v" -- "$py" -c \
+		"exec(compile('x = 1', '', 'exec')); import pkg.util; pkg.util.note('x')") \
+		> "$W/e$v.out" 2> "$W/e$v.err"
+	rc=$?
+	[ $rc = 0 ] && grep -q "  pkg\.util  " "$W/e$v.out" && ! grep -q malformed "$W/e$v.err" &&
+		ok "$v: -c code, and a code object of file name '', counted" ||
+		not_ok "$v: -c code and a file name '' (status $rc)" "$W/e$v.err"
 	if [ -n "${FORCE:-}" ]; then
 		grep -q "Tracing PID .*collector inside it (delivered by ptrace)" "$W/t.$v.err" &&
 			! grep -q "note: " "$W/t.$v.err" &&

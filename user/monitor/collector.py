@@ -552,6 +552,10 @@ def _ctrace_bpf(MAIN):
             # trace names modules by the sys.path of its end
             for d in list(sys.path):
                 if type(d) is str:
+                    try:
+                        d = d or os.getcwd()	# '' of -c: the cwd
+                    except OSError:
+                        continue
                     emit('P %d\n' % s(d))
         if MODE == 'trace':
             flush()

@@ -124,8 +124,13 @@ static int add_str(struct mon_reply *r, struct caps *cap, struct cursor *c)
 	char *s;
 	int err;
 
-	if (!word(c, &w, &n) || n % 2 || n / 2 > REPLY_STR_MAX)
+	/* "S ": the empty string, a co_filename compile() was given */
+	if (c->end - c->p == 1 && *c->p == ' ') {
+		w = ++c->p;
+		n = 0;
+	} else if (!word(c, &w, &n) || n % 2 || n / 2 > REPLY_STR_MAX) {
 		return -EPROTO;
+	}
 	if (t->n_strs >= REPLY_STRS_MAX)
 		return -E2BIG;
 	err = grow(&t->strs, t->n_strs, &cap->strs, sizeof(*t->strs));
