@@ -177,9 +177,9 @@ ptrace: $(OUTPUT)/tests/ptcall_check
 		PTCALL=$(CURDIR)/$(OUTPUT)/tests/ptcall_check bash tests/run-ptrace.sh
 
 # the collector delivered by ptrace into the pyenv CPythons, every mode
-pyenv: $(OUTPUT)/ctrace-bpf
+pyenv: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/ptcall_check
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \
-		bash tests/run-pyenv.sh
+		PTCALL=$(CURDIR)/$(OUTPUT)/tests/ptcall_check bash tests/run-pyenv.sh
 
 faults: $(OUTPUT)/ctrace-bpf $(OUTPUT)/tests/sdt_target
 	$(Q)PYTHON=$(PYTHON_TARGET) CTRACE=$(CURDIR)/$(OUTPUT)/ctrace-bpf \

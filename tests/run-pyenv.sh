@@ -218,6 +218,48 @@ for v in $VERSIONS; do
 	check_one "$v" "$py"
 done
 
+# refusals, each in one line, the target left running: a process that
+# another tracer holds (its TracerPid named), one under a seccomp filter
+refusals() {
+	local py=$1
+	"$py" -c 'import time; print("ready", flush=True); time.sleep(4)' > "$W/tp.out" &
+	BG=$!
+	wait_for ready "$W/tp.out"
+	PTCALL_HOLD_MS=2500 "$PTCALL" $BG > /dev/null 2>&1 &
+	local H=$!
+	sleep 0.5
+	expect_fail "a process traced already: refused, its TracerPid named" 1 \
+		"is already traced by process $H (its TracerPid)" "$CTRACE" -l -p $BG
+	wait $H
+	kill $BG; wait $BG 2>/dev/null; BG=
+	# an allow-all filter: still one that could have killed us
+	"$py" -c 'import ctypes, struct, time
+libc = ctypes.CDLL(None, use_errno=True)
+ins = struct.pack("HBBI", 6, 0, 0, 0x7fff0000)
+buf = ctypes.create_string_buffer(ins)
+prog = struct.pack("HxxxxxxQ", 1, ctypes.addressof(buf))
+assert libc.prctl(38, 1, 0, 0, 0) == 0
+assert libc.prctl(22, 2, ctypes.c_char_p(prog), 0, 0) == 0, ctypes.get_errno()
+print("ready", flush=True)
+time.sleep(3)
+print("alive", flush=True)' > "$W/sc.out" 2>&1 &
+	BG=$!
+	wait_for ready "$W/sc.out"
+	expect_fail "a process under a seccomp filter: refused in one line" 1 \
+		"runs under a seccomp filter" "$CTRACE" -l -p $BG
+	wait $BG
+	BG=
+	grep -qx alive "$W/sc.out" && ok "the refused processes ran on to their end" ||
+		not_ok "a refused process did not run on" "$W/sc.out"
+}
+py=$(ls -d "$HOME"/.pyenv/versions/3.12.*/bin/python3.12 2>/dev/null | tail -1)
+echo "# refusals"
+if [ -n "$py" ]; then
+	refusals "$py"
+else
+	skip "refusals" "no pyenv 3.12"
+fi
+
 # where the probes are, the collector asked for (its cost is lower)
 echo "# Debian 12's CPython 3.11, probes and all, with --backend=monitoring"
 FORCE=--backend=monitoring check_one 3.11-debian /usr/bin/python3.11

@@ -49,7 +49,8 @@ int ptrace_refusal(const struct target *t, char *why, size_t why_len)
 	long tracer = status_field(t->pid, "TracerPid");
 	long seccomp = status_field(t->pid, "Seccomp");
 
-	if (tracer > 0) {
+	/* ours: a launched Python held at its exec until it is let go */
+	if (tracer > 0 && tracer != getpid()) {
 		snprintf(why, why_len,
 			 "process %d is already traced by process %ld (its TracerPid): a debugger, strace or another tracer; the collector cannot be delivered by ptrace beside it",
 			 t->pid, tracer);

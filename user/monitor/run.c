@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "monitor/deliver.h"
 #include "monitor/gate.h"
 #include "monitor/monitor.h"
 #include "monitor/run.h"
@@ -66,6 +67,9 @@ static int mon_start(struct collector *c, char *why, size_t why_len)
 	struct monitor *m;
 	int err;
 
+	/* a refusal is the one line said, without the note before it */
+	if (via == MON_BY_PTRACE && (err = ptrace_refusal(c->t, why, why_len)))
+		return err;
 	if (via == MON_BY_PTRACE && o->backend == BACKEND_AUTO &&
 	    o->delivery == DELIVERY_AUTO)
 		pr_err("note: process %d (CPython %d.%d) has no probes for this mode and no remote debugger interface: a collector of ours runs inside it, delivered by ptrace; --backend=usdt forbids that",
