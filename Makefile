@@ -117,7 +117,12 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(CORE_OBJS) $(CORE_LDLIBS) -o $@
 
-$(OUTPUT)/tests/ptcall_check: tests/ptcall_check.c $(OUTPUT)/obj/monitor/ptrace.o $(CORE_OBJS) | $(OUTPUT)/tests
+# the test build of the ptrace steps: PTCALL_KILL_AT=N kills it at the Nth
+$(OUTPUT)/tests/ptrace_steps.o: user/monitor/ptrace.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DPTCALL_STEPS -c $< -o $@
+
+$(OUTPUT)/tests/ptcall_check: tests/ptcall_check.c $(OUTPUT)/tests/ptrace_steps.o $(CORE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(CORE_LDLIBS) -o $@
 

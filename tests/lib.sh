@@ -199,3 +199,6 @@ expect_fail() { # NAME CODE FILE_PATTERN CMD...
 		ok "$name"
 	fi
 }
+
+# anonymous executable mappings (ours would be one), and nothing else
+exec_anon() { awk '$2 ~ /x/ && $6 == "" { print $1 }' "/proc/$1/maps"; }

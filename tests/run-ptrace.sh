@@ -148,7 +148,82 @@ print("loop done", flush=True)' > "$W/p.$v" 2> "$W/p.$v.err" &
 		not_ok "$v: the tracer SIGKILLed mid-stop (target status $rc)" "$W/k.$v"
 }
 
-for v in 3.8 3.9 3.10 3.11 3.12 3.13; do
+# the kB of our pages in PID with permissions PERMS (rw-p, r-xp):
+# anonymous mappings with no swap reserved (smaps' nr), as the delivery
+# maps them (adjacent ones merge, so sizes, not mappings)
+ours() {
+	awk -v p="$2" '/^[0-9a-f]+-[0-9a-f]+ / { mine = $6 == "" && $2 == p }
+	     /^Size:/ { size = $2 }
+	     /^VmFlags:/ && mine && / nr( |$)/ { kb += size } END { print kb + 0 }' "/proc/$1/smaps"
+}
+
+# kill_steps NAME PY KIND: the delivery's test build SIGKILLed at each of
+# its steps in turn, against a main thread that spins (KIND loop) or is
+# blocked in read() (KIND read), another thread asleep in a loop beside it.  The
+# target must run on to the right end; the calls queued run once it is
+# free, and take their pages; the one page that may stay is the mmap's,
+# if we died while it was being made (readable and writable only).
+kill_steps() {
+	local v=$1 py=$2 kind=$3 n m base leaks= bad= ran in
+	in=$W/in.$v.$kind
+	mkfifo "$in"
+	"$py" -c 'import os, sys, threading, time
+kind, path = sys.argv[1:3]
+stop = False
+def sleeper():
+    while not stop:
+        time.sleep(0.05)
+th = threading.Thread(target=sleeper); th.start()
+f = open(path)
+print("ready", flush=True)
+if kind == "read":
+    line = f.readline().strip()
+else:
+    x, n = 0.0, 0
+    while not os.path.exists(path + ".stop"):
+        for i in range(20000):
+            x += 0.5; n += 1
+    line = str(x == n * 0.5)
+stop = True; th.join()
+print("got", line)
+time.sleep(0.3)
+print("done", flush=True)
+f.readline()' "$kind" "$in" > "$W/ks.$v.$kind" 2>&1 &
+	BG=$!
+	exec 7> "$in"
+	wait_for ready "$W/ks.$v.$kind"
+	PTCALL_COUNT=1 "$PTCALL" $BG run "pass" 2> "$W/steps.$v" > /dev/null
+	n=$(grep -c '^step' "$W/steps.$v")
+	# the steps before "mapped", and the interrupt that follows it
+	m=$(sed -n '/^mapped/=' "$W/steps.$v")
+	base=$(ours $BG rw-p)
+	for i in $(seq 1 "$n"); do
+		PTCALL_KILL_AT=$i "$PTCALL" $BG run "open('$W/ran.$v.$kind.$i', 'w').close()" > /dev/null 2>&1
+		kill -0 $BG 2> /dev/null || { bad="the target died at step $i"; break; }
+		[ "$(ours $BG rw-p)" -le "$base" ] && continue
+		[ "$i" -le "$m" ] || { bad="a page left at step $i (the mmap's end is at $m)"; break; }
+		leaks="$leaks $i"
+		base=$(ours $BG rw-p)
+	done
+	[ "$kind" = read ] && echo "line" >&7
+	touch "$in.stop"
+	wait_for done "$W/ks.$v.$kind"
+	[ -z "$bad" ] && [ -n "$(exec_anon $BG)" ] && bad="an executable page of ours left after the calls ran"
+	echo >&7
+	exec 7>&-
+	wait $BG
+	rc=$?
+	BG=
+	ran=$(ls "$W" | grep -c "^ran\.$v\.$kind\.")
+	rm -f "$in" "$in.stop"
+	if [ -z "$bad" ] && [ $rc = 0 ] && grep -Eqx "got (line|True)" "$W/ks.$v.$kind"; then
+		ok "$v: the delivery killed at each of its $n steps, main thread $( [ "$kind" = read ] && echo "blocked in read()" || echo "in a loop"): it runs on to its end, its code run $ran times, a page left only when killed inside the mmap (at steps:${leaks:- none}), $(sed -n 's/^worst //p' "$W/ks.$v.$kind")"
+	else
+		not_ok "$v: the delivery killed at each of its steps ($kind): ${bad:-status $rc}" "$W/ks.$v.$kind"
+	fi
+}
+
+for v in ${PTRACE_VERSIONS:-3.8 3.9 3.10 3.11 3.12 3.13}; do
 	py=$(ls -d "$HOME"/.pyenv/versions/$v.*/bin/python$v 2>/dev/null | tail -1)
 	echo "# pyenv CPython $v"
 	if [ -z "$py" ]; then
@@ -156,5 +231,7 @@ for v in 3.8 3.9 3.10 3.11 3.12 3.13; do
 		continue
 	fi
 	check_one "$v" "$py"
+	kill_steps "$v" "$py" loop
+	kill_steps "$v" "$py" read
 done
 finish

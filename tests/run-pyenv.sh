@@ -19,8 +19,6 @@ launched() {
 		"$W/$tag.out" "$W/$tag.ref"
 }
 
-# anonymous executable mappings (ours would be one), and nothing else
-exec_anon() { awk '$2 ~ /x/ && $6 == "" { print $1 }' "/proc/$1/maps"; }
 
 # the collector's sys.monitoring tool id, or settrace (3.8-3.11), from -v
 tool_of() { sed -n 's/.*collector: sys.monitoring tool \([0-5]\) .*/\1/p; s/.*collector: sys.\(settrace\) .*/\1/p' "$1"; }

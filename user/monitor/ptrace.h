@@ -8,39 +8,54 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
-#define PTCALL_TRAPS 16		/* int3s at the start of our pages */
-#define PTCALL_STUB_LEN 60	/* the pending call's function, after them */
+#define PTCALL_RET_LEN 64	/* the calls' return path, at our pages' start */
+#define PTCALL_STUB_LEN 60	/* the pending call's function, after it */
 #define PTCALL_STUB_MAX 64
 
 /*
  * The ptrace delivery's first brick (3.8-3.13, where neither the probes
  * nor PEP 768 serve): one thread of the target stopped for a moment,
- * made to run a system call of ours, and let go exactly as it was.
+ * made to run a system call or a function of ours, and let go exactly as
+ * it was.
  *
  * Seized without PTRACE_O_EXITKILL: if we die, the kernel detaches and
- * the thread runs on.  The syscall it was in (a read, a sleep, a futex
- * wait) is restarted as the kernel would have restarted it, because its
- * registers, orig_rax included, are put back whole.
+ * the thread runs on, so every state we leave it in must end well on its
+ * own.  Whenever its registers are ours, the thread's way back is an
+ * rt_sigreturn through a signal frame we wrote below its red zone at the
+ * stop, which holds all its registers, its vector state and its signal
+ * mask: the system call or function returns into libc's __restore_rt
+ * (or into our pages' return path, which unmaps them first unless a call
+ * took them), and the thread resumes as it was.  We stop it at that
+ * rt_sigreturn's entry, skip it, and put its registers back ourselves, so
+ * the syscall it was in (a read, a sleep, a futex wait) is restarted as
+ * the kernel restarts it; only after our death does the frame serve,
+ * and then a sleep that restarts by its restart block returns EINTR.
  */
 struct ptcall {
 	pid_t tid;
 	struct user_regs_struct saved;
-	uint64_t syscall_insn;	/* a "syscall" instruction in the target's libc */
+	unsigned char *xstate;	/* its FP and vector registers (NT_X86_XSTATE) */
+	size_t xstate_len;
+	uint64_t syscall_insn;	/* the "syscall" of libc's syscall() */
+	uint64_t libc_syscall, libc_munmap, restore_rt;
+	uint64_t frame;		/* the slot a return pops; the ucontext after it */
 	uint64_t stopped_ns;	/* when the stop began */
 	uint64_t longest_ns;	/* the longest stop so far */
 	int pending_sig;	/* one that came while stopped, delivered at release */
-	uint64_t page;		/* ours, mapped in the target: an int3 to return to */
+	uint64_t page;		/* ours, mapped in the target: unmapped if we die */
 	size_t page_len;
 	uint64_t queued_page;	/* the pending call's, which removes them */
+	bool wx;		/* executable pages refused: no stub, the page stays */
 	bool seized, stopped;
+	bool in_flight;		/* a call timed out: it finishes on its own */
 };
 
-/* Seize @tid and stop it; its registers are saved. */
+/* Seize @tid and stop it; its registers are saved, its frame written. */
 int ptcall_stop(struct ptcall *pc, pid_t tid, char *why, size_t why_len);
 /*
  * Run syscall @nr with @args in the stopped thread; *@ret is its return
  * value (a negative errno on failure).  The thread stays stopped, with
- * its own registers again: our changes last for the one instruction.
+ * its own registers again.
  */
 int ptcall_syscall(struct ptcall *pc, long nr, const uint64_t args[6],
 		   long *ret, char *why, size_t why_len);
@@ -51,11 +66,12 @@ int ptcall_syscall(struct ptcall *pc, long nr, const uint64_t args[6],
  */
 uint64_t ptcall_symbol(pid_t pid, const char *lib, const char *name);
 /*
- * Call @fn(@args) in the stopped thread, on its own stack below the red
- * zone, returning into an int3 of a page of ours; *@ret is its rax.  The
- * page is mapped (read and execute only) at the first call.  @ms bounds
- * the wait: a function that blocks (a lock the thread held) is an error,
- * and the thread is left in it, to be let go by ptcall_release().
+ * Call @fn(@args) in the stopped thread, on its own stack below the
+ * frame; *@ret is its rax.  A page of ours is mapped (read and execute
+ * only) for the return, and goes with the call unless it returns 0: a 0
+ * hands the page to whoever the call gave it (a pending call).  @ms
+ * bounds the wait: a function that blocks is an error, and is left to
+ * finish and return on its own, the thread let go in it.
  */
 int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
 		int ms, long *ret, char *why, size_t why_len);
@@ -63,8 +79,11 @@ int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
  * Ask the interpreter to run @code at its next safe point: a pending call
  * (Py_AddPendingCall) of a stub in our pages that runs it with
  * PyRun_SimpleString and always returns 0.  Queued, the pages are the
- * call's: it unmaps them as it returns, and ptcall_unmap() leaves them.
- * If it is never run (the process exits first), they go with the process.
+ * call's: it unmaps them as it returns.  If it is never run (the process
+ * exits first), they go with the process.  Where executable pages are
+ * refused (W^X), PyRun_SimpleString itself is queued with @code wrapped
+ * in try/except BaseException (so it returns 0); its page then stays
+ * (pc->wx), readable and writable only.
  */
 int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 		       size_t why_len);
