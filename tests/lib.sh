@@ -202,3 +202,36 @@ expect_fail() { # NAME CODE FILE_PATTERN CMD...
 
 # anonymous executable mappings (ours would be one), and nothing else
 exec_anon() { awk '$2 ~ /x/ && $6 == "" { print $1 }' "/proc/$1/maps"; }
+
+# holds PID ADDR: does a mapping of PID contain ADDR (hex)?
+holds() {
+	"$PYTHON" -c 'import sys
+a = int(sys.argv[2], 16)
+for line in open("/proc/%s/maps" % sys.argv[1]):
+    lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+    if lo <= a < hi:
+        sys.exit(0)
+sys.exit(1)' "$1" "$2"
+}
+
+# pages_of ERR: the address of our pages, from ctrace-bpf -v's ptrace line
+pages_of() { sed -n 's/.*our pages at \(0x[0-9a-f]*\).*/\1/p' "$1" | tail -1; }
+
+# spin_trackcalls TAG PID GO PY...: ctrace-bpf $TOPTS -v -T -p PID while
+# spinrun.py (its output in $W/TAG.out) runs the corpus once GO appears;
+# $W/TAG.p gets its pairs as trace sees full.py, $W/TAG.ref those of
+# PY... -m trace -T; $W/TAG.err our stderr.  1 if the attach failed.
+spin_trackcalls() {
+	local tag=$1 pid=$2 go=$3
+	shift 3
+	"$CTRACE" ${TOPTS:-} -v -T -p "$pid" > "$W/$tag.T" 2> "$W/$tag.err" &
+	CT=$!
+	wait_ready "$W/$tag.err" || return 1
+	touch "$go"
+	wait_for done "$W/$tag.out" 60
+	kill -INT $CT
+	wait $CT
+	$CMP pairs "$W/$tag.T" "$IN" | grep -v spinrun > "$W/$tag.p"
+	"$@" -m trace -T "$IN/full.py" > "$W/$tag.full"
+	$CMP pairs "$W/$tag.full" "$IN" | grep -v full.py > "$W/$tag.ref"
+}

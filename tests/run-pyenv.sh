@@ -32,16 +32,7 @@ by_pid() {
 	BG=$!
 	wait_for ready "$W/$tag.out"
 	exec_anon $BG > "$W/$tag.maps0"
-	"$CTRACE" ${FORCE:-} -v -T -p $BG > "$W/$tag.T" 2> "$W/$tag.err" &
-	CT=$!
-	if wait_ready "$W/$tag.err"; then
-		touch "$W/$tag.go"
-		wait_for done "$W/$tag.out" 60
-		kill -INT $CT
-		wait $CT
-		$CMP pairs "$W/$tag.T" "$IN" | grep -v spinrun > "$W/$tag.p"
-		"$py" -m trace -T "$IN/full.py" > "$W/$tag.full"
-		$CMP pairs "$W/$tag.full" "$IN" | grep -v full.py > "$W/$tag.ref"
+	if TOPTS=${FORCE:-} spin_trackcalls $tag $BG "$W/$tag.go" "$py"; then
 		same_lists "$v: by PID, --trackcalls identical" "$W/$tag.p" "$W/$tag.ref"
 		grep -q "Tracing PID $BG .*delivered by ptrace" "$W/$tag.err" &&
 			grep -q "longest thread stop" "$W/$tag.err" &&
@@ -206,6 +197,158 @@ check_one() {
 		"$CTRACE" ${FORCE:-} --backend=usdt -l -- "$py" -c pass
 }
 
+# what the target says of itself at its end: no trace function in any
+# thread, no sys.monitoring tool id (3.12+)
+CLEAN='import sys, threading
+mon = getattr(sys, "monitoring", None)
+tools = [i for i in range(6) if mon and mon.get_tool(i)]
+print("clean" if sys.gettrace() is None and not tools else "left %r %r" % (sys.gettrace(), tools), flush=True)'
+
+# wx V PY: a process that refuses executable pages (prctl PR_SET_MDWE, as
+# systemd's MemoryDenyWriteExecute): the collector queued as
+# PyRun_SimpleString of its code, the note said, -T as trace's, the
+# page gone at the end
+wx() {
+	local v=$1 py=$2 tag=wx$1 page
+	rm -f "$W/$tag.go"
+	"$py" -c 'import ctypes, os, runpy, sys
+assert ctypes.CDLL(None).prctl(65, 1, 0, 0, 0) == 0
+sys.argv = sys.argv[1:]
+sys.path[0] = os.path.dirname(sys.argv[0])
+runpy.run_path(sys.argv[0], run_name="__main__")' "$IN/spinrun.py" "$W/$tag.go" > "$W/$tag.out" 2>&1 &
+	BG=$!
+	wait_for ready "$W/$tag.out"
+	if spin_trackcalls $tag $BG "$W/$tag.go" "$py"; then
+		same_lists "$v: W^X (PR_SET_MDWE): by PID, --trackcalls identical" "$W/$tag.p" "$W/$tag.ref"
+		{ grep -q "refuses executable pages (W^X)" "$W/$tag.err" || echo "no W^X note"
+		  page=$(pages_of "$W/$tag.err")
+		  [ -n "$page" ] || echo "no pages named"
+		  ! holds $BG "$page" || echo "our page left at $page"
+		  [ -z "$(exec_anon $BG)" ] || echo "an executable page left"; } > "$W/$tag.left"
+		check "$v: W^X: the code queued without a stub, said in a note; its page gone at the end" "$W/$tag.left"
+	else
+		attach_failed "$v: W^X by PID" "$W/$tag.err"
+	fi
+	rm -f "$W/$tag.go"
+	wait $BG
+	BG=
+}
+
+# stress V PY: 200 deliveries (the ptrace steps alone, not the collector)
+# into a process that calls Py_AddPendingCall itself from a thread without
+# the GIL (ctypes), allocates in a tight loop on two more, and spins in
+# its main thread: none deadlocks, every call queued runs once
+stress() {
+	local v=$1 py=$2 tag=st$1 queued=0 i
+	"$py" -c 'import ctypes, os, sys, threading
+CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+theirs = [0]
+@CB
+def cb(arg):
+    theirs[0] += 1
+    return 0
+add = ctypes.CDLL(None).Py_AddPendingCall	# the GIL released around it
+add.argtypes = [CB, ctypes.c_void_p]
+stop = False
+def adder():
+    while not stop:
+        add(cb, None)
+def allocator():
+    while not stop:
+        b = [bytearray(600) for _ in range(50)]
+ts = [threading.Thread(target=f) for f in (adder, allocator, allocator)]
+list(map(threading.Thread.start, ts))
+print("ready", flush=True)
+spins = 0
+while not os.path.exists(sys.argv[1]):
+    spins += 1
+stop = True
+for t in ts:
+    t.join()
+import builtins
+print("ours", getattr(builtins, "_ctrace_n", 0), "theirs", theirs[0] > 0, flush=True)' "$W/$tag.go" > "$W/$tag.out" 2>&1 &
+	BG=$!
+	wait_for ready "$W/$tag.out"
+	for i in $(seq 200); do
+		# their calls may fill the queue: a full one is said, and tried again
+		for _ in $(seq 100); do
+			timeout 10 "$PTCALL" $BG run "import builtins; builtins._ctrace_n = getattr(builtins, '_ctrace_n', 0) + 1" \
+				> /dev/null 2> "$W/$tag.err" && { queued=$((queued + 1)); break; }
+			cat "$W/$tag.err" >> "$W/$tag.out"
+			grep -q "pending calls are full" "$W/$tag.err" || break
+			sleep 0.01
+		done
+	done
+	sleep 0.5
+	touch "$W/$tag.go"
+	timeout 30 tail --pid=$BG -f /dev/null
+	wait $BG
+	local rc=$?
+	BG=
+	rm -f "$W/$tag.go"
+	[ $rc = 0 ] && [ $queued = 200 ] && grep -qx "ours 200 theirs True" "$W/$tag.out" &&
+		ok "$v: 200 deliveries beside Py_AddPendingCall from ctypes and malloc loops: no deadlock, each run once" ||
+		not_ok "$v: 200 deliveries beside their own pending calls ($queued queued, status $rc)" "$W/$tag.out"
+}
+
+# gave_up V PY: the main thread blocked in C (read) never reaches a safe
+# point: a note, Ctrl-C ends the trace in one line; when the main thread
+# runs Python again, the call still queued finds no channel and goes;
+# and when the channel's second half is gone as the collector starts
+# (ctl), it frees what it took: nothing is left either way
+gave_up() {
+	local v=$1 py=$2 tag=gu$1 how page
+	for how in ctrl-c no-ctl; do
+		mkfifo "$W/$tag.in"
+		"$py" -c 'import sys
+f = open(sys.argv[1])
+print("ready", flush=True)
+f.readline()
+def after():
+    return 1
+after()
+import time
+time.sleep(0.3)
+'"$CLEAN"'
+f.readline()' "$W/$tag.in" > "$W/$tag.out" 2> "$W/$tag.stderr" &
+		BG=$!
+		exec 7> "$W/$tag.in"
+		wait_for ready "$W/$tag.out"
+		"$CTRACE" -v -l -p $BG > /dev/null 2> "$W/$tag.err" &
+		CT=$!
+		if [ $how = ctrl-c ]; then
+			wait_for "waiting for process $BG's main thread" "$W/$tag.err"
+			kill -INT $CT
+			wait $CT
+			local rc=$?
+			echo >&7
+		else
+			sleep 0.5
+			rm -f /tmp/ctrace-bpf.*/ctl
+			echo >&7
+			wait $CT
+			local rc=$?
+		fi
+		wait_for "clean\|left" "$W/$tag.out"
+		{ [ $rc != 0 ] || echo "ctrace-bpf exited 0"
+		  [ "$(grep -v '^ctrace-bpf: \(note\|ptrace\|peak RSS\)' "$W/$tag.err" | grep -c .)" = 1 ] || echo "not the notes and one line"
+		  grep -qx clean "$W/$tag.out" || cat "$W/$tag.out"
+		  [ ! -s "$W/$tag.stderr" ] || cat "$W/$tag.stderr"
+		  page=$(pages_of "$W/$tag.err")
+		  [ -n "$page" ] || echo "no pages named"
+		  ! holds $BG "$page" || echo "our pages left at $page"
+		  ls /tmp | grep '^ctrace-bpf\.'; } > "$W/$tag.$how" 2>&1
+		echo >&7
+		exec 7>&-
+		wait $BG
+		BG=
+		rm -f "$W/$tag.in"
+		[ $how = ctrl-c ] &&
+			check "$v: main thread blocked in C: a note, Ctrl-C ends it in one line, the call run later finds nobody; nothing left" "$W/$tag.$how" ||
+			check "$v: the channel half gone as the collector starts: it takes nothing, leaves nothing" "$W/$tag.$how"
+	done
+}
+
 for v in $VERSIONS; do
 	py=$(ls -d "$HOME"/.pyenv/versions/$v.*/bin/python$v 2>/dev/null | tail -1)
 	echo "# pyenv CPython $v"
@@ -213,7 +356,10 @@ for v in $VERSIONS; do
 		skip "pyenv $v" "no ~/.pyenv/versions/$v.*"
 		continue
 	fi
-	check_one "$v" "$py"
+	[ -n "${PYENV_HARD_ONLY:-}" ] || check_one "$v" "$py"
+	wx "$v" "$py"
+	stress "$v" "$py"
+	gave_up "$v" "$py"
 done
 
 # refusals, each in one line, the target left running: a process that

@@ -182,21 +182,13 @@ monitoring_by_pid() {
 	local R=$1 py=$2 v=$3 t1 t2 t3 t0 ms tag=m$3 pep=1
 
 	# what PEP 768 alone does: any thread takes the request, a switch
-	case $v in 3.1[0-3]) pep= ;; esac
+	case $v in 3.[89]|3.1[0-3]) pep= ;; esac
 	[ "${DELIVERY:-}" = ptrace ] && pep=
 
 	# by PID, in a chroot, the whole program seen as trace sees full.py
 	spin "$R" "$py" $tag spinrun.py
-	"$CTRACE" --backend=monitoring ${DELIVERY:+--delivery=$DELIVERY} -v -T -p $SPIN > "$W/$tag.T" 2> "$W/$tag.err" &
-	CT=$!
-	if wait_ready "$W/$tag.err"; then
-		touch "$R/tmp/$tag.go"
-		wait_for done "$W/$tag.out" 60
-		kill -INT $CT
-		wait $CT
-		$CMP pairs "$W/$tag.T" "$IN" | grep -v spinrun > "$W/$tag.p"
-		chroot "$R" "$py" -m trace -T "$IN/full.py" > "$W/$tag.full"
-		$CMP pairs "$W/$tag.full" "$IN" | grep -v full.py > "$W/$tag.ref"
+	if TOPTS="--backend=monitoring ${DELIVERY:+--delivery=$DELIVERY}" \
+		spin_trackcalls $tag $SPIN "$R/tmp/$tag.go" chroot "$R" "$py"; then
 		diff "$W/$tag.p" "$W/$tag.ref" > "$W/$tag.diff"
 		check "$v monitoring${VIA:-} by PID in a chroot: --trackcalls identical" "$W/$tag.diff"
 	else
@@ -296,7 +288,7 @@ monitoring_by_pid() {
 		# the main thread blocked in join(): a worker that runs Python takes it
 		spin "$R" "$py" j$v joined.py
 		t0=$(date +%s%N)
-		"$CTRACE" --backend=monitoring ${DELIVERY:+--delivery=$DELIVERY} -c -d 0.5 -C "$W/j$v" -p $SPIN > /dev/null 2> "$W/j$v.err"
+		timeout 20 "$CTRACE" --backend=monitoring ${DELIVERY:+--delivery=$DELIVERY} -c -d 0.5 -C "$W/j$v" -p $SPIN > /dev/null 2> "$W/j$v.err"
 		ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 		{ [ $ms -lt 3000 ] && grep -Eq "^ *[0-9]+: +n \+= 1" "$W/j$v/joined.cover"; } ||
 			{ echo "took $ms ms"; cat "$W/j$v.err"; } > "$W/j$v.diff"

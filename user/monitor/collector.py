@@ -67,7 +67,15 @@ def _ctrace_bpf(MAIN):
         os.close(out)
         sys.__dict__.pop(key, None)
         return
-    ctl = os.open(CTL, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        ctl = os.open(CTL, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        # the channel half gone: the tracer gave up meanwhile
+        if mon:
+            mon.free_tool_id(tool)
+        os.close(out)
+        sys.__dict__.pop(key, None)
+        return
     os.set_blocking(ctl, True)
 
     tables = []		# one per thread: a shared dict loses counts

@@ -80,7 +80,7 @@ int ptrace_refusal(const struct target *t, char *why, size_t why_len)
 
 /* One try: stop the main thread, queue the call, let it go. */
 static int queue_once(const struct target *t, const char *code,
-		      uint64_t *longest_ns, char *why, size_t why_len)
+		      struct ptrace_stats *st, char *why, size_t why_len)
 {
 	struct ptcall pc;
 	int err;
@@ -95,26 +95,57 @@ static int queue_once(const struct target *t, const char *code,
 		ptcall_unmap(&pc, why2, sizeof(why2));
 	}
 	ptcall_release(&pc);
-	if (pc.longest_ns > *longest_ns)
-		*longest_ns = pc.longest_ns;
+	if (pc.longest_ns > st->longest_ns)
+		st->longest_ns = pc.longest_ns;
+	if (!err) {
+		st->page = pc.queued_page;
+		st->page_len = pc.page_len;
+	}
+	if (!err && pc.wx) {
+		st->left_page = pc.queued_page;
+		st->left_len = pc.page_len;
+	}
 	return err;
 }
 
 int ptrace_deliver(const struct target *t, const char *code,
-		   uint64_t *longest_ns, char *why, size_t why_len)
+		   struct ptrace_stats *st, char *why, size_t why_len)
 {
 	int err = ptrace_refusal(t, why, why_len);
 
 	if (err)
 		return err;
 	for (int i = 0;; i++) {
-		err = queue_once(t, code, longest_ns, why, why_len);
+		err = queue_once(t, code, st, why, why_len);
 		if (err != -EAGAIN || i == FULL_TRIES)
 			break;
 		usleep(10000);
 	}
 	if (!err)
-		pr_debug("delivered into process %d by ptrace: its longest stop %.3f ms",
-			 t->pid, *longest_ns / 1e6);
+		pr_info("ptrace: queued in process %d: our pages at %#llx (%zu KB), gone %s",
+			t->pid, (unsigned long long)st->page, st->page_len / 1024,
+			st->left_page ? "at the end (W^X)" : "with the pending call");
+	return err;
+}
+
+int ptrace_remove_left(const struct target *t, struct ptrace_stats *st,
+		       char *why, size_t why_len)
+{
+	struct ptcall pc;
+	int err;
+
+	if (!st->left_page)
+		return 0;
+	err = ptcall_stop(&pc, t->pid, why, why_len);
+	if (err)
+		return err;
+	pc.page = st->left_page;
+	pc.page_len = st->left_len;
+	err = ptcall_unmap(&pc, why, why_len);
+	ptcall_release(&pc);
+	if (pc.longest_ns > st->longest_ns)
+		st->longest_ns = pc.longest_ns;
+	if (!err)
+		st->left_page = 0;
 	return err;
 }

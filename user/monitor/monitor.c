@@ -257,8 +257,7 @@ static int request(struct monitor *m, const char *text, char *why,
 		boot = boot_text(m, text);
 		if (!boot)
 			return -ENOMEM;
-		err = ptrace_deliver(m->t, boot, &m->longest_stop_ns, why,
-				     why_len);
+		err = ptrace_deliver(m->t, boot, &m->ptrace, why, why_len);
 		free(boot);
 		return err;
 	}
@@ -282,6 +281,7 @@ int monitor_ready(struct monitor *m, volatile sig_atomic_t *stop, char *why,
 		  size_t why_len)
 {
 	double t0 = now_s(), said = 0;
+	bool hup;
 	int err = 0;
 
 	while (m->reply.tool < 0 && !m->reply.busy) {
@@ -306,10 +306,18 @@ int monitor_ready(struct monitor *m, volatile sig_atomic_t *stop, char *why,
 			       m->t->pid, m->pep.n_threads);
 			said = waited;
 		}
-		poll(&p, 1, 50);
+		/* a hang-up: a writer came and went since we opened it */
+		hup = poll(&p, 1, 50) > 0 && (p.revents & POLLHUP);
 		err = take(m, why, why_len);
 		if (err)
 			break;
+		if (hup && m->reply.tool < 0 && !m->reply.busy) {
+			snprintf(why, why_len,
+				 "process %d's collector closed its channel before it counted (our files in its /tmp removed meanwhile?); nothing was traced",
+				 m->t->pid);
+			err = -EPIPE;
+			break;
+		}
 	}
 	if (!err && m->reply.busy && m->reply.traced) {
 		snprintf(why, why_len,
@@ -431,6 +439,14 @@ int monitor_stop(struct monitor *m, double timeout_s, char *why,
 
 void monitor_close(struct monitor *m)
 {
+	char why[256];
+
+	/* W^X: the code's page, read by now (the collector ran), goes */
+	if (m->ptrace.left_page && m->reply.tool >= 0 && !target_gone(m->t) &&
+	    ptrace_remove_left(m->t, &m->ptrace, why, sizeof(why)))
+		pr_err("warning: process %d keeps our code's page (%zu KB at %#llx): %s",
+			m->t->pid, m->ptrace.left_len / 1024,
+			(unsigned long long)m->ptrace.left_page, why);
 	if (m->ctl_fd >= 0)
 		close(m->ctl_fd);
 	if (m->out_fd >= 0)

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include "monitor/deliver.h"
 #include "monitor/inject.h"
 #include "monitor/reply.h"
 #include "target/target.h"
@@ -39,7 +40,7 @@ struct monitor {
 	struct target *t;
 	enum mon_delivery via;
 	struct pep768 pep;
-	uint64_t longest_stop_ns;	/* ptrace's: the longest thread stop */
+	struct ptrace_stats ptrace;	/* the ptrace delivery's */
 	int tmp_fd, dir_fd, out_fd, ctl_fd;
 	const char *base;	/* /tmp, or where else it went (make_dir()) */
 	char name[40];		/* ctrace-bpf.XXXXXXXXXXXXXXXX in @base */

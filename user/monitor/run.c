@@ -103,7 +103,10 @@ static int mon_start(struct collector *c, char *why, size_t why_len)
 			m->reply.tool, c->t->pid);
 	if (via == MON_BY_PTRACE)
 		pr_info("ptrace: process %d's longest thread stop %.3f ms",
-			c->t->pid, m->longest_stop_ns / 1e6);
+			c->t->pid, m->ptrace.longest_ns / 1e6);
+	if (m->ptrace.left_page)
+		pr_err("note: process %d refuses executable pages (W^X): its collector was queued as PyRun_SimpleString of its code in try/except, whose page (%zu KB, not executable) is removed at the end",
+			c->t->pid, m->ptrace.left_len / 1024);
 	if (!c->many)
 		target_print_ready(c->t, c->t->launched && !o->startup,
 				   m->reply.tool == 6 ?
