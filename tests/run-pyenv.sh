@@ -197,6 +197,39 @@ check_one() {
 		"$CTRACE" ${FORCE:-} --backend=usdt -l -- "$py" -c pass
 }
 
+# old_threads V PY: --count by PID of threads that were there before the
+# attach, one running (its calls counted exactly, from its running frame
+# on), one blocked in a lock all along (no trace function left in it when
+# it wakes after the detach)
+old_threads() {
+	local v=$1 py=$2 tag=ot$1
+	rm -rf "$W/$tag.go" "$W/$tag.go.end" "$W/$tag"
+	"$py" "$IN/oldthreads.py" "$W/$tag.go" > "$W/$tag.out" 2>&1 &
+	BG=$!
+	wait_for ready "$W/$tag.out"
+	"$CTRACE" ${FORCE:-} -c -C "$W/$tag" -p $BG > /dev/null 2> "$W/$tag.err" &
+	CT=$!
+	if wait_ready "$W/$tag.err"; then
+		touch "$W/$tag.go"
+		wait_for done "$W/$tag.out" 20
+		kill -INT $CT
+		wait $CT
+		touch "$W/$tag.go.end"
+		wait_for "main trace" "$W/$tag.out" 10
+		{ grep -Eq "^ +1000: +return 2$" "$W/$tag/oldthreads.cover" &&
+		  grep -Eq "^ +1000: +twice\(\)$" "$W/$tag/oldthreads.cover" ||
+			cat "$W/$tag/oldthreads.cover" "$W/$tag.err"
+		  grep -qx "blocked thread woke, trace None" "$W/$tag.out" &&
+		  grep -qx "main trace None" "$W/$tag.out" || cat "$W/$tag.out"; } > "$W/$tag.diff" 2>&1
+		check "$v: threads from before the attach: 1000 calls counted exactly; none keeps a trace function" "$W/$tag.diff"
+	else
+		attach_failed "$v: threads from before the attach" "$W/$tag.err"
+	fi
+	touch "$W/$tag.go.end"
+	wait $BG
+	BG=
+}
+
 # what the target says of itself at its end: no trace function in any
 # thread, no sys.monitoring tool id (3.12+)
 CLEAN='import sys, threading
@@ -357,6 +390,7 @@ for v in $VERSIONS; do
 		continue
 	fi
 	[ -n "${PYENV_HARD_ONLY:-}" ] || check_one "$v" "$py"
+	old_threads "$v" "$py"
 	wx "$v" "$py"
 	stress "$v" "$py"
 	gave_up "$v" "$py"

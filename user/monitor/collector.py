@@ -1,11 +1,13 @@
 # ctrace-bpf's collector, run inside a traced process by CPython's remote
 # debugger interface (PEP 768), or by a pending call that ctrace-bpf queued
-# with ptrace (3.12, 3.13).  ctrace-bpf writes the settings above this
-# line.  It counts with sys.monitoring (PEP 669) and sends its tables back
+# with ptrace (3.8-3.13).  ctrace-bpf writes the settings above this
+# line.  It counts with sys.monitoring (PEP 669), or before 3.12 with
+# sys.settrace as trace itself does, and sends its tables back
 # over OUT when CTL reaches its end: the tracer stopped, or died.  At the
 # process's own exit the tables go first.  Then it removes itself.
 #
-# Only modules every interpreter has loaded are used, and nothing of the
+# Only modules every interpreter has loaded are used (and ctypes, before
+# 3.12, to reach the threads already running), and nothing of the
 # target's is called while it counts.
 
 
@@ -240,7 +242,7 @@ def _ctrace_bpf(MAIN):
             frame.f_trace = None
         settrace(None)
 
-    def make_local():
+    def make_local(bind=True):
         d = defaultdict(partial(defaultdict, int))
         line_tables.append(d)
         if MODE == 'trace':
@@ -263,7 +265,8 @@ def _ctrace_bpf(MAIN):
                 if why == 'line':
                     d[frame.f_code.co_filename][frame.f_lineno] += 1
                 return loc
-        tl.loc = loc
+        if bind:
+            tl.loc = loc
         return loc
 
     def local_trace():
@@ -343,6 +346,83 @@ def _ctrace_bpf(MAIN):
             return None
         return glob(frame, why, arg)
 
+    # The threads that were there before us: sys.settrace reaches the
+    # caller's alone, so each gets the C trace function (sysmodule's, as
+    # settrace left it in ours) by _PyEval_SetTrace, or by its fields on
+    # 3.8, through ctypes; fn None takes ours off again.  Their running
+    # frames get f_trace, each thread its own line table.  Should any
+    # thread have a trace function of its own, none is touched.  Returns
+    # how many it could not reach.
+    tsl = {}
+    locs = {}		# id -> the line trace functions it gave them
+
+    def other_threads(fn):
+        me = _thread.get_ident()
+        others = [f for i, f in sys._current_frames().items() if i != me]
+        if not others:
+            return 0
+        try:
+            import ctypes
+        except ImportError:
+            return len(others)
+        api = ctypes.pythonapi
+        vp, word = ctypes.c_void_p, ctypes.sizeof(ctypes.c_void_p)
+        for name, args in (('PyThreadState_Get', []),
+                           ('PyInterpreterState_Head', []),
+                           ('PyInterpreterState_ThreadHead', [vp]),
+                           ('PyThreadState_Next', [vp])):
+            getattr(api, name).restype = vp
+            getattr(api, name).argtypes = args
+        cur = api.PyThreadState_Get()
+        if not tsl:
+            # c_profilefunc, c_tracefunc, c_profileobj, c_traceobj: 3.8-3.11
+            w = (vp * 64).from_address(cur)
+            at = [k for k in range(3, 64) if w[k] == id(sys.gettrace())]
+            if fn is None or not at or not w[at[0] - 2]:
+                return len(others)
+            tsl.update(k=at[0], tramp=w[at[0] - 2])
+        k = tsl['k']
+        ours = (id(glob), id(gate_settrace), id(glob_late))
+        states = []
+        ts = api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Head())
+        while ts:
+            if ts != cur:
+                states.append(ts)
+            ts = api.PyThreadState_Next(ts)
+        theirs = [(vp * 64).from_address(t)[k] for t in states]
+        if fn is not None and any(theirs):
+            return len(others)
+        setter = getattr(api, '_PyEval_SetTrace', None)
+        if setter is not None:
+            setter.argtypes = [vp, vp, ctypes.py_object]
+        for t, had in zip(states, theirs):
+            if fn is None and had not in ours:
+                continue
+            if setter is not None:
+                setter(t, tsl['tramp'] if fn is not None else None, fn)
+                continue
+            # 3.8: no setter; use_tracing is the int before c_profilefunc
+            w = (vp * 64).from_address(t)
+            if fn is not None:
+                api.Py_IncRef(ctypes.py_object(fn))
+                w[k - 2], w[k] = tsl['tramp'], id(fn)
+            else:
+                w[k - 2] = w[k] = None
+                api.Py_DecRef(ctypes.cast(had, ctypes.py_object))
+            ctypes.c_int.from_address(t + (k - 3) * word - 8).value = \
+                1 if fn is not None or w[k - 3] else 0
+        for f in others:
+            loc = make_local(False) if fn is not None and \
+                MODE in ('count', 'trace') else None
+            if loc is not None:
+                locs[id(loc)] = loc
+            while f is not None:
+                if fn is None and id(f.f_trace) in locs or loc is not None and \
+                   f.f_code.co_filename != here and f.f_globals.get('__file__'):
+                    f.f_trace = loc
+                f = f.f_back
+        return 0
+
     def install_settrace():
         nonlocal MAIN
         try:
@@ -359,7 +439,11 @@ def _ctrace_bpf(MAIN):
         hook(glob if threading is not None else glob_late)
         if MAIN == 1:
             begin_main(start)
-        elif MODE in ('count', 'trace'):
+            return
+        missed = other_threads(glob if threading is not None else glob_late)
+        if missed:
+            send('N %d\n' % missed)
+        if MODE in ('count', 'trace'):
             # frames already running count from now on (pdb's way)
             f = start
             while f is not None:
@@ -613,6 +697,8 @@ def _ctrace_bpf(MAIN):
                     threading.settrace(None)
                 if sys.gettrace() in (glob, gate_settrace, glob_late):
                     settrace(None)
+                if tsl:
+                    other_threads(None)
         except Exception:
             pass
         try:

@@ -345,6 +345,12 @@ static int record(struct mon_reply *r, struct caps *cap, struct cursor *c)
 		r->tool = (int)a;
 		err = 0;
 		break;
+	case 'N':
+		if (!number(c, 0, 1 << 20, &a))
+			return -EPROTO;
+		r->untraced = (long)a;
+		err = 0;
+		break;
 	case 'R':
 		r->busy = true;
 		r->traced = c->end - c->p == 7 && !memcmp(c->p, " traced", 7);

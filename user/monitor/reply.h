@@ -39,6 +39,7 @@ struct mon_reply {
 	bool busy;		/* R */
 	bool traced;		/* R traced: settrace's, not a tool id */
 	bool ended;		/* E */
+	long untraced;		/* N: threads from before it could not hook */
 	/*
 	 * --trace: each string and event, as the ring's records, as they
 	 * come (struct ctrace_str_event, struct ctrace_event)

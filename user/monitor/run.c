@@ -104,6 +104,9 @@ static int mon_start(struct collector *c, char *why, size_t why_len)
 	if (via == MON_BY_PTRACE)
 		pr_info("ptrace: process %d's longest thread stop %.3f ms",
 			c->t->pid, m->ptrace.longest_ns / 1e6);
+	if (m->reply.untraced)
+		pr_err("warning: %ld threads of process %d that were there before the collector are not traced (no ctypes in it to reach them): its main thread and new threads are",
+		       m->reply.untraced, c->t->pid);
 	if (m->ptrace.left_page)
 		pr_err("note: process %d refuses executable pages (W^X): its collector was queued as PyRun_SimpleString of its code in try/except, whose page (%zu KB, not executable) is removed at the end",
 			c->t->pid, m->ptrace.left_len / 1024);
