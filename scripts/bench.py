@@ -399,8 +399,10 @@ MON_CASES = [
 def monitoring_case(ver, flag, name, against, limit, stops=None):
     """The collector in the target: its cost against plain and trace's.
     @stops: a list that gets (seconds to the Tracing line, longest stop ms)
-    of each attach, under -v (the ptrace delivery)."""
-    warm = warm_target(ver, flag, name, 'serve-spin')
+    of each attach, under -v (the ptrace delivery, whose pending call needs
+    a main thread that comes back to Python)."""
+    warm = warm_target(ver, flag, name,
+                       'serve-spin' if stops is None else 'serve-poll')
     if not warm:
         return True
     t, prefix, script = warm

@@ -5,6 +5,9 @@
                                   every 5 ms while the main one reads: the
                                   monitoring backend's request is taken by
                                   a thread at a bytecode boundary
+    bench_target.py serve-poll    the same, its main thread back in Python
+                                  every 5 ms (select): a pending call, the
+                                  ptrace delivery's, runs on it alone
     bench_target.py once WORKLOAD N   run once, print seconds (under trace)
 """
 import sys
@@ -63,6 +66,16 @@ def main():
         import threading
         threading.Thread(target=spin, daemon=True).start()
     print('ready', flush=True)
+    if sys.argv[1] == 'serve-poll':
+        import select
+        while True:
+            if not select.select([sys.stdin], [], [], 0.005)[0]:
+                continue
+            line = sys.stdin.readline()
+            if not line:
+                return
+            name, n = line.split()
+            print('%.6f' % timed(name, int(n)), flush=True)
     for line in sys.stdin:
         name, n = line.split()
         print('%.6f' % timed(name, int(n)), flush=True)
