@@ -203,14 +203,19 @@ expect_fail() { # NAME CODE FILE_PATTERN CMD...
 # anonymous executable mappings (ours would be one), and nothing else
 exec_anon() { awk '$2 ~ /x/ && $6 == "" { print $1 }' "/proc/$1/maps"; }
 
-# holds PID ADDR: does a mapping of PID contain ADDR (hex)?
+# holds PID ADDR: does PID still map our pages at ADDR (hex)?  A mapping
+# that holds ADDR with no swap reserved (smaps' nr), as ours are mapped:
+# the range freed may be the target's own again (its allocator's arena)
 holds() {
 	"$PYTHON" -c 'import sys
-a = int(sys.argv[2], 16)
-for line in open("/proc/%s/maps" % sys.argv[1]):
-    lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
-    if lo <= a < hi:
-        sys.exit(0)
+a, mine = int(sys.argv[2], 16), False
+for line in open("/proc/%s/smaps" % sys.argv[1]):
+    f = line.split()
+    if "-" in f[0] and len(f[0]) > 8 and ":" not in f[0]:
+        lo, hi = (int(x, 16) for x in f[0].split("-"))
+        mine = lo <= a < hi
+    elif f[0] == "VmFlags:" and mine:
+        sys.exit(0 if "nr" in f[1:] else 1)
 sys.exit(1)' "$1" "$2"
 }
 

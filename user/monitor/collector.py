@@ -319,9 +319,10 @@ def _ctrace_bpf(MAIN):
         return glob(frame, why, arg)
 
     def hook(fn):
-        settrace(fn)
+        # threading's first: its settrace() would be a call we see
         if threading is not None:
             threading.settrace(fn)
+        settrace(fn)
 
     def begin_main(frame):
         code = frame.f_code

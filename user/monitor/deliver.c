@@ -78,33 +78,47 @@ int ptrace_refusal(const struct target *t, char *why, size_t why_len)
 	return 0;
 }
 
-/* One try: stop the main thread, queue the call, let it go. */
-static int queue_once(const struct target *t, const char *code,
-		      struct ptrace_stats *st, char *why, size_t why_len)
+/* What is done in one stop of the main thread. */
+enum step { QUEUE, DIRECT, UNMAP };
+
+/*
+ * Stop the main thread, do @what, let it go; our pages out again if it
+ * failed, its stop noted in @st.
+ */
+static int in_stop(const struct target *t, enum step what, const char *code,
+		   struct ptrace_stats *st, char *why, size_t why_len)
 {
 	struct ptcall pc;
+	char why2[128];
 	int err;
 
 	err = ptcall_stop(&pc, t->pid, why, why_len);
 	if (err)
 		return err;
-	err = ptcall_pending_run(&pc, code, why, why_len);
-	if (err && pc.page) {
-		char why2[128];
-
-		ptcall_unmap(&pc, why2, sizeof(why2));
+	if (what == QUEUE) {
+		err = ptcall_pending_run(&pc, code, why, why_len);
+	} else if (what == DIRECT) {
+		err = ptcall_direct_run(&pc, code, 3000, why, why_len);
+	} else {
+		pc.page = st->left_page;
+		pc.page_len = st->left_len;
+		err = ptcall_unmap(&pc, why, why_len);
 	}
+	if (err && pc.page)
+		ptcall_unmap(&pc, why2, sizeof(why2));
 	ptcall_release(&pc);
 	if (pc.longest_ns > st->longest_ns)
 		st->longest_ns = pc.longest_ns;
-	if (!err) {
+	if (!err && what == QUEUE) {
 		st->page = pc.queued_page;
 		st->page_len = pc.page_len;
+		if (pc.wx) {
+			st->left_page = pc.queued_page;
+			st->left_len = pc.page_len;
+		}
 	}
-	if (!err && pc.wx) {
-		st->left_page = pc.queued_page;
-		st->left_len = pc.page_len;
-	}
+	if (!err && what == UNMAP)
+		st->left_page = 0;
 	return err;
 }
 
@@ -116,7 +130,7 @@ int ptrace_deliver(const struct target *t, const char *code,
 	if (err)
 		return err;
 	for (int i = 0;; i++) {
-		err = queue_once(t, code, st, why, why_len);
+		err = in_stop(t, QUEUE, code, st, why, why_len);
 		if (err != -EAGAIN || i == FULL_TRIES)
 			break;
 		usleep(10000);
@@ -131,21 +145,16 @@ int ptrace_deliver(const struct target *t, const char *code,
 int ptrace_remove_left(const struct target *t, struct ptrace_stats *st,
 		       char *why, size_t why_len)
 {
-	struct ptcall pc;
-	int err;
+	return st->left_page ? in_stop(t, UNMAP, NULL, st, why, why_len) : 0;
+}
 
-	if (!st->left_page)
-		return 0;
-	err = ptcall_stop(&pc, t->pid, why, why_len);
-	if (err)
-		return err;
-	pc.page = st->left_page;
-	pc.page_len = st->left_len;
-	err = ptcall_unmap(&pc, why, why_len);
-	ptcall_release(&pc);
-	if (pc.longest_ns > st->longest_ns)
-		st->longest_ns = pc.longest_ns;
+int ptrace_direct(const struct target *t, const char *code,
+		  struct ptrace_stats *st, char *why, size_t why_len)
+{
+	int err = in_stop(t, DIRECT, code, st, why, why_len);
+
 	if (!err)
-		st->left_page = 0;
+		pr_info("ptrace: process %d's main thread waits in C without the GIL: the collector run on it directly",
+			t->pid);
 	return err;
 }

@@ -28,6 +28,16 @@ struct ptrace_stats {
 int ptrace_deliver(const struct target *t, const char *code,
 		   struct ptrace_stats *st, char *why, size_t why_len);
 
+/*
+ * For a main thread that does not come back to Python (blocked in C, an
+ * idle server): @code run on it at once, where it waits in a system call
+ * without the GIL (monitor/ptrace.h's ptcall_direct_run()); -EAGAIN where
+ * it does not.  The call queued before, if it runs later, finds the
+ * collector there and does nothing.
+ */
+int ptrace_direct(const struct target *t, const char *code,
+		  struct ptrace_stats *st, char *why, size_t why_len);
+
 /* The W^X page, unmapped once its code has run (the collector started). */
 int ptrace_remove_left(const struct target *t, struct ptrace_stats *st,
 		       char *why, size_t why_len);

@@ -258,7 +258,8 @@ static int request(struct monitor *m, const char *text, char *why,
 		if (!boot)
 			return -ENOMEM;
 		err = ptrace_deliver(m->t, boot, &m->ptrace, why, why_len);
-		free(boot);
+		free(m->boot);
+		m->boot = boot;
 		return err;
 	}
 	snprintf(path, sizeof(path), "%s/%s/collector.py", m->base, m->name);
@@ -297,7 +298,12 @@ int monitor_ready(struct monitor *m, volatile sig_atomic_t *stop, char *why,
 			err = -ETIMEDOUT;
 			break;
 		}
-		if (waited > 1 && !said && m->via == MON_BY_PTRACE) {
+		/* the main thread in C: on it at once, if it let the GIL go */
+		if (waited > 1 && !said && m->via == MON_BY_PTRACE && m->boot &&
+		    !ptrace_direct(m->t, m->boot, &m->ptrace, why, why_len)) {
+			said = waited;
+		} else if (waited > 1 && !said && m->via == MON_BY_PTRACE) {
+			pr_debug("no direct run: %s", why);
 			pr_err("note: waiting for process %d's main thread to run Python (blocked in C, an idle server?); Ctrl-C gives up, and the collector it may run later finds nobody and goes...",
 			       m->t->pid);
 			said = waited;
@@ -463,6 +469,8 @@ void monitor_close(struct monitor *m)
 	if (m->tmp_fd >= 0)
 		close(m->tmp_fd);
 	free(m->buf);
+	free(m->boot);
+	m->boot = NULL;
 	reply_free(&m->reply);
 	m->ctl_fd = m->out_fd = m->dir_fd = m->tmp_fd = -1;
 	m->buf = NULL;

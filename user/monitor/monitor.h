@@ -41,6 +41,7 @@ struct monitor {
 	enum mon_delivery via;
 	struct pep768 pep;
 	struct ptrace_stats ptrace;	/* the ptrace delivery's */
+	char *boot;		/* its text, for a direct run (ptrace_direct()) */
 	int tmp_fd, dir_fd, out_fd, ctl_fd;
 	const char *base;	/* /tmp, or where else it went (make_dir()) */
 	char name[40];		/* ctrace-bpf.XXXXXXXXXXXXXXXX in @base */

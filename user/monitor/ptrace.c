@@ -270,8 +270,12 @@ static int sig_blocked(pid_t tid, uint64_t *mask)
 	return found;
 }
 
-/* Room for the frame and a call below @sp, in a stack mapping? */
-static bool stack_room(pid_t tid, uint64_t sp, uint64_t low)
+/*
+ * Room for the frame (down to @frame) and a call below it (to @low), in
+ * the stack mapping that holds @sp?  The main thread's [stack] grows as
+ * the call touches it: only the frame, which we write, must be there.
+ */
+static bool stack_room(pid_t tid, uint64_t sp, uint64_t frame, uint64_t low)
 {
 	char path[64], line[4096];
 	bool ok = false;
@@ -286,7 +290,8 @@ static bool stack_room(pid_t tid, uint64_t sp, uint64_t low)
 		if (sscanf(line, "%lx-%lx", &lo, &hi) != 2 || sp < lo || sp >= hi)
 			continue;
 		/* a thread's own stack: [stack], or anonymous (not the heap) */
-		ok = (!name || !strncmp(name, "[stack", 6)) && low >= lo;
+		ok = name && !strncmp(name, "[stack]", 7) ? frame >= lo :
+		     !name && low >= lo;
 		break;
 	}
 	if (f)
@@ -311,7 +316,7 @@ static int write_frame(struct ptcall *pc, char *why, size_t why_len)
 	int err;
 
 	pc->frame = uc_at - 8;
-	if (!stack_room(pc->tid, pc->saved.rsp, pc->frame - CALL_ROOM)) {
+	if (!stack_room(pc->tid, pc->saved.rsp, pc->frame - 8, pc->frame - CALL_ROOM)) {
 		snprintf(why, why_len, "thread %d's stack has no room below it for a call (or it runs on a signal stack)",
 			 pc->tid);
 		return -ENOSPC;
@@ -913,4 +918,86 @@ int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 	if (!err)
 		pc->queued_page = page;
 	return err;
+}
+
+/*
+ * The direct run's function, called on the thread itself: the GIL taken
+ * by PyGILState_Ensure (the thread had let it go, in its syscall), the
+ * code run, the GIL given back; it returns 1, so that our way back
+ * unmaps the pages after it.
+ */
+static void make_direct(unsigned char *p, uint64_t ensure, uint64_t run,
+			uint64_t release, uint64_t code)
+{
+	static const unsigned char body[PTCALL_DIRECT_LEN] = {
+		0x53,				/* push %rbx: aligned */
+		0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, /* movabs $ensure, %rax */
+		0xff, 0xd0,			/* call *%rax */
+		0x89, 0xc3,			/* mov %eax, %ebx: its state */
+		0x48, 0xbf, 0, 0, 0, 0, 0, 0, 0, 0, /* movabs $code, %rdi */
+		0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, /* movabs $run, %rax */
+		0xff, 0xd0,			/* call *%rax */
+		0x89, 0xdf,			/* mov %ebx, %edi */
+		0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, /* movabs $release, %rax */
+		0xff, 0xd0,			/* call *%rax */
+		0x5b,				/* pop %rbx */
+		0xb8, 1, 0, 0, 0,		/* mov $1, %eax */
+		0xc3,				/* ret */
+	};
+
+	memcpy(p, body, sizeof(body));
+	memcpy(p + 3, &ensure, 8);
+	memcpy(p + 17, &code, 8);
+	memcpy(p + 27, &run, 8);
+	memcpy(p + 41, &release, 8);
+}
+
+int ptcall_direct_run(struct ptcall *pc, const char *code, int ms, char *why,
+		      size_t why_len)
+{
+	uint64_t check = ptcall_symbol(pc->tid, "python3", "PyGILState_Check");
+	uint64_t ensure = ptcall_symbol(pc->tid, "python3", "PyGILState_Ensure");
+	uint64_t release = ptcall_symbol(pc->tid, "python3", "PyGILState_Release");
+	uint64_t run = ptcall_symbol(pc->tid, "python3", "PyRun_SimpleString");
+	long rax = (long)pc->saved.rax, held = 1, ret = 0;
+	size_t n = strlen(code) + 1;
+	uint64_t none[6] = {};
+	unsigned char *data;
+	int err;
+
+	if (!check || !ensure || !release || !run) {
+		snprintf(why, why_len, "process %d exports no PyGILState_*", pc->tid);
+		return -ENOENT;
+	}
+	/* in a syscall the interrupt broke, so not inside the interpreter */
+	if ((long)pc->saved.orig_rax < 0 ||
+	    (rax != -ERESTARTSYS && rax != -ERESTARTNOINTR &&
+	     rax != -ERESTARTNOHAND && rax != -ERESTART_RESTARTBLOCK)) {
+		snprintf(why, why_len, "thread %d is not waiting in a system call",
+			 pc->tid);
+		return -EAGAIN;
+	}
+	err = ptcall_call(pc, check, none, 1000, &held, why, why_len);
+	if (err)
+		return err;
+	if (held) {
+		snprintf(why, why_len, "thread %d waits in C holding the GIL",
+			 pc->tid);
+		return -EAGAIN;
+	}
+	err = map_pages(pc, PTCALL_RET_LEN + PTCALL_DIRECT_LEN + n, why, why_len);
+	if (err)
+		return err;
+	data = malloc(PTCALL_DIRECT_LEN + n);
+	if (!data)
+		return -ENOMEM;
+	make_direct(data, ensure, run, release,
+		    pc->page + PTCALL_RET_LEN + PTCALL_DIRECT_LEN);
+	memcpy(data + PTCALL_DIRECT_LEN, code, n);
+	err = seal_pages(pc, data, PTCALL_DIRECT_LEN + n, why, why_len);
+	free(data);
+	if (err)
+		return err;
+	return remote_call(pc, pc->page + PTCALL_RET_LEN, none, pc->page, ms,
+			   &ret, why, why_len);
 }

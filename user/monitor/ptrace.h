@@ -11,6 +11,7 @@
 #define PTCALL_RET_LEN 64	/* the calls' return path, at our pages' start */
 #define PTCALL_STUB_LEN 60	/* the pending call's function, after it */
 #define PTCALL_STUB_MAX 64
+#define PTCALL_DIRECT_LEN 58	/* the direct run's function */
 
 /*
  * The ptrace delivery's first brick (3.8-3.13, where neither the probes
@@ -87,6 +88,16 @@ int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
  */
 int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 		       size_t why_len);
+/*
+ * Run @code now, on the stopped thread itself, where it waits in a system
+ * call without the GIL (PyGILState_Check() says 0): PyGILState_Ensure,
+ * PyRun_SimpleString, PyGILState_Release, called from our pages, which go
+ * after.  For a main thread that would not reach a safe point (blocked in
+ * C); -EAGAIN where that is not so.  @ms bounds the wait for the GIL and
+ * the run.
+ */
+int ptcall_direct_run(struct ptcall *pc, const char *code, int ms, char *why,
+		      size_t why_len);
 /* Unmap our pages, if any: the target holds nothing of ours after. */
 int ptcall_unmap(struct ptcall *pc, char *why, size_t why_len);
 /* Put every register back and let the thread go; safe to call twice. */
