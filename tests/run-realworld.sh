@@ -12,7 +12,7 @@ RW=$HERE/realworld
 SITE=/usr/lib/python3/dist-packages
 export PYTHONHASHSEED=0
 # which setups to run; all by default
-TIERS=${RW_TIERS:-launch venv ownvenv pid roots}
+TIERS=${RW_TIERS:-launch venv ownvenv pyenv pid roots}
 want() { case " $TIERS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 need_root
@@ -153,6 +153,25 @@ if want ownvenv; then
 	SITE=$OWN
 	each_work ownvenv compare_launched "$W/own/bin/python" -- "${WORK[@]:1:1}" "${WORK[@]:4:2}"
 	SITE=/usr/lib/python3/dist-packages
+fi
+
+if want pyenv; then
+	# no probes there: the collector, delivered by ptrace (settrace on
+	# 3.8-3.11); pure-Python packages, in a venv each pyenv makes
+	for v in 3.8 3.9 3.10 3.11 3.12 3.13; do
+		py=$(ls -d "$HOME"/.pyenv/versions/$v.*/bin/python$v 2>/dev/null | tail -1)
+		echo "# pyenv CPython $v, from a venv of its own"
+		if [ -z "$py" ]; then
+			skip "pyenv $v's venv" "no ~/.pyenv/versions/$v.*"
+			continue
+		fi
+		"$py" -m venv --without-pip "$W/pv$v"
+		OWN=$W/pv$v/lib/python$v/site-packages
+		for p in pyflakes yaml; do cp -r "/usr/lib/python3/dist-packages/$p" "$OWN/"; done
+		SITE=$OWN
+		each_work pyenv$v compare_launched "$W/pv$v/bin/python" -- "${WORK[@]:1:1}" "${WORK[@]:4:1}"
+		SITE=/usr/lib/python3/dist-packages
+	done
 fi
 
 if want pid; then
