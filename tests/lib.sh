@@ -222,21 +222,31 @@ sys.exit(1)' "$1" "$2"
 # pages_of ERR: the address of our pages, from ctrace-bpf -v's ptrace line
 pages_of() { sed -n 's/.*our pages at \(0x[0-9a-f]*\).*/\1/p' "$1" | tail -1; }
 
-# spin_trackcalls TAG PID GO PY...: ctrace-bpf $TOPTS -v -T -p PID while
-# spinrun.py (its output in $W/TAG.out) runs the corpus once GO appears;
-# $W/TAG.p gets its pairs as trace sees full.py, $W/TAG.ref those of
-# PY... -m trace -T; $W/TAG.err our stderr.  1 if the attach failed.
-spin_trackcalls() {
-	local tag=$1 pid=$2 go=$3
-	shift 3
-	"$CTRACE" ${TOPTS:-} -v -T -p "$pid" > "$W/$tag.T" 2> "$W/$tag.err" &
+# spin_report TAG PID GO FLAG PY...: ctrace-bpf $TOPTS -v FLAG -p PID
+# (-T, -l, -t or -c) while spinrun.py (its output in $W/TAG.out) runs the
+# corpus once GO appears; for -T, -l and -t, $W/TAG.p gets its pairs,
+# functions or lines as trace sees full.py and $W/TAG.ref those of PY... -m trace
+# FLAG; for -c, the covers go to $W/TAG.c and trace's to $W/TAG.rc.
+# $W/TAG.err is our stderr.  1 if the attach failed.
+spin_report() {
+	local tag=$1 pid=$2 go=$3 flag=$4 kind=funcs covers=
+	shift 4
+	[ "$flag" = -T ] && kind=pairs
+	[ "$flag" = -t ] && kind=trace
+	[ "$flag" = -c ] && covers="-C $W/$tag.c"
+	rm -rf "$W/$tag.c" "$W/$tag.rc"
+	"$CTRACE" ${TOPTS:-} -v $flag $covers -p "$pid" > "$W/$tag.T" 2> "$W/$tag.err" &
 	CT=$!
 	wait_ready "$W/$tag.err" || return 1
 	touch "$go"
 	wait_for done "$W/$tag.out" 60
 	kill -INT $CT
 	wait $CT
-	$CMP pairs "$W/$tag.T" "$IN" | grep -v spinrun > "$W/$tag.p"
-	"$@" -m trace -T "$IN/full.py" > "$W/$tag.full"
-	$CMP pairs "$W/$tag.full" "$IN" | grep -v full.py > "$W/$tag.ref"
+	if [ "$flag" = -c ]; then
+		"$@" -m trace -c -C "$W/$tag.rc" "$IN/full.py" > /dev/null
+		return 0
+	fi
+	$CMP $kind "$W/$tag.T" "$IN" | grep -v spinrun > "$W/$tag.p"
+	"$@" -m trace $flag "$IN/full.py" > "$W/$tag.full"
+	$CMP $kind "$W/$tag.full" "$IN" | grep -v full.py > "$W/$tag.ref"
 }

@@ -32,7 +32,7 @@ by_pid() {
 	BG=$!
 	wait_for ready "$W/$tag.out"
 	exec_anon $BG > "$W/$tag.maps0"
-	if TOPTS=${FORCE:-} spin_trackcalls $tag $BG "$W/$tag.go" "$py"; then
+	if TOPTS=${FORCE:-} spin_report $tag $BG "$W/$tag.go" -T "$py"; then
 		same_lists "$v: by PID, --trackcalls identical" "$W/$tag.p" "$W/$tag.ref"
 		grep -q "Tracing PID $BG .*delivered by ptrace" "$W/$tag.err" &&
 			grep -q "longest thread stop" "$W/$tag.err" &&
@@ -71,6 +71,30 @@ by_pid() {
 	rm -f "$W/$tag.go"
 	wait $BG
 	BG=
+}
+
+# by_pid_modes V PY: --count and --listfuncs by PID, the corpus run while
+# attached: its covers and functions as trace's of full.py (--trace by PID
+# would compare the interleaving of prog.py's threads)
+by_pid_modes() {
+	local v=$1 py=$2 flag tag
+	for flag in -c -l; do
+		tag=pm$v$flag
+		rm -f "$W/$tag.go"
+		"$py" "$IN/spinrun.py" "$W/$tag.go" > "$W/$tag.out" 2>&1 &
+		BG=$!
+		wait_for ready "$W/$tag.out"
+		if ! TOPTS=${FORCE:-} spin_report $tag $BG "$W/$tag.go" $flag "$py"; then
+			attach_failed "$v: $flag by PID" "$W/$tag.err"
+		elif [ $flag = -c ]; then
+			same_covers "$v: by PID, --count's covers of the corpus identical" "$W/$tag.c" "$W/$tag.rc"
+		else
+			same_lists "$v: by PID, $flag identical" "$W/$tag.p" "$W/$tag.ref"
+		fi
+		rm -f "$W/$tag.go"
+		wait $BG
+		BG=
+	done
 }
 
 # threads: a main thread in a tight loop, others asleep in select(), in
@@ -170,6 +194,7 @@ check_one() {
 	launched -T pairs Tn names.py "$v" "$py"
 	launched -t trace t serial.py "$v" "$py"
 	by_pid "$v" "$py"
+	by_pid_modes "$v" "$py"
 	threads "$v" "$py"
 	# -c code (sys.path's '' is the cwd), and code compiled with the file
 	# name '': the collector's reply carries both
@@ -251,7 +276,7 @@ sys.path[0] = os.path.dirname(sys.argv[0])
 runpy.run_path(sys.argv[0], run_name="__main__")' "$IN/spinrun.py" "$W/$tag.go" > "$W/$tag.out" 2>&1 &
 	BG=$!
 	wait_for ready "$W/$tag.out"
-	if spin_trackcalls $tag $BG "$W/$tag.go" "$py"; then
+	if spin_report $tag $BG "$W/$tag.go" -T "$py"; then
 		same_lists "$v: W^X (PR_SET_MDWE): by PID, --trackcalls identical" "$W/$tag.p" "$W/$tag.ref"
 		{ grep -q "refuses executable pages (W^X)" "$W/$tag.err" || echo "no W^X note"
 		  page=$(pages_of "$W/$tag.err")

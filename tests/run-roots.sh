@@ -188,7 +188,7 @@ monitoring_by_pid() {
 	# by PID, in a chroot, the whole program seen as trace sees full.py
 	spin "$R" "$py" $tag spinrun.py
 	if TOPTS="--backend=monitoring ${DELIVERY:+--delivery=$DELIVERY}" \
-		spin_trackcalls $tag $SPIN "$R/tmp/$tag.go" chroot "$R" "$py"; then
+		spin_report $tag $SPIN "$R/tmp/$tag.go" -T chroot "$R" "$py"; then
 		diff "$W/$tag.p" "$W/$tag.ref" > "$W/$tag.diff"
 		check "$v monitoring${VIA:-} by PID in a chroot: --trackcalls identical" "$W/$tag.diff"
 	else
