@@ -61,9 +61,12 @@ cat "$W/comb.err" >> "$W/comb.diff"
 check "coverage combine: two runs' files joined, nothing lost" "$W/comb.diff"
 
 echo "# --lcov: real counts, read by lcov and genhtml"
-"$PYTHON" -m trace -c -m -s -C "$W/t" prog.py > "$W/t.out"
-# DA counts equal trace's .cover counts, LF/LH trace's summary row
-"$PYTHON" - "$W/ours.info" "$W/t/prog.cover" "$W/t.out" "$W/src/prog.py" > "$W/lcov.diff" 2>&1 <<'PY'
+# lcov_as_trace NAME PY INFO TAG: INFO's DA counts for prog.py are PY's
+# trace's .cover counts, LF/LH its summary row
+lcov_as_trace() {
+	local name=$1 py=$2 info=$3 t=$W/$4
+	"$py" -m trace -c -m -s -C "$t" prog.py > "$t.out"
+	"$PYTHON" - "$info" "$t/prog.cover" "$t.out" "$W/src/prog.py" > "$W/lcov.diff" 2>&1 <<'PY'
 import re, sys
 info, cover, summary, path = sys.argv[1:]
 recs = open(info).read().split('end_of_record')
@@ -85,7 +88,19 @@ row = re.search(r'^ *(\d+) +(\d+)% +prog ', open(summary).read(), re.M)
 if not row or (int(row.group(1)), int(row.group(2))) != (lf, 100 * lh // lf):
     print('LF %d LH %d, trace: %s' % (lf, lh, row and row.group(0)))
 PY
-check "lcov: DA counts are trace's, LF and LH its summary row" "$W/lcov.diff"
+	check "$name" "$W/lcov.diff"
+}
+lcov_as_trace "lcov: DA counts are trace's, LF and LH its summary row" "$PYTHON" "$W/ours.info" t
+# the same from the collector, delivered by ptrace (no probes there)
+for v in 3.8 3.12; do
+	py=$(ls -d "$HOME"/.pyenv/versions/$v.*/bin/python$v 2>/dev/null | tail -1)
+	if [ -z "$py" ]; then
+		skip "lcov from pyenv $v" "no ~/.pyenv/versions/$v.*"
+		continue
+	fi
+	"$CTRACE" -c -C "$W/c$v" --lcov "$W/p$v.info" -- "$py" prog.py > /dev/null 2> "$W/p$v.err"
+	lcov_as_trace "lcov from pyenv $v's collector (ptrace): DA counts and LF/LH as its trace's" "$py" "$W/p$v.info" t$v
+done
 : > "$W/lt.diff"
 lcov --summary "$W/ours.info" > /dev/null 2>> "$W/lt.diff" || echo "lcov --summary failed" >> "$W/lt.diff"
 genhtml -q -o "$W/gen" "$W/ours.info" > /dev/null 2>> "$W/lt.diff" && [ -s "$W/gen/index.html" ] ||
