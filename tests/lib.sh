@@ -225,8 +225,8 @@ pages_of() { sed -n 's/.*our pages at \(0x[0-9a-f]*\).*/\1/p' "$1" | tail -1; }
 # spin_report TAG PID GO FLAG PY...: ctrace-bpf $TOPTS -v FLAG -p PID
 # (-T, -l, -t or -c) while spinrun.py (its output in $W/TAG.out) runs the
 # corpus once GO appears; for -T, -l and -t, $W/TAG.p gets its pairs,
-# functions or lines as trace sees full.py and $W/TAG.ref those of PY... -m trace
-# FLAG; for -c, the covers go to $W/TAG.c and trace's to $W/TAG.rc.
+# functions or lines as trace sees full.py (or $REF) and $W/TAG.ref those of
+# PY... -m trace FLAG; for -c, the covers go to $W/TAG.c and trace's to $W/TAG.rc.
 # $W/TAG.err is our stderr.  1 if the attach failed.
 spin_report() {
 	local tag=$1 pid=$2 go=$3 flag=$4 kind=funcs covers=
@@ -247,6 +247,6 @@ spin_report() {
 		return 0
 	fi
 	$CMP $kind "$W/$tag.T" "$IN" | grep -v spinrun > "$W/$tag.p"
-	"$@" -m trace $flag "$IN/full.py" > "$W/$tag.full"
+	"$@" -m trace $flag "$IN/${REF:-full.py}" > "$W/$tag.full"
 	$CMP $kind "$W/$tag.full" "$IN" | grep -v full.py > "$W/$tag.ref"
 }

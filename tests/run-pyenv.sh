@@ -73,18 +73,19 @@ by_pid() {
 	BG=
 }
 
-# by_pid_modes V PY: --count and --listfuncs by PID, the corpus run while
-# attached: its covers and functions as trace's of full.py (--trace by PID
-# would compare the interleaving of prog.py's threads)
+# by_pid_modes V PY: --count, --listfuncs and --trace by PID, the corpus
+# run while attached: its covers and functions as trace's of full.py, its
+# lines as trace's of serial.py (the corpus without threads, imported)
 by_pid_modes() {
-	local v=$1 py=$2 flag tag
-	for flag in -c -l; do
-		tag=pm$v$flag
+	local v=$1 py=$2 flag tag mod ref
+	for flag in -c -l -t; do
+		tag=pm$v$flag mod= ref=
+		[ $flag = -t ] && mod=serial ref=serial.py
 		rm -f "$W/$tag.go"
-		"$py" "$IN/spinrun.py" "$W/$tag.go" > "$W/$tag.out" 2>&1 &
+		"$py" "$IN/spinrun.py" "$W/$tag.go" $mod > "$W/$tag.out" 2>&1 &
 		BG=$!
 		wait_for ready "$W/$tag.out"
-		if ! TOPTS=${FORCE:-} spin_report $tag $BG "$W/$tag.go" $flag "$py"; then
+		if ! REF=$ref TOPTS=${FORCE:-} spin_report $tag $BG "$W/$tag.go" $flag "$py"; then
 			attach_failed "$v: $flag by PID" "$W/$tag.err"
 		elif [ $flag = -c ]; then
 			same_covers "$v: by PID, --count's covers of the corpus identical" "$W/$tag.c" "$W/$tag.rc"
