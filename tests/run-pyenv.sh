@@ -98,6 +98,44 @@ by_pid_modes() {
 	done
 }
 
+# server V PY: a threaded HTTP server attached by PID while a client in
+# its main thread keeps it busy: the handler's functions listed, each
+# function named as trace names it in a run of the same program
+server() {
+	local v=$1 py=$2 tag=sv$1
+	rm -f "$W/$tag.go" "$W/$tag.rgo"
+	"$py" "$IN/server.py" "$W/$tag.go" > "$W/$tag.out" 2>&1 &
+	BG=$!
+	wait_for ready "$W/$tag.out"
+	"$CTRACE" ${FORCE:-} -l -p $BG > "$W/$tag.l" 2> "$W/$tag.err" &
+	CT=$!
+	if wait_ready "$W/$tag.err"; then
+		sleep 1
+		touch "$W/$tag.go"
+		wait_for done "$W/$tag.out" 20
+		kill -INT $CT
+		wait $CT
+		( sleep 1; touch "$W/$tag.rgo" ) &
+		"$py" -m trace -l "$IN/server.py" "$W/$tag.rgo" > "$W/$tag.ref" 2> /dev/null
+		wait
+		# the server's own code and the stdlib's serving modules; threading's
+		# bootstrap and shutdown, which trace never sees on 3.12+, are
+		# issue 22's
+		grep -E '^filename: .*/(server|socketserver)\.py,' "$W/$tag.l" | sort -u > "$W/$tag.o"
+		grep -E '^filename: .*/(server|socketserver)\.py,' "$W/$tag.ref" | sort -u > "$W/$tag.r"
+		{ grep -q "funcname: Handler.do_GET$" "$W/$tag.o" || echo "Handler.do_GET not listed"
+		  grep -q "funcname: answer$" "$W/$tag.o" || echo "answer not listed"
+		  comm -23 "$W/$tag.o" "$W/$tag.r" | sed 's/^/not as trace: /'
+		  ! grep -q '/ctypes/' "$W/$tag.l" || echo "the collector's own ctypes listed"; } > "$W/$tag.diff"
+		check "$v: a threaded server by PID while it serves: its handlers listed, each named as trace names it" "$W/$tag.diff"
+	else
+		attach_failed "$v: a threaded server by PID" "$W/$tag.err"
+	fi
+	touch "$W/$tag.go"
+	wait $BG
+	BG=
+}
+
 # threads: a main thread in a tight loop, others asleep in select(), in
 # read() of a pipe and in a lock's futex wait, attached while they wait;
 # each resumes and does its work; the select() sleep is not stretched
@@ -196,6 +234,7 @@ check_one() {
 	launched -t trace t serial.py "$v" "$py"
 	by_pid "$v" "$py"
 	by_pid_modes "$v" "$py"
+	server "$v" "$py"
 	threads "$v" "$py"
 	# -c code (sys.path's '' is the cwd), and code compiled with the file
 	# name '': the collector's reply carries both

@@ -357,27 +357,44 @@ def _ctrace_bpf(MAIN):
     tsl = {}
     locs = {}		# id -> the line trace functions it gave them
 
+    ct = {}
+
+    # ctypes' Python-level parts run before our hooks, not seen by them:
+    # after, only its C calls
+    def ct_prepare():
+        try:
+            import ctypes
+        except ImportError:
+            return
+        api = ctypes.pythonapi
+        vp = ctypes.c_void_p
+        for name, res, args in (('PyThreadState_Get', vp, []),
+                                ('PyInterpreterState_Head', vp, []),
+                                ('PyInterpreterState_ThreadHead', vp, [vp]),
+                                ('PyThreadState_Next', vp, [vp]),
+                                ('Py_IncRef', None, [ctypes.py_object]),
+                                ('Py_DecRef', None, [vp])):
+            f = getattr(api, name)
+            f.restype, f.argtypes = res, args
+            ct[name] = f
+        setter = getattr(api, '_PyEval_SetTrace', None)
+        if setter is not None:
+            setter.argtypes = [vp, vp, ctypes.py_object]
+        ct.update(setter=setter, words=vp * 64, py_object=ctypes.py_object,
+                  c_int=ctypes.c_int, word=ctypes.sizeof(vp))
+
     def other_threads(fn):
         me = _thread.get_ident()
         others = [f for i, f in sys._current_frames().items() if i != me]
         if not others:
             return 0
-        try:
-            import ctypes
-        except ImportError:
+        if not ct:
             return len(others)
-        api = ctypes.pythonapi
-        vp, word = ctypes.c_void_p, ctypes.sizeof(ctypes.c_void_p)
-        for name, args in (('PyThreadState_Get', []),
-                           ('PyInterpreterState_Head', []),
-                           ('PyInterpreterState_ThreadHead', [vp]),
-                           ('PyThreadState_Next', [vp])):
-            getattr(api, name).restype = vp
-            getattr(api, name).argtypes = args
-        cur = api.PyThreadState_Get()
+        words = ct['words']
+        cur = ct['PyThreadState_Get']()
         if not tsl:
             # c_profilefunc, c_tracefunc, c_profileobj, c_traceobj: 3.8-3.11
-            w = (vp * 64).from_address(cur)
+            w = words.from_address(cur)
             at = [k for k in range(3, 64) if w[k] == id(sys.gettrace())]
             if fn is None or not at or not w[at[0] - 2]:
                 return len(others)
@@ -385,17 +402,15 @@ def _ctrace_bpf(MAIN):
         k = tsl['k']
         ours = (id(glob), id(gate_settrace), id(glob_late))
         states = []
-        ts = api.PyInterpreterState_ThreadHead(api.PyInterpreterState_Head())
+        ts = ct['PyInterpreterState_ThreadHead'](ct['PyInterpreterState_Head']())
         while ts:
             if ts != cur:
                 states.append(ts)
-            ts = api.PyThreadState_Next(ts)
-        theirs = [(vp * 64).from_address(t)[k] for t in states]
+            ts = ct['PyThreadState_Next'](ts)
+        theirs = [words.from_address(t)[k] for t in states]
         if fn is not None and any(theirs):
             return len(others)
-        setter = getattr(api, '_PyEval_SetTrace', None)
-        if setter is not None:
-            setter.argtypes = [vp, vp, ctypes.py_object]
+        setter = ct['setter']
         for t, had in zip(states, theirs):
             if fn is None and had not in ours:
                 continue
@@ -403,14 +418,14 @@ def _ctrace_bpf(MAIN):
                 setter(t, tsl['tramp'] if fn is not None else None, fn)
                 continue
             # 3.8: no setter; use_tracing is the int before c_profilefunc
-            w = (vp * 64).from_address(t)
+            w = words.from_address(t)
             if fn is not None:
-                api.Py_IncRef(ctypes.py_object(fn))
+                ct['Py_IncRef'](ct['py_object'](fn))
                 w[k - 2], w[k] = tsl['tramp'], id(fn)
             else:
                 w[k - 2] = w[k] = None
-                api.Py_DecRef(ctypes.cast(had, ctypes.py_object))
-            ctypes.c_int.from_address(t + (k - 3) * word - 8).value = \
+                ct['Py_DecRef'](had)
+            ct['c_int'].from_address(t + (k - 3) * ct['word'] - 8).value = \
                 1 if fn is not None or w[k - 3] else 0
         for f in others:
             loc = make_local(False) if fn is not None and \
@@ -437,6 +452,8 @@ def _ctrace_bpf(MAIN):
         if MAIN == 2:
             hook(gate_settrace)
             return
+        if MAIN == 0:
+            ct_prepare()
         hook(glob if threading is not None else glob_late)
         if MAIN == 1:
             begin_main(start)
