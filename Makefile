@@ -33,7 +33,8 @@ endif
 # it builds and unit-tests without the BPF toolchain.  Only what loads a
 # BPF object depends on its skeleton.
 CORE_SRCS := $(wildcard user/util/*.c user/target/*.c user/naming/*.c \
-	user/trace/*.c user/report/*.c) user/monitor/reply.c
+	user/trace/*.c user/report/*.c) user/monitor/reply.c \
+	user/monitor/seccomp.c
 SKEL_SRCS := $(wildcard user/usdt/*.c user/events/*.c) user/monitor/gate.c \
 	user/session/execwatch.c
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c user/*/*.c))
@@ -138,7 +139,7 @@ DEPS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	binutils util-linux procps debootstrap strace python3.11-venv \
 	black python3-pyflakes python3-docutils python3-pygments python3-yaml \
 	python3-jinja2 libsqlite3-dev python3-coverage lcov graphviz valgrind \
-	man-db bash-completion dpkg-dev
+	man-db bash-completion dpkg-dev python3-seccomp
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root" >&2; exit 1; fi
 	apt-get update

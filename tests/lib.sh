@@ -82,6 +82,15 @@ attach_failed() {
 	kill $CT 2>/dev/null
 }
 
+# ended_well NAME FILE LINE: the background target reaped; ok if its
+# status is 0 and LINE is a line of its output FILE
+ended_well() {
+	wait $BG
+	local rc=$?
+	BG=
+	[ $rc = 0 ] && grep -qx "$3" "$2" && ok "$1" || not_ok "$1 (status $rc)" "$2"
+}
+
 # stop_bg FD: tell the background target on fifo FD to finish, and reap it
 stop_bg() {
 	echo bye >&"$1"

@@ -18,6 +18,7 @@
 #include "trace/results.h"
 #include "util/atomic_file.h"
 #include "util/log.h"
+#include "util/procstatus.h"
 #include "util/term.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -86,14 +87,10 @@ static int report_only(const struct options *o)
 /* -v: our own peak memory, for the bench (analysis children not included) */
 static void report_peak_rss(void)
 {
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "re");
+	char v[64];
 
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM:", 6))
-			pr_info("peak RSS:%s", strtok(line + 6, "\n"));
-	if (f)
-		fclose(f);
+	if (!proc_status(0, "VmHWM", v, sizeof(v)))
+		pr_info("peak RSS: %s", v);
 }
 
 int main(int argc, char **argv)

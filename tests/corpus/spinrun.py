@@ -6,6 +6,7 @@ import os
 import sys
 import time
 go = sys.argv[1]
+import seccomp_on  # noqa: F401 (CTRACE_TEST_FILTER)
 print("ready", flush=True)
 while not os.path.exists(go):
     time.sleep(0.01)

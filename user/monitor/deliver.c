@@ -8,28 +8,9 @@
 #include "monitor/deliver.h"
 #include "monitor/ptrace.h"
 #include "util/log.h"
+#include "util/procstatus.h"
 
 #define FULL_TRIES 50	/* a full pending-call queue: 50 × 10 ms */
-
-/* The number after @key in /proc/@pid/status, or -1. */
-static long status_field(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	size_t n = strlen(key);
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':') {
-			v = strtol(line + n + 1, NULL, 10);
-			break;
-		}
-	if (f)
-		fclose(f);
-	return v;
-}
 
 static int yama_scope(void)
 {
@@ -46,8 +27,8 @@ static int yama_scope(void)
 
 int ptrace_refusal(const struct target *t, char *why, size_t why_len)
 {
-	long tracer = status_field(t->pid, "TracerPid");
-	long seccomp = status_field(t->pid, "Seccomp");
+	long tracer = proc_status_num(t->pid, "TracerPid", 10);
+	long seccomp = proc_status_num(t->pid, "Seccomp", 10);
 
 	/* ours: a launched Python held at its exec until it is let go */
 	if (tracer > 0 && tracer != getpid()) {
@@ -62,9 +43,9 @@ int ptrace_refusal(const struct target *t, char *why, size_t why_len)
 			 t->pid);
 		return -EPERM;
 	}
-	if (seccomp == 2) {
+	if (seccomp == 1) {
 		snprintf(why, why_len,
-			 "process %d runs under a seccomp filter, which could kill it for the mmap, mprotect or munmap the delivery has it make: not delivered",
+			 "process %d runs in seccomp's strict mode, which kills it for any system call but read, write, exit and sigreturn: not delivered",
 			 t->pid);
 		return -EPERM;
 	}
@@ -75,6 +56,9 @@ int ptrace_refusal(const struct target *t, char *why, size_t why_len)
 			 t->pid);
 		return -ENOTSUP;
 	}
+	/* read and run on our calls, the thread stopped a moment (ptrace.c) */
+	if (seccomp == 2)
+		return ptcall_filters_check(t->pid, why, why_len);
 	return 0;
 }
 

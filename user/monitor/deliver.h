@@ -20,8 +20,9 @@ struct ptrace_stats {
  * is given @code to run at its next safe point, as a pending call queued
  * by its main thread, stopped for a moment (monitor/ptrace.h).  Refused,
  * in @why, where ptrace must not or cannot go: a process someone else
- * traces, kernel.yama.ptrace_scope=3, a seccomp filter (the system calls
- * we have it make could kill it), a free-threaded build.  Where @t
+ * traces, kernel.yama.ptrace_scope=3, seccomp's strict mode, a seccomp
+ * filter that would kill, signal or hand over one of the system calls we
+ * have it make (ptrace.c runs its filters on each), a free-threaded build.  Where @t
  * refuses executable pages (W^X), @code is queued without our stub, and
  * its page is in @st->left_page until ptrace_remove_left().
  */

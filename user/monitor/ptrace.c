@@ -7,6 +7,7 @@
  */
 #include <elf.h>
 #include <errno.h>
+#include <linux/audit.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "target/livepath.h"
 #include "target/pyelf.h"
 #include "util/clock.h"
+#include "util/procstatus.h"
 
 #define RED_ZONE 128		/* the x86-64 ABI's, below a leaf's rsp */
 #define CALL_ROOM 16384		/* the stack a called function may use */
@@ -253,21 +255,12 @@ static void restarted(const struct user_regs_struct *in, struct k_sigcontext *mc
 /* The thread's blocked signals, from its status. */
 static int sig_blocked(pid_t tid, uint64_t *mask)
 {
-	char path[64], line[256];
-	int found = -ENOENT;
-	FILE *f;
+	char v[64];
+	int err = proc_status(tid, "SigBlk", v, sizeof(v));
 
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "SigBlk:", 7)) {
-			*mask = strtoull(line + 7, NULL, 16);
-			found = 0;
-			break;
-		}
-	if (f)
-		fclose(f);
-	return found;
+	if (!err)
+		*mask = strtoull(v, NULL, 16);
+	return err;
 }
 
 /*
@@ -297,6 +290,67 @@ static bool stack_room(pid_t tid, uint64_t sp, uint64_t frame, uint64_t low)
 	if (f)
 		fclose(f);
 	return ok;
+}
+
+/* The mmap of our pages: never merged with the target's (see map_pages). */
+static void map_args(size_t len, uint64_t map[6])
+{
+	map[0] = 0;
+	map[1] = (len + 4095) & ~(size_t)4095;
+	map[2] = PROT_READ | PROT_WRITE;
+	map[3] = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+	map[4] = (uint64_t)-1;
+	map[5] = 0;
+}
+
+/*
+ * May the thread's seccomp filters see it make syscall @nr(@args) at
+ * @ip?  Only allow and log run it as asked; with @fail_ok, an errno (or
+ * trace's ENOSYS, no tracer of the filter's being there) is the answer
+ * the call gets, as a skipped rt_sigreturn or a refused mprotect may.
+ * A kill, a SIGSYS or a supervisor's answer never is.
+ */
+static int filter_lets(struct ptcall *pc, long nr, const uint64_t args[6],
+		       uint64_t ip, bool fail_ok, const char *what, char *why,
+		       size_t why_len)
+{
+	struct seccomp_data d = {
+		.nr = (int)nr, .arch = AUDIT_ARCH_X86_64, .instruction_pointer = ip,
+	};
+	uint32_t ret, act;
+
+	if (!pc->filters.n)
+		return 0;
+	memcpy(d.args, args, sizeof(d.args));
+	ret = seccomp_run(&pc->filters, &d);
+	act = ret & SECCOMP_RET_ACTION_FULL;
+	if (act == SECCOMP_RET_ALLOW || act == SECCOMP_RET_LOG ||
+	    (fail_ok && (act == SECCOMP_RET_ERRNO || act == SECCOMP_RET_TRACE)))
+		return 0;
+	if (act == SECCOMP_RET_ERRNO)
+		snprintf(why, why_len, "process %d's seccomp filter answers errno %u (%s) to the %s the delivery has it make: not delivered",
+			 pc->tid, ret & SECCOMP_RET_DATA, strerror(ret & SECCOMP_RET_DATA), what);
+	else
+		snprintf(why, why_len, "process %d's seccomp filter answers %s to the %s the delivery has it make: not delivered",
+			 pc->tid, seccomp_action_name(ret), what);
+	return -EPERM;
+}
+
+/*
+ * What the thread may be made to do before any page of ours exists, and
+ * after our death: libc's munmap by syscall() and __restore_rt's
+ * rt_sigreturn, and the rt_sigreturns we skip (seen by the filters as
+ * syscall -1, after our change).
+ */
+static int filters_let(struct ptcall *pc, char *why, size_t why_len)
+{
+	uint64_t none[6] = { 0 }, unmap[6] = { pc->saved.rsp & ~4095ULL, 4096 };
+	uint64_t sys_ip = pc->syscall_insn + 2, rt_ip = pc->restore_rt + SIGRETURN_LEN;
+
+	return filter_lets(pc, SYS_rt_sigreturn, none, rt_ip, false, "rt_sigreturn", why, why_len) ?:
+	       filter_lets(pc, -1, none, rt_ip, true, "skipped rt_sigreturn (syscall -1)", why, why_len) ?:
+	       filter_lets(pc, -1, none, sys_ip, true, "skipped rt_sigreturn (syscall -1)", why, why_len) ?:
+	       filter_lets(pc, SYS_munmap, unmap, sys_ip, false, "munmap", why, why_len);
 }
 
 /*
@@ -457,9 +511,32 @@ int ptcall_stop(struct ptcall *pc, pid_t tid, char *why, size_t why_len)
 		return -EIO;
 	}
 	pc->xstate_len = x.iov_len;
-	err = write_frame(pc, why, why_len);
+	err = seccomp_read(tid, &pc->filters);
+	if (err) {
+		snprintf(why, why_len, "process %d runs under a seccomp filter that cannot be read (%s), so the system calls the delivery has it make could kill it: not delivered",
+			 tid, strerror(-err));
+		ptcall_release(pc);
+		return -EPERM;
+	}
+	err = filters_let(pc, why, why_len) ?: write_frame(pc, why, why_len);
 	if (err)
 		ptcall_release(pc);
+	return err;
+}
+
+int ptcall_filters_check(pid_t tid, char *why, size_t why_len)
+{
+	uint64_t map[6], prot[6] = { 0, 4096, PROT_READ | PROT_EXEC };
+	struct ptcall pc;
+	int err = ptcall_stop(&pc, tid, why, why_len);
+
+	map_args(4096, map);
+	if (!err)
+		err = filter_lets(&pc, SYS_mmap, map, pc.syscall_insn + 2, false,
+				  "mmap", why, why_len) ?:
+		      filter_lets(&pc, SYS_mprotect, prot, pc.syscall_insn + 2, true,
+				  "mprotect", why, why_len);
+	ptcall_release(&pc);
 	return err;
 }
 
@@ -535,6 +612,12 @@ static int remote_syscall(struct ptcall *pc, long nr, const uint64_t args[6],
 	uint64_t unmap = pc->libc_munmap;
 	int err;
 
+	/* a refused mprotect is W^X's answer: the delivery has its way round */
+	err = filter_lets(pc, nr, args, pc->syscall_insn + 2, nr == SYS_mprotect,
+			  nr == SYS_mmap ? "mmap" : nr == SYS_mprotect ? "mprotect" :
+			  nr == SYS_munmap ? "munmap" : "system call", why, why_len);
+	if (err)
+		return err;
 	r.rax = nr;
 	r.rdi = args[0], r.rsi = args[1], r.rdx = args[2];
 	r.r10 = args[3], r.r8 = args[4], r.r9 = args[5];
@@ -599,6 +682,7 @@ void ptcall_release(struct ptcall *pc)
 	}
 	free(pc->xstate);
 	pc->xstate = NULL;
+	seccomp_free(&pc->filters);
 	pc->stopped = pc->seized = false;
 }
 
@@ -633,12 +717,11 @@ uint64_t ptcall_symbol(pid_t pid, const char *lib, const char *name)
  */
 static int map_pages(struct ptcall *pc, size_t len, char *why, size_t why_len)
 {
-	size_t size = (len + 4095) & ~(size_t)4095;
-	uint64_t map[6] = { 0, size, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			    (uint64_t)-1, 0 };
+	uint64_t map[6];
 	long page = 0;
 	int err;
+
+	map_args(len, map);
 
 	err = remote_syscall(pc, SYS_mmap, map, true, &page, why, why_len);
 	if (err)
@@ -648,7 +731,10 @@ static int map_pages(struct ptcall *pc, size_t len, char *why, size_t why_len)
 			 strerror(-page));
 		return (int)page;
 	}
-	return 0;
+	/* the way back in our pages ends in an rt_sigreturn of its own */
+	page = pc->page + RET_SIGRETURN + RET_SIGRETURN_LEN;
+	return filter_lets(pc, SYS_rt_sigreturn, map, page, false, "rt_sigreturn", why, why_len) ?:
+	       filter_lets(pc, -1, map, page, true, "skipped rt_sigreturn (syscall -1)", why, why_len);
 }
 
 /*

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/user.h>
+#include "monitor/seccomp.h"
 
 #define PTCALL_RET_LEN 64	/* the calls' return path, at our pages' start */
 #define PTCALL_STUB_LEN 60	/* the pending call's function, after it */
@@ -47,12 +48,20 @@ struct ptcall {
 	size_t page_len;
 	uint64_t queued_page;	/* the pending call's, which removes them */
 	bool wx;		/* executable pages refused: no stub, the page stays */
+	struct seccomp_filters filters;	/* the thread's, read at the stop */
 	bool seized, stopped;
 	bool in_flight;		/* a call timed out: it finishes on its own */
 };
 
 /* Seize @tid and stop it; its registers are saved, its frame written. */
 int ptcall_stop(struct ptcall *pc, pid_t tid, char *why, size_t why_len);
+/*
+ * Would the seccomp filters of @tid (stopped for a moment to read them)
+ * let the delivery's system calls through?  0 if so; else -EPERM and
+ * why, the thread let go untouched.  ptcall_stop() reads them again,
+ * and every syscall of ours is run on them before it is made.
+ */
+int ptcall_filters_check(pid_t tid, char *why, size_t why_len);
 /*
  * Run syscall @nr with @args in the stopped thread; *@ret is its return
  * value (a negative errno on failure).  The thread stays stopped, with
