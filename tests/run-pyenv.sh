@@ -532,13 +532,14 @@ refusals() {
 
 # filtered V PY: targets under seccomp filters (tests/seccomp_filters.py,
 # built by libseccomp).  Those that let our calls through are delivered:
-# Docker's default profile's shape, an allow-all, and systemd's
-# MemoryDenyWriteExecute (then by the W^X way), each -l by PID identical
+# Docker's default profile's shape, an allow-all, systemd's
+# MemoryDenyWriteExecute (then by the W^X way) and a sandbox's death to
+# any tracer's call made by the target, each -l by PID identical
 # to trace's; those that would kill, signal or refuse one of our calls
 # are refused in one line, naming it, and the target runs on to its end.
 filtered() {
 	local v=$1 py=$2 f tag want
-	for f in allow docker mdwe kill_sigreturn errno_mmap trap_skipped; do
+	for f in allow docker mdwe kill_ptrace kill_sigreturn errno_mmap trap_skipped; do
 		tag=sf$v$f
 		rm -f "$W/$tag.go"
 		CTRACE_TEST_FILTER=$W/filters/$f.bpf "$py" "$IN/spinrun.py" "$W/$tag.go" > "$W/$tag.out" 2>&1 &

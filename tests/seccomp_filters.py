@@ -61,6 +61,15 @@ def mdwe(out):
     export(out, "mdwe", f)
 
 
+def kill_ptrace(out):
+    """A sandbox's: death for any call a tracer makes (none of them ours
+    to have the target make: it is not refused)."""
+    f = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
+    for call in ("ptrace", "process_vm_readv", "process_vm_writev"):
+        f.add_rule(seccomp.KILL_PROCESS, call)
+    export(out, "kill_ptrace", f)
+
+
 def refusing(out):
     f = seccomp.SyscallFilter(defaction=seccomp.ALLOW)
     f.add_rule(seccomp.KILL_PROCESS, "rt_sigreturn")
@@ -80,4 +89,5 @@ out = sys.argv[1]
 allow(out)
 docker(out)
 mdwe(out)
+kill_ptrace(out)
 refusing(out)
