@@ -21,6 +21,45 @@
  */
 #define CTRACE_PLAIN_BIT (1ULL << 63)
 
+/*
+ * A string ref to a compact str that is not ASCII and has no UTF-8 copy
+ * cached (a caller's name that nothing asked to encode): its own bytes,
+ * read raw and encoded in userspace.  The ref's ptr is then the data's
+ * address (user addresses fit in 48 bits), its kind (1, 2 or 4 bytes a
+ * character) and its length in characters, capped.
+ */
+#define CTRACE_SREF_RAW (1ULL << 63)
+#define CTRACE_SREF_KIND_SHIFT 61
+#define CTRACE_SREF_LEN_SHIFT 48
+#define CTRACE_SREF_LEN_MAX 8191
+#define CTRACE_SREF_ADDR ((1ULL << 48) - 1)
+
+static inline __u64 ctrace_sref_raw(__u64 data, __u32 kind, __u64 len)
+{
+	__u64 k = kind == 4 ? 3 : kind;
+
+	if (len > CTRACE_SREF_LEN_MAX)
+		len = CTRACE_SREF_LEN_MAX;
+	return CTRACE_SREF_RAW | k << CTRACE_SREF_KIND_SHIFT |
+	       len << CTRACE_SREF_LEN_SHIFT | (data & CTRACE_SREF_ADDR);
+}
+
+/* A raw ref's bytes a character (1, 2, 4), and its bytes, capped. */
+static inline __u32 ctrace_sref_kind(__u64 ptr)
+{
+	__u32 k = (ptr >> CTRACE_SREF_KIND_SHIFT) & 3;
+
+	return k == 3 ? 4 : k;
+}
+
+static inline __u32 ctrace_sref_bytes(__u64 ptr)
+{
+	__u64 n = ((ptr >> CTRACE_SREF_LEN_SHIFT) & CTRACE_SREF_LEN_MAX) *
+		  ctrace_sref_kind(ptr);
+
+	return n > CTRACE_STR_MAX ? CTRACE_STR_MAX : n;
+}
+
 /* Indexes into the per-CPU stats array. */
 enum ctrace_stat {
 	CTRACE_STAT_LINE_DROPS,
@@ -74,6 +113,7 @@ struct ctrace_layout {
 	__u32 str_state;	/* PyASCIIObject.state */
 	__u32 str_ascii_data;	/* sizeof(PyASCIIObject) */
 	__u32 str_utf8;		/* PyCompactUnicodeObject.utf8 */
+	__u32 str_compact_data;	/* sizeof(PyCompactUnicodeObject): 0, never raw */
 	__u32 frame_direct;	/* <= 3.10: tstate_cframe is tstate->frame itself */
 	/*
 	 * 3.12+: no current thread state in _PyRuntime; walk the main

@@ -247,8 +247,13 @@ fault:
 	return 0;
 }
 
+/*
+ * A str's text: its ASCII bytes, its cached UTF-8 copy, or, for a compact
+ * str with none (a name nothing encoded yet), a raw ref to its own bytes.
+ */
 static __always_inline __u64 str_utf8(__u64 obj)
 {
+	__u64 utf8, len;
 	__u8 state = 0;
 
 	if (!obj || bpf_probe_read_user(&state, 1, (void *)(obj + layout.str_state)))
@@ -256,7 +261,12 @@ static __always_inline __u64 str_utf8(__u64 obj)
 	/* state bits: interned:2 kind:3 compact:1 ascii:1 */
 	if ((state & 0x60) == 0x60)
 		return obj + layout.str_ascii_data;
-	return read_ptr(obj + layout.str_utf8);
+	utf8 = read_ptr(obj + layout.str_utf8);
+	if (utf8 || !(state & 0x20) || !layout.str_compact_data)
+		return utf8;
+	len = read_ptr(obj + 16);	/* PyASCIIObject.length */
+	return len ? ctrace_sref_raw(obj + layout.str_compact_data,
+				     (state >> 2) & 7, len) : 0;
 }
 
 static __always_inline void code_info(__u64 code, struct ctrace_code *c)

@@ -16,6 +16,21 @@ struct {
 	__type(value, struct ctrace_str);
 } fp_scratch SEC(".maps");
 
+/* A ref's string into @dst: its bytes read (the NUL counted), or <= 0. */
+static __always_inline long read_sref(char *dst, __u64 ptr)
+{
+	__u32 n;
+
+	if (!(ptr & CTRACE_SREF_RAW))
+		return bpf_probe_read_user_str(dst, CTRACE_STR_MAX, (void *)ptr);
+	n = ctrace_sref_bytes(ptr);
+	if (n > CTRACE_STR_MAX)
+		n = CTRACE_STR_MAX;
+	if (!n || bpf_probe_read_user(dst, n, (void *)(ptr & CTRACE_SREF_ADDR)))
+		return 0;
+	return n;
+}
+
 /*
  * A hash of the string's whole contents.  A freed string's address is
  * reused by other strings, often of the same length (every "<module>"),
@@ -33,7 +48,7 @@ __noinline __u64 str_fingerprint(__u64 ptr)
 	b = bpf_map_lookup_elem(&fp_scratch, &zero);
 	if (!b)
 		return 0;
-	n = bpf_probe_read_user_str(b->s, sizeof(b->s), (void *)ptr);
+	n = read_sref(b->s, ptr);
 	if (n <= 0)
 		return 0;
 	return ctrace_fingerprint(b, n);
@@ -130,7 +145,7 @@ static __noinline int note_str(struct ctrace_sref *ref, bool stream)
 	ev = bpf_map_lookup_elem(&scratch, &zero);
 	if (!ev)
 		return 0;
-	n = bpf_probe_read_user_str(ev->s, sizeof(ev->s), (void *)ref->ptr);
+	n = read_sref(ev->s, ref->ptr);
 	if (n <= 0)
 		return 0;
 	if (bpf_map_update_elem(&strs, ref, ev->s, BPF_NOEXIST)) {

@@ -64,6 +64,7 @@ if make_root bullseye python3.9,python3-pyflakes,python3-yaml; then
 	root_as_trace "$R" python3.9 -T pairs "3.9: --trackcalls Class.name from the live objects" names.py
 	root_as_trace "$R" python3.9 -l funcs "3.9: --listfuncs, names made again at one address" readdress.py
 	root_as_trace "$R" python3.9 -T pairs "3.9: --trackcalls, names made again at one address" readdress.py
+	root_as_trace "$R" python3.9 -T pairs "3.9: --trackcalls, callers named in every str kind" uninames.py
 
 	# by PID: the chrooted process is found through /proc/PID/map_files
 	hold p9 chroot "$R" python3.9 "$IN/waitrun.py"
@@ -163,6 +164,7 @@ monitoring() {
 	grep -q "Tracing PID .*by a sys.[a-z]* collector inside it" "$W/$(basename "$R").$py-T.pairs.err" ||
 		cp "$W/$(basename "$R").$py-T.pairs.err" "$W/$v.line.diff"
 	check "$v monitoring${VIA:-}: the Tracing line names the backend" "$W/$v.line.diff"
+	root_as_trace "$R" "$py" -T pairs "$v monitoring${VIA:-} --trackcalls, callers named in every str kind" uninames.py
 	monitoring_by_pid "$R" "$py" "$v"
 }
 
@@ -361,6 +363,7 @@ if make_root sid python3.14,python3.15,python3-pyflakes,python3-yaml; then
 	root_as_trace "$R" python3.15 -T pairs "3.15: --trackcalls identical (frames from _Py_DebugOffsets)"
 	root_as_trace "$R" python3.15 -l funcs "3.15: --listfuncs, names made again at one address" readdress.py
 	root_as_trace "$R" python3.15 -T pairs "3.15: --trackcalls, names made again at one address" readdress.py
+	root_as_trace "$R" python3.15 -T pairs "3.15: --trackcalls, callers named in every str kind" uninames.py
 	"$CTRACE" --backend=usdt -c -- chroot "$R" python3.15 -c pass > /dev/null 2> "$W/15.err"
 	rc=$?
 	[ $rc = 1 ] && grep -q 'needs the python:line probe, which CPython 3.15' "$W/15.err" &&

@@ -60,6 +60,8 @@ int main(void)
 	expect("str_ascii_data", fl->layout.str_ascii_data, sizeof(PyASCIIObject));
 	expect("str_utf8", fl->layout.str_utf8,
 	       offsetof(PyCompactUnicodeObject, utf8));
+	expect("str_compact_data", fl->layout.str_compact_data,
+	       sizeof(PyCompactUnicodeObject));
 	expect("yield_opcode", fl->layout.yield_opcode, YIELD_VALUE);
 	/* Class.name from the live objects: frame, code, function, type */
 	expect("frame_locals", fl->layout.frame_locals,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report/trace.h"
+#include "util/ucs.h"
 #include "trace/tracepy.h"
 
 struct trace_thread {
@@ -78,7 +79,7 @@ static int str_put(struct trace_stream *ts, struct ctrace_sref ptr,
 	for (j = slot(ptr, ts->cap_strs); ts->str_vals[j]; j = (j + 1) & (ts->cap_strs - 1))
 		if (same(ts->str_keys[j], ptr))
 			return 0;
-	ts->str_vals[j] = strndup(s, CTRACE_STR_MAX);
+	ts->str_vals[j] = sref_strdup(ptr, s);
 	if (!ts->str_vals[j])
 		return -ENOMEM;
 	ts->str_keys[j] = ptr;

@@ -63,6 +63,7 @@ static const struct py_flavor flavors[] = {
 			.str_state = 32,
 			.str_ascii_data = 48,
 			.str_utf8 = 56,
+			.str_compact_data = 72,	/* + utf8_length, utf8, wstr_length */
 			.frame_locals = 72,
 			.frame_func = 0,
 			.frame_has_func = 1,
@@ -100,6 +101,7 @@ static const struct py_flavor flavors[] = {
 			.str_state = 32,
 			.str_ascii_data = 48,
 			.str_utf8 = 56,
+			.str_compact_data = 72,	/* + utf8_length, utf8, wstr_length */
 			/* PyFrameObject.f_localsplus, after 20 blocks */
 			.frame_locals = 360,
 			.code_argcount = 16,
@@ -152,6 +154,7 @@ static const struct py_flavor flavors[] = {
 			.str_state = 32,
 			.str_ascii_data = 40,
 			.str_utf8 = 48,
+			.str_compact_data = 56,	/* + utf8_length, utf8 */
 			/* FRAME_OWNED_BY_INTERPRETER and _CSTACK: entry shims */
 			.owner_cstack = 3,
 			.code_tag_bits = 7,

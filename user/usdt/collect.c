@@ -15,6 +15,7 @@
 #include "ctrace.h"
 #include "ctrace.skel.h"
 #include "usdt/collect.h"
+#include "util/ucs.h"
 #include "util/log.h"
 
 #define BATCH 4096
@@ -299,9 +300,8 @@ static int collect_strs(struct ctrace_bpf *s, struct raw_tables *t)
 	for (size_t i = 0; t->strs && i < n; i++) {
 		struct ctrace_str *v = &((struct ctrace_str *)values)[i];
 
-		v->s[sizeof(v->s) - 1] = '\0';
 		t->strs[i].ref = ((struct ctrace_sref *)keys)[i];
-		t->strs[i].s = strdup(v->s);
+		t->strs[i].s = sref_strdup(t->strs[i].ref, v->s);
 	}
 	t->n_strs = t->strs ? n : 0;
 	raw_sort_strs(t);
@@ -396,25 +396,29 @@ int collect_new_sources(struct ctrace_bpf *s, struct str_watch *w,
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
+		char *text;
+
 		if (!key.ptr || !watch_add(w, key) ||
 		    bpf_map_lookup_elem(fd, &key, &v))
 			continue;
-		v.s[sizeof(v.s) - 1] = '\0';
-		if (!(v.s[0] == '/' && strlen(v.s) > 3 &&
-		      !strcmp(v.s + strlen(v.s) - 3, ".py")) &&
-		    strncmp(v.s, "<frozen ", 8))
+		text = sref_strdup(key, v.s);
+		if (!text || (!(text[0] == '/' && strlen(text) > 3 &&
+				!strcmp(text + strlen(text) - 3, ".py")) &&
+			      strncmp(text, "<frozen ", 8))) {
+			free(text);
 			continue;	/* a function's name, or no source */
+		}
 		if (*n == cap) {
 			char **g = realloc(*names, (cap ? cap * 2 : 64) * sizeof(*g));
 
-			if (!g)
+			if (!g) {
+				free(text);
 				break;
+			}
 			*names = g;
 			cap = cap ? cap * 2 : 64;
 		}
-		(*names)[*n] = strdup(v.s);
-		if ((*names)[*n])
-			(*n)++;
+		(*names)[(*n)++] = text;
 	}
 	return 0;
 }
