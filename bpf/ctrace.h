@@ -255,6 +255,14 @@ struct ctrace_class {
 	struct ctrace_sref name;
 };
 
+/*
+ * In a ctrace_class's name.tag, its ptr 0: no verdict (the frame could not
+ * tell), but this code, of this first line, is one that returned; of two
+ * codes of one name holding the line a return was seen at (a class body
+ * and its method of the class's name), the source names this one.
+ */
+#define CTRACE_CLASS_SEEN 1
+
 struct ctrace_str {
 	char s[CTRACE_STR_MAX];
 };

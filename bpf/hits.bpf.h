@@ -42,28 +42,68 @@ static __always_inline bool in_run_code(struct usdt_args *u)
 
 /*
  * The first event of the main module, once the interpreter has announced
- * it: any event but one of a function called from C with no Python frame
- * below it, such as the loader __main__ gets before it runs.
+ * it: the first event of a stack that begins with a <module>.
  */
+struct stack_walk {
+	__u64 frame, code;
+};
+
+static long down_one(__u32 i, void *data)
+{
+	struct stack_walk *w = data;
+	struct frame_view f;
+
+	if (!w->frame)
+		return 1;
+	read_frame(w->frame, &f);
+	/* entry shims are not code: the bottom is the last real frame */
+	if (!layout.frame_owner || f.owner < layout.owner_cstack)
+		w->code = f.code;
+	w->frame = f.previous;
+	return 0;
+}
+
+#define STACK_MAX 128
+
+/*
+ * The code that began this thread's Python stack under @frame, or 0 if the
+ * stack is deeper than we look.  Before the main module, the interpreter
+ * runs Python code from C that trace never sees: __main__'s loader, and
+ * while it compiles the script, a coding cookie's codec lookup (its
+ * encodings module imported under it) and unicodedata's import for
+ * non-ASCII names.  Each begins its own stack; only the main module's
+ * stack begins with a <module>.
+ */
+static __always_inline __u64 bottom_code(__u64 frame)
+{
+	struct stack_walk w = { .frame = frame };
+
+	bpf_loop(STACK_MAX, down_one, &w, 0);
+	return w.frame ? 0 : w.code;
+}
+
 static __always_inline bool main_started(struct usdt_args *u,
 					 struct pt_regs *ctx)
 {
-	struct frame_view f;
 	char name[16] = {};
-	__u64 frame;
+	__u64 frame, code;
 
 	if (before_main != CTRACE_MAIN_STARTING)
 		return false;
 	usdt_args_init(u, ctx);
-	if (bpf_probe_read_user_str(name, sizeof(name),
-				    (void *)usdt_arg(u, 1)) == 9 &&
-	    same_prefix(name, "<module>", 9))
-		goto started;
 	frame = current_frame(u);
-	if (!frame)
+	if (!frame) {
+		/* no frames to walk: the first <module> event */
+		if (bpf_probe_read_user_str(name, sizeof(name),
+					    (void *)usdt_arg(u, 1)) == 9 &&
+		    same_prefix(name, "<module>", 9))
+			goto started;
 		return false;
-	read_frame(frame, &f);
-	if (!caller_code(&f, init_shim(u)))
+	}
+	code = bottom_code(frame);
+	if (!code || bpf_probe_read_user_str(name, sizeof(name),
+			(void *)str_utf8(read_ptr(code + layout.code_name))) != 9 ||
+	    !same_prefix(name, "<module>", 9))
 		return false;
 started:
 	before_main = 0;

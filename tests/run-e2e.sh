@@ -336,6 +336,13 @@ diff "$W/r2.s" "$W/r3.s" > "$W/r23.diff"
 check "we read trace's counts file as trace does" "$W/r23.diff"
 # -r names covers by the reporting trace's own sys.path: every one compared
 same_covers "covers from trace's counts file identical, named as trace names them" "$W/r3" "$W/r2" '\.cover$'
+# from the program's own directory, trace's sys.path[0]: prog.cover
+(cd "$CORPUS" && "$PYTHON" -m trace -r -f "$W/theirs.pkl" -m -s -C "$W/r5") > "$W/r5.out"
+(cd "$CORPUS" && "$CTRACE" -r -f "$W/theirs.pkl" -m -s -C "$W/r6") > "$W/r6.out" 2> "$W/r6.err"
+same_covers "-r in the program's directory: covers named from there (prog.cover), as trace names them" \
+	"$W/r6" "$W/r5"
+diff "$W/r5.out" "$W/r6.out" > "$W/r56.diff"
+check "-r in the program's directory: the summary identical" "$W/r56.diff"
 diff "$W/r1.s" "$W/r2.s" > "$W/r12.diff"
 check "trace reads our counts file (two runs accumulated)" "$W/r12.diff"
 # trace's own file from two runs, as ours holds two

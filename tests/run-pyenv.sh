@@ -115,7 +115,8 @@ server() {
 		wait_for done "$W/$tag.out" 20
 		kill -INT $CT
 		wait $CT
-		( sleep 1; touch "$W/$tag.rgo" ) &
+		# trace's run serves a while too, however slowly it starts
+		( wait_for served "$W/$tag.ref" 60; sleep 1; touch "$W/$tag.rgo" ) &
 		"$py" -m trace -l "$IN/server.py" "$W/$tag.rgo" > "$W/$tag.ref" 2> /dev/null
 		wait
 		# the server's own code and the stdlib's serving modules; threading's

@@ -25,7 +25,11 @@ def answer(path):
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 threading.Thread(target=srv.serve_forever, daemon=True).start()
 print("ready", flush=True)
-while not os.path.exists(sys.argv[1]):
+served = 0
+while not os.path.exists(sys.argv[1]) or served < 2:
     urllib.request.urlopen("http://127.0.0.1:%d/x" % srv.server_address[1]).read()
+    served += 1
+    if served == 2:
+        print("served", flush=True)
 srv.shutdown()
 print("done", flush=True)

@@ -490,9 +490,11 @@ static bool has_line(const struct code_info *c, long line)
 	return false;
 }
 
-const struct code_info *analysis_find(const struct file_analysis *a,
-				      const char *name, long line,
-				      bool exact_first)
+const struct code_info *analysis_find_if(const struct file_analysis *a,
+					 const char *name, long line,
+					 bool exact_first,
+					 bool (*keep)(const struct code_info *, void *),
+					 void *ctx)
 {
 	const struct code_info *best = NULL;
 
@@ -504,8 +506,17 @@ const struct code_info *analysis_find(const struct file_analysis *a,
 		if (exact_first ? c->firstlineno != line :
 		    !(has_line(c, line) || c->firstlineno == line))
 			continue;
+		if (keep && !keep(c, ctx))
+			continue;
 		if (!best || c->firstlineno > best->firstlineno)
 			best = c;
 	}
 	return best;
+}
+
+const struct code_info *analysis_find(const struct file_analysis *a,
+				      const char *name, long line,
+				      bool exact_first)
+{
+	return analysis_find_if(a, name, line, exact_first, NULL, NULL);
 }

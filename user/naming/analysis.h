@@ -56,6 +56,12 @@ void file_analysis_free(struct file_analysis *a);
 const struct code_info *analysis_find(const struct file_analysis *a,
 				      const char *name, long line,
 				      bool exact_first);
+/* The same, among the codes @keep(code, @ctx) says yes to. */
+const struct code_info *analysis_find_if(const struct file_analysis *a,
+					 const char *name, long line,
+					 bool exact_first,
+					 bool (*keep)(const struct code_info *, void *),
+					 void *ctx);
 void analysis_shutdown(void);
 /* One analysis of many, for analysis_run_many(). */
 struct analysis_job {

@@ -349,6 +349,18 @@ static const struct code_info *find_code(struct resolver *rs, const char *file,
 	return c;
 }
 
+struct seen_ctx {
+	const struct raw_tables *raw;
+	const char *file;
+};
+
+static bool code_seen(const struct code_info *c, void *ctx)
+{
+	const struct seen_ctx *s = ctx;
+
+	return raw_class(s->raw, s->file, c->name, c->firstlineno);
+}
+
 const char *resolver_func_name(struct resolver *rs, const struct raw_tables *raw,
 			       const char *file, const char *func, long line,
 			       bool exact_first)
@@ -357,14 +369,30 @@ const char *resolver_func_name(struct resolver *rs, const struct raw_tables *raw
 	const struct class_name *v = NULL;
 
 	/* a verdict on this very code needs no source (the monitoring one) */
-	if (raw && exact_first && (v = raw_class(raw, file, func, line)))
+	if (raw && exact_first && (v = raw_class(raw, file, func, line)) &&
+	    !v->seen_only)
 		return v->trace_name ? v->trace_name : func;
 	c = find_code(rs, file, func, line, exact_first);
+	/*
+	 * A return's line alone (--listfuncs by the return probe) may lie in
+	 * two codes of one name: the one the target saw return is meant.
+	 */
+	if (raw && c && !exact_first) {
+		struct seen_ctx s = { raw, file };
+		const struct file_analysis *a;
+		const struct code_info *seen = NULL;
+		const char *why;
+
+		a = resolver_file_at(rs, file, names_level(rs), &why);
+		if (a)
+			seen = analysis_find_if(a, func, line, false, code_seen, &s);
+		c = seen ?: c;
+	}
 	/* what the live objects said at the code's first return comes first */
 	if (raw)
 		v = raw_class(raw, file, func, c ? c->firstlineno :
 					       exact_first ? line : -1);
-	if (v)
+	if (v && !v->seen_only)
 		return v->trace_name ? v->trace_name : func;
 	return c ? c->trace_name : func;
 }
@@ -713,10 +741,14 @@ static const char *lk_line_text(void *ctx, const char *file, long line)
 	/* linecache has no text for "<frozen ...>" or "<string>" */
 	if (file[0] == '<')
 		return NULL;
+	/* one line at a time is printed: one buffer serves */
+	static char *buf;
+	static size_t cap;
+
 	a = resolver_file_at(ctx, file, ANALYSIS_LINES, &why);
 	if (!a || line < 1 || (size_t)line > a->src.n_lines)
 		return NULL;
-	return a->src.lines[line - 1];
+	return source_line_text(&a->src, line - 1, &buf, &cap);
 }
 
 static bool lk_first_missed(void *ctx, const char *file, const char *func,

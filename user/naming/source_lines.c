@@ -6,7 +6,10 @@
  * second for a million lines; this costs a few milliseconds.
  */
 #include <errno.h>
+#include <iconv.h>
+#include <strings.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "naming/source_lines.h"
@@ -123,4 +126,52 @@ void source_info_free(struct source_info *s)
 	free(s->executable);
 	free(s->encoding);
 	memset(s, 0, sizeof(*s));
+}
+
+static bool is_utf8(const char *enc)
+{
+	return !enc || !strcasecmp(enc, "utf-8") || !strcasecmp(enc, "utf-8-sig") ||
+	       !strcasecmp(enc, "utf8");
+}
+
+const char *source_line_text(const struct source_info *s, size_t i,
+			     char **buf, size_t *cap)
+{
+	const char *line = s->lines[i];
+	char name[64], *in, *out;
+	size_t in_left = strlen(line), out_left;
+	iconv_t cd;
+
+	if (is_utf8(s->encoding))
+		return line;
+	/* Python's codec names; iconv's use '-' where Python allows '_' */
+	snprintf(name, sizeof(name), "%s", s->encoding);
+	cd = iconv_open("UTF-8", name);
+	for (char *p = name; cd == (iconv_t)-1 && *p; p++)
+		if (*p == '_')
+			*p = '-';
+	if (cd == (iconv_t)-1)
+		cd = iconv_open("UTF-8", name);
+	if (cd == (iconv_t)-1)
+		return line;
+	if (*cap < in_left * 4 + 1) {
+		char *g = realloc(*buf, in_left * 4 + 1);
+
+		if (!g) {
+			iconv_close(cd);
+			return line;
+		}
+		*buf = g;
+		*cap = in_left * 4 + 1;
+	}
+	in = (char *)line;
+	out = *buf;
+	out_left = *cap - 1;
+	if (iconv(cd, &in, &in_left, &out, &out_left) == (size_t)-1) {
+		iconv_close(cd);
+		return line;
+	}
+	*out = '\0';
+	iconv_close(cd);
+	return *buf;
 }

@@ -25,6 +25,14 @@ struct source_provider {
 };
 
 void source_info_free(struct source_info *s);
+/*
+ * Line @i as text, the way trace prints it (--trace: linecache's str on a
+ * UTF-8 stdout): as it is if the file is UTF-8, else decoded from its
+ * encoding into *@buf (grown as needed, the caller's to free).  The line
+ * as it is if the codec is unknown here.
+ */
+const char *source_line_text(const struct source_info *s, size_t i,
+			     char **buf, size_t *cap);
 
 
 /*

@@ -61,6 +61,7 @@ int raw_name_classes(struct raw_tables *t)
 		c->file = raw_str(t, r->k.file);
 		c->func = raw_str(t, r->k.name);
 		c->firstlineno = r->k.firstlineno;
+		c->seen_only = !r->v.name.ptr && r->v.name.tag == CTRACE_CLASS_SEEN;
 		if (r->v.name.ptr && !(cls = raw_str(t, r->v.name)))
 			continue;	/* its string was lost: no verdict */
 		if (!c->file || !c->func)
@@ -92,13 +93,21 @@ const struct class_name *raw_class(const struct raw_tables *t, const char *file,
 		    sizeof(*t->class_names), cmp_class_name);
 	if (!c || firstlineno >= 0)
 		return c;
-	/* by name alone: every code of that name in the file must agree */
+	/*
+	 * by name alone: every verdict on a code of that name in the file
+	 * must agree (codes only seen give none)
+	 */
 	end = t->class_names + t->n_class_names;
 	while (c > t->class_names && !cmp_class_name(c - 1, &key))
 		c--;
-	for (x = c + 1; x < end && !cmp_class_name(x, &key); x++)
-		if (!same_verdict(x, c))
+	for (x = c; x < end && !cmp_class_name(x, &key); x++) {
+		if (x->seen_only)
+			continue;
+		if (c->seen_only)
+			c = x;
+		else if (!same_verdict(x, c))
 			return NULL;
+	}
 	return c;
 }
 

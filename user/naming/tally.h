@@ -24,6 +24,7 @@ struct class_name {
 	const char *file, *func;
 	long firstlineno;
 	char *trace_name;	/* Class.func, or NULL: the plain name */
+	bool seen_only;		/* no verdict: only this code returned */
 };
 
 struct raw_tables {
