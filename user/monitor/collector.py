@@ -34,6 +34,13 @@ def _ctrace_bpf(MAIN):
     if sys.__dict__.setdefault(key, me) is not me:
         return
     here = getframe(0).f_code.co_filename
+
+    def is_main(code, g):
+        # the main module's code, not other code run in __main__'s dict
+        # before it (ours: a second delivery that finds us there)
+        return (code.co_name == '<module>' and g.get('__name__') == '__main__'
+                and code.co_filename != here
+                and code.co_filename == g.get('__file__', code.co_filename))
     try:
         out = os.open(OUT, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
@@ -324,28 +331,41 @@ def _ctrace_bpf(MAIN):
             threading.settrace(fn)
         settrace(fn)
 
+    # trace's runctx ends with the main module's exec: sys.settrace(None)
+    # and threading's too, so threading's _shutdown and atexit are not its
+    def main_end(loc):
+        def at_main(frame, why, arg):
+            r = loc(frame, why, arg) if loc is not None else at_main
+            if why == 'return':
+                if threading is not None and threading._trace_hook is glob:
+                    threading.settrace(None)
+                if sys.gettrace() is glob:
+                    settrace(None)
+                return None
+            return at_main if r is not None else None
+        return at_main
+
     def begin_main(frame):
         code = frame.f_code
         main_code.append(code)
         keep[id(code)] = code
         if MODE == 'calls':
             table()[(id(None), id(code))] = 1
-        elif MODE in ('count', 'trace'):
-            frame.f_trace = glob(frame, 'call', None)
+        loc = glob(frame, 'call', None) if MODE in ('count', 'trace') else None
+        frame.f_trace = main_end(loc)
 
     # python -m: from the main module's first bytecode, as trace's runctx
     def gate_settrace(frame, why, arg):
         if done:
             return off(None)
-        if frame.f_code.co_name != '<module>' or \
-           frame.f_globals.get('__name__') != '__main__':
+        if not is_main(frame.f_code, frame.f_globals):
             return None
         hook(glob)
         main_code.append(frame.f_code)
         if MODE == 'calls':
             table()[(id(None), id(frame.f_code))] = 1
-            return None
-        return glob(frame, why, arg)
+            return main_end(None)
+        return main_end(glob(frame, why, arg))
 
     # The threads that were there before us: sys.settrace reaches the
     # caller's alone, so each gets the C trace function (sysmodule's, as
@@ -442,12 +462,12 @@ def _ctrace_bpf(MAIN):
     def install_settrace():
         nonlocal MAIN
         try:
-            start = getframe(UP)
+            # one frame deeper than the monitoring path's: this function's
+            start = getframe(UP + 1)
         except ValueError:
             start = None
             MAIN = 2 if MAIN else 0
-        if MAIN == 1 and (start.f_code.co_name != '<module>' or
-                          start.f_globals.get('__name__') != '__main__'):
+        if MAIN == 1 and not is_main(start.f_code, start.f_globals):
             MAIN = 2
         if MAIN == 2:
             hook(gate_settrace)
@@ -501,8 +521,7 @@ def _ctrace_bpf(MAIN):
         # python -m: from the main module's first bytecode, as trace's runctx
         def gate(code, off):
             f = getframe(1)
-            if code.co_name != '<module>' or \
-               f.f_globals.get('__name__') != '__main__':
+            if not is_main(code, f.f_globals):
                 return DISABLE
             main_code.append(code)
             mon.register_callback(tool, ev.PY_START, None)
@@ -521,8 +540,7 @@ def _ctrace_bpf(MAIN):
             start = getframe(UP) if MAIN else None
         except ValueError:
             start, MAIN = None, 2
-        if MAIN == 1 and (start.f_code.co_name != '<module>' or
-                          start.f_globals.get('__name__') != '__main__'):
+        if MAIN == 1 and not is_main(start.f_code, start.f_globals):
             MAIN = 2
         if MAIN == 2:
             mon.register_callback(tool, ev.PY_START, gate)
