@@ -240,6 +240,8 @@ check_one() {
 	# compiling a latin-1 script runs Python code (its codec, unicodedata)
 	# before the main module; threading's _shutdown runs after it
 	launched -l funcs l1 latin1.py "$v" "$py" /
+	# equal code objects in two files: trace's cache by equality names both
+	launched -l funcs eq eqcode.py "$v" "$py"
 	launched -T pairs T1 latin1.py "$v" "$py" /
 	launched -t trace t1 latin1.py "$v" "$py" /
 	by_pid "$v" "$py"

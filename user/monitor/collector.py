@@ -691,6 +691,17 @@ def _ctrace_bpf(MAIN):
             return
         codes = [c for c in list(keep.values()) if not ours(c)]
         names = clsname(codes) if codes else {}
+        # trace's _caller_cache is a dict of code objects: an equal code
+        # (equality ignores co_filename) takes the answer of the one
+        # called first, as keep's order has them
+        cache = {}
+        for c in codes:
+            if c not in cache:
+                cache[c] = names.get(id(c))
+            elif cache[c] is None:
+                names.pop(id(c), None)
+            else:
+                names[id(c)] = cache[c]
 
         def code(c):
             return '%d %d %d' % (s(c.co_filename), s(c.co_name),
