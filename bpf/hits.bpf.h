@@ -8,15 +8,6 @@
 #ifndef CTRACE_HITS_BPF_H
 #define CTRACE_HITS_BPF_H
 
-static __always_inline bool same_prefix(const char *s, const char *lit,
-				       int n)
-{
-	for (int i = 0; i < n; i++)
-		if (s[i] != lit[i])
-			return false;
-	return true;
-}
-
 static __always_inline bool is_run_code(__u64 code)
 {
 	char name[16] = {};

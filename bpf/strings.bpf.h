@@ -16,6 +16,16 @@ struct {
 	__type(value, struct ctrace_str);
 } fp_scratch SEC(".maps");
 
+/* @s starts with the @n bytes of @lit (its NUL among them: equal) */
+static __always_inline bool same_prefix(const char *s, const char *lit,
+				       int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] != lit[i])
+			return false;
+	return true;
+}
+
 /* A ref's string into @dst: its bytes read (the NUL counted), or <= 0. */
 static __always_inline long read_sref(char *dst, __u64 ptr)
 {

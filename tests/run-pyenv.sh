@@ -242,6 +242,7 @@ check_one() {
 	launched -l funcs l1 latin1.py "$v" "$py" /
 	# equal code objects in two files: trace's cache by equality names both
 	launched -l funcs eq eqcode.py "$v" "$py"
+	launched -l funcs bc bodycalls.py "$v" "$py"
 	launched -T pairs T1 latin1.py "$v" "$py" /
 	launched -t trace t1 latin1.py "$v" "$py" /
 	by_pid "$v" "$py"

@@ -81,6 +81,20 @@ def _in_class_dict(code, parent):
             and code.co_name not in _COMPREHENSIONS)
 
 
+def _stored(code, parent):
+    # A lambda of a class body is in the class dict only when the body
+    # stores it as it is (x = lambda: ...), not when it passes it on
+    # (staticmethod(lambda: ...)) or calls it there and then.
+    ins = list(dis.get_instructions(parent))
+    for i, op in enumerate(ins):
+        if op.opname == 'LOAD_CONST' and op.argval is code:
+            for nxt in ins[i + 1:]:
+                if nxt.opname in ('MAKE_FUNCTION', 'SET_FUNCTION_ATTRIBUTE'):
+                    continue
+                return nxt.opname == 'STORE_NAME'
+    return True
+
+
 def _walk(code, parent, text_lines, strs, out, executable):
     lines = set()
     for _, line in dis.findlinestarts(code):
@@ -90,7 +104,8 @@ def _walk(code, parent, text_lines, strs, out, executable):
             lines.add(line)
     name = code.co_name
     if _in_class_dict(code, parent) and not _decorated(code, text_lines) \
-            and name not in _IMPLICIT_DESCRIPTORS:
+            and name not in _IMPLICIT_DESCRIPTORS \
+            and (name != '<lambda>' or _stored(code, parent)):
         name = '%s.%s' % (parent.co_name, name)
     out.append((code.co_name, code.co_firstlineno, name,
                 _first_line_missed(code), sorted(lines)))
