@@ -358,10 +358,13 @@ __noinline __u64 frame_class(__u64 frame, __u64 bias)
 	w.func = func;
 	w.code = code;
 	bpf_loop(n, find_holder, &w, 0);
-	if (w.found < 0)
+	/*
+	 * Not in its first argument's MRO: an unbound call with another
+	 * object, or the argument rebound (self = None) before the return we
+	 * see, where trace saw it at the call.  The source decides.
+	 */
+	if (w.found <= 0)
 		return CLASS_UNKNOWN;
-	if (!w.found)
-		return CLASS_NONE;
 	if (!only_holder(&w, frame, n, bias))
 		return CLASS_NONE;
 	return read_ptr(read_ptr(mro + layout.tuple_items + w.at * 8) +

@@ -358,9 +358,9 @@ theirs = [0]
 def cb(arg):
     theirs[0] += 1
     return 0
-# the GIL released around it; but not on 3.13+, whose own calls without
-# it were seen to hang this process once, attached or not
-lib = ctypes.PyDLL(None) if sys.version_info >= (3, 13) else ctypes.CDLL(None)
+# with the GIL held: calls without it, in a loop this tight, were seen
+# to hang this process on 3.11 and 3.13, attached or not
+lib = ctypes.PyDLL(None)
 add = lib.Py_AddPendingCall
 add.argtypes = [CB, ctypes.c_void_p]
 stop = False
