@@ -92,9 +92,7 @@ static __always_inline bool main_started(struct usdt_args *u,
 		return false;
 	}
 	code = bottom_code(frame);
-	if (!code || bpf_probe_read_user_str(name, sizeof(name),
-			(void *)str_utf8(read_ptr(code + layout.code_name))) != 9 ||
-	    !same_prefix(name, "<module>", 9))
+	if (!code || !code_is_module(code))
 		return false;
 started:
 	before_main = 0;

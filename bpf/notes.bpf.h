@@ -8,7 +8,6 @@
 
 #include "class.bpf.h"
 
-/* Decide @c's class from @frame, the first time @c is seen. */
 /*
  * trace decides at a code's first call.  Called by a class body that
  * defines it, the function is in no class's dict yet (only in the body's
@@ -19,20 +18,17 @@
 static __noinline bool called_by_class_body(__u64 shim, __u64 frame)
 {
 	struct frame_view f;
-	char name[16] = {};
 	__u64 code;
 
 	if (!layout.code_flags)
 		return false;
 	read_frame(frame, &f);
 	code = caller_code(&f, shim);
-	if (!code || (read_u32(code + layout.code_flags) & 3))
-		return false;
-	return bpf_probe_read_user_str(name, sizeof(name),
-			(void *)str_utf8(read_ptr(code + layout.code_name))) > 0 &&
-	       !same_prefix(name, "<module>", 9);
+	return code && !(read_u32(code + layout.code_flags) & 3) &&
+	       !code_is_module(code);
 }
 
+/* Decide @c's class from @frame, the first time @c is seen. */
 static __always_inline void note_class(struct usdt_args *u, __u64 frame,
 				       struct ctrace_code *c)
 {

@@ -269,6 +269,16 @@ static __always_inline __u64 str_utf8(__u64 obj)
 				     (state >> 2) & 7, len) : 0;
 }
 
+/* A module's code (or exec'd code): its co_name is "<module>". */
+static __always_inline bool code_is_module(__u64 code)
+{
+	char name[16] = {};
+
+	return bpf_probe_read_user_str(name, sizeof(name),
+			(void *)str_utf8(read_ptr(code + layout.code_name))) == 9 &&
+	       same_prefix(name, "<module>", 9);
+}
+
 static __always_inline void code_info(__u64 code, struct ctrace_code *c)
 {
 	if (!code)
