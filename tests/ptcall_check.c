@@ -11,7 +11,13 @@
  *                                safe point; prints the pages the call
  *                                takes with it
  *   ptcall_check TID unmap ADDR LEN   unmaps pages
+ *   ptcall_check PID lock    prints where Py_AddPendingCall's lock is,
+ *                            "sem ADDR" (the sem_t) or "mutex ADDR";
+ *                            nothing stopped
+ *
+ * "run" queues only while that lock is free, as the delivery does.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +26,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "monitor/ptrace.h"
+#include "target/target.h"
+#include "util/vm.h"
 
 static int roundtrip(pid_t tid, uint64_t page)
 {
@@ -58,8 +66,38 @@ static int calls(struct ptcall *pc, pid_t tid, char *why, size_t why_len)
 	return pid != tid || init != 1;
 }
 
+static int find_lock(pid_t pid, struct pending_lock *l, char *why,
+		     size_t why_len)
+{
+	struct target t;
+	int err = target_from_pid(pid, &t, why, why_len);
+
+	if (err && err != -ENODATA)
+		return err;
+	err = pending_lock_find(&t, l, why, why_len);
+	target_close(&t);
+	return err;
+}
+
+static int print_lock(pid_t pid)
+{
+	struct pending_lock l;
+	uint64_t sem = 0;
+	char why[256];
+
+	if (find_lock(pid, &l, why, sizeof(why)) ||
+	    (l.kind == PENDING_LOCK_SEM && vm_read(pid, l.at, &sem, 8))) {
+		fprintf(stderr, "%s\n", why);
+		return 1;
+	}
+	printf("%s %#llx\n", l.kind == PENDING_LOCK_SEM ? "sem" : "mutex",
+	       (unsigned long long)(l.kind == PENDING_LOCK_SEM ? sem : l.at));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	struct pending_lock lock = {};
 	uint64_t map[6] = { 0, 4096, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
 	uint64_t unmap[6] = { 0, 4096 };
@@ -72,11 +110,19 @@ int main(int argc, char **argv)
 	if (argc < 2 || argc > 5)
 		return 2;
 	tid = atoi(argv[1]);
+	if (argc == 3 && !strcmp(argv[2], "lock"))
+		return print_lock(tid);
+	if (argc == 4 && !strcmp(argv[2], "run") &&
+	    find_lock(tid, &lock, why, sizeof(why))) {
+		fprintf(stderr, "%s\n", why);
+		return 1;
+	}
 	if (ptcall_stop(&pc, tid, why, sizeof(why))) {
 		fprintf(stderr, "%s\n", why);
 		return 1;
 	}
 	if (argc == 4 && !strcmp(argv[2], "run")) {
+		pc.lock = lock;
 		bad = ptcall_pending_run(&pc, argv[3], why, sizeof(why));
 		if (!bad)
 			printf("pages %lx %zu\n", (unsigned long)pc.queued_page, pc.page_len);

@@ -346,9 +346,10 @@ runpy.run_path(sys.argv[0], run_name="__main__")' "$IN/spinrun.py" "$W/$tag.go" 
 }
 
 # stress V PY: 200 deliveries (the ptrace steps alone, not the collector)
-# into a process that calls Py_AddPendingCall itself from a thread without
-# the GIL (ctypes), allocates in a tight loop on two more, and spins in
-# its main thread: none deadlocks, every call queued runs once
+# into a process that calls Py_AddPendingCall itself from a thread (ctypes,
+# the GIL held), allocates in a tight loop on
+# two more, and spins in its main thread, which pops their calls, lock in
+# hand, all the time: none deadlocks, every call queued runs once
 stress() {
 	local v=$1 py=$2 tag=st$1 queued=0 i
 	"$py" -c 'import ctypes, os, sys, threading
@@ -358,8 +359,8 @@ theirs = [0]
 def cb(arg):
     theirs[0] += 1
     return 0
-# with the GIL held: calls without it, in a loop this tight, were seen
-# to hang this process on 3.11 and 3.13, attached or not
+# with the GIL held: with a second adder without it (CDLL), the GIL of 3.13
+# condition variable was seen to hang in glibc (__condvar_quiesce_and_switch_g1)
 lib = ctypes.PyDLL(None)
 add = lib.Py_AddPendingCall
 add.argtypes = [CB, ctypes.c_void_p]
@@ -370,7 +371,8 @@ def adder():
 def allocator():
     while not stop:
         b = [bytearray(600) for _ in range(50)]
-ts = [threading.Thread(target=f) for f in (adder, allocator, allocator)]
+ts = [threading.Thread(target=adder)]
+ts += [threading.Thread(target=allocator) for _ in range(2)]
 list(map(threading.Thread.start, ts))
 print("ready", flush=True)
 spins = 0
@@ -388,8 +390,8 @@ print("ours", getattr(builtins, "_ctrace_n", 0), "theirs", theirs[0] > 0, flush=
 		for _ in $(seq 100); do
 			timeout 10 "$PTCALL" $BG run "import builtins; builtins._ctrace_n = getattr(builtins, '_ctrace_n', 0) + 1" \
 				> /dev/null 2> "$W/$tag.err" && { queued=$((queued + 1)); break; }
-			cat "$W/$tag.err" >> "$W/$tag.out"
-			grep -q "pending calls are full" "$W/$tag.err" || break
+			cat "$W/$tag.err" >> "$W/$tag.log"
+			grep -Eq "pending calls are (full|busy)" "$W/$tag.err" || break
 			sleep 0.01
 		done
 	done
@@ -400,9 +402,99 @@ print("ours", getattr(builtins, "_ctrace_n", 0), "theirs", theirs[0] > 0, flush=
 	local rc=$?
 	BG=
 	rm -f "$W/$tag.go"
+	# what went wrong first, not a page of "full"
+	{ grep -Ev "pending calls are (full|busy)" "$W/$tag.log"
+	  echo "$(grep -c "are full" "$W/$tag.log") full, $(grep -c "are busy" "$W/$tag.log") busy"
+	  cat "$W/$tag.out"; } > "$W/$tag.why" 2>/dev/null
 	[ $rc = 0 ] && [ $queued = 200 ] && grep -qx "ours 200 theirs True" "$W/$tag.out" &&
 		ok "$v: 200 deliveries beside Py_AddPendingCall from ctypes and malloc loops: no deadlock, each run once" ||
-		not_ok "$v: 200 deliveries beside their own pending calls ($queued queued, status $rc)" "$W/$tag.out"
+		not_ok "$v: 200 deliveries beside their own pending calls ($queued queued, status $rc)" "$W/$tag.why"
+}
+
+# pending_table V PY: the version table's Py_AddPendingCall queue against
+# the internal headers this build was made from; where it is found by its
+# shape (3.13), the place found in a live process against them too
+pending_table() {
+	local v=$1 py=$2 inc bin=$W/pl$1 line at rt want=
+	inc=$(dirname "$(dirname "$py")")/include/python$v
+	if ! cc -std=gnu11 -D_GNU_SOURCE -Wall -Werror -I"$HERE/../bpf" -I"$HERE/../user" \
+		-I"$inc" -I"$inc/internal" "$HERE/pending_layout.c" "$HERE/../user/target/pyversion.c" \
+		-o "$bin" > "$W/pl$v.cc" 2>&1; then
+		not_ok "$v: the pending-calls table's check builds against $inc" "$W/pl$v.cc"
+		return
+	fi
+	"$bin" > "$W/pl$v.out"
+	while read -r line; do
+		case $line in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) not_ok "${line#not ok - }" ;;
+		"# queue "*) want=${line#\# queue } ;;
+		esac
+	done < "$W/pl$v.out"
+	[ -n "$want" ] || return 0
+	"$py" -c 'import ctypes, time
+print("runtime", hex(ctypes.addressof(ctypes.c_char.in_dll(ctypes.PyDLL(None), "_PyRuntime"))), flush=True)
+time.sleep(5)' > "$W/pl$v.rt" &
+	BG=$!
+	wait_for runtime "$W/pl$v.rt"
+	at=$("$PTCALL" $BG lock | cut -d' ' -f2)
+	rt=$(cut -d' ' -f2 "$W/pl$v.rt")
+	kill $BG; wait $BG
+	BG=
+	[ -n "$at" ] && [ $((at - rt - 8)) = "$want" ] &&
+		ok "$v: the queue found by its shape where the headers put it ($want)" ||
+		not_ok "$v: the queue found by its shape at ${at:-nothing} - ${rt:-?} - 8, the headers say $want"
+}
+
+# held_lock V PY: the main thread stopped while it holds Py_AddPendingCall's
+# lock (taken with ctypes where ptcall_check finds it), as it does for a
+# moment each time it pops a call: the queueing call, which would wait
+# for that thread forever, is not made; said "busy", and made once the
+# lock is free; the code runs once, the target ends
+held_lock() {
+	local v=$1 py=$2 tag=hl$1 lock tries=0
+	mkfifo "$W/$tag.in"
+	"$py" -c 'import builtins, ctypes, os, sys, time
+kind, at = open(sys.argv[1]).readline().split()
+at = int(at, 16)
+libc = ctypes.CDLL(None)
+if kind == "sem":
+    libc.sem_wait(ctypes.c_void_p(at))
+else:
+    ctypes.c_uint8.from_address(at).value = 1
+print("held", flush=True)
+time.sleep(1.5)
+if kind == "sem":
+    libc.sem_post(ctypes.c_void_p(at))
+else:
+    ctypes.c_uint8.from_address(at).value = 0
+print("freed", flush=True)
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.01)
+print("ours", getattr(builtins, "_ctrace_n", 0), flush=True)' "$W/$tag.in" "$W/$tag.go" > "$W/$tag.out" 2>&1 &
+	BG=$!
+	lock=$("$PTCALL" $BG lock 2> "$W/$tag.err")
+	echo "$lock" > "$W/$tag.in"
+	{ [ -n "$lock" ] || cat "$W/$tag.err"
+	  wait_for held "$W/$tag.out" || echo "never held"
+	  timeout 10 "$PTCALL" $BG run "import builtins; builtins._ctrace_n = 1" > /dev/null 2> "$W/$tag.err" &&
+		echo "queued while the lock was held"
+	  grep -q "pending calls are busy" "$W/$tag.err" || { echo "not said busy:"; cat "$W/$tag.err"; }
+	  until timeout 10 "$PTCALL" $BG run "import builtins; builtins._ctrace_n = getattr(builtins, '_ctrace_n', 0) + 1" \
+		> /dev/null 2> "$W/$tag.err"; do
+		grep -q "pending calls are busy" "$W/$tag.err" || { cat "$W/$tag.err"; break; }
+		tries=$((tries + 1))
+		[ $tries -lt 300 ] || { echo "still busy after 3 s"; break; }
+		sleep 0.01
+	  done
+	  grep -q freed "$W/$tag.out" || echo "queued before the lock was freed"
+	  touch "$W/$tag.go"
+	  timeout 10 tail --pid=$BG -f /dev/null || { echo "the target hung"; kill -9 $BG; }
+	  grep -qx "ours 1" "$W/$tag.out" || { echo "the code did not run once:"; cat "$W/$tag.out"; }; } > "$W/$tag.diff" 2>&1
+	wait $BG
+	BG=
+	rm -f "$W/$tag.go" "$W/$tag.in"
+	check "$v: main thread stopped holding the pending-calls lock ($(echo $lock | cut -d' ' -f1)): said busy, queued once it is free, run once" "$W/$tag.diff"
 }
 
 # direct V PY: the main thread blocked in C without the GIL (a read): the
@@ -523,6 +615,8 @@ for v in $VERSIONS; do
 	old_threads "$v" "$py"
 	wx "$v" "$py"
 	stress "$v" "$py"
+	pending_table "$v" "$py"
+	held_lock "$v" "$py"
 	gave_up "$v" "$py"
 	direct "$v" "$py"
 done

@@ -10,7 +10,7 @@
 #include "util/log.h"
 #include "util/procstatus.h"
 
-#define FULL_TRIES 50	/* a full pending-call queue: 50 × 10 ms */
+#define FULL_TRIES 50	/* a full or busy pending-call queue: 50 × 10 ms */
 
 static int yama_scope(void)
 {
@@ -70,7 +70,8 @@ enum step { QUEUE, DIRECT, UNMAP };
  * failed, its stop noted in @st.
  */
 static int in_stop(const struct target *t, enum step what, const char *code,
-		   struct ptrace_stats *st, char *why, size_t why_len)
+		   const struct pending_lock *lock, struct ptrace_stats *st,
+		   char *why, size_t why_len)
 {
 	struct ptcall pc;
 	char why2[128];
@@ -80,6 +81,7 @@ static int in_stop(const struct target *t, enum step what, const char *code,
 	if (err)
 		return err;
 	if (what == QUEUE) {
+		pc.lock = *lock;
 		err = ptcall_pending_run(&pc, code, why, why_len);
 	} else if (what == DIRECT) {
 		err = ptcall_direct_run(&pc, code, 3000, why, why_len);
@@ -109,12 +111,14 @@ static int in_stop(const struct target *t, enum step what, const char *code,
 int ptrace_deliver(const struct target *t, const char *code,
 		   struct ptrace_stats *st, char *why, size_t why_len)
 {
-	int err = ptrace_refusal(t, why, why_len);
+	struct pending_lock lock;
+	int err = ptrace_refusal(t, why, why_len) ?:
+		  pending_lock_find(t, &lock, why, why_len);
 
 	if (err)
 		return err;
 	for (int i = 0;; i++) {
-		err = in_stop(t, QUEUE, code, st, why, why_len);
+		err = in_stop(t, QUEUE, code, &lock, st, why, why_len);
 		if (err != -EAGAIN || i == FULL_TRIES)
 			break;
 		usleep(10000);
@@ -129,13 +133,13 @@ int ptrace_deliver(const struct target *t, const char *code,
 int ptrace_remove_left(const struct target *t, struct ptrace_stats *st,
 		       char *why, size_t why_len)
 {
-	return st->left_page ? in_stop(t, UNMAP, NULL, st, why, why_len) : 0;
+	return st->left_page ? in_stop(t, UNMAP, NULL, NULL, st, why, why_len) : 0;
 }
 
 int ptrace_direct(const struct target *t, const char *code,
 		  struct ptrace_stats *st, char *why, size_t why_len)
 {
-	int err = in_stop(t, DIRECT, code, st, why, why_len);
+	int err = in_stop(t, DIRECT, code, NULL, st, why, why_len);
 
 	if (!err)
 		pr_info("ptrace: process %d's main thread waits in C without the GIL: the collector run on it directly",

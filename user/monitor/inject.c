@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/uio.h>
 #include "monitor/inject.h"
+#include "util/vm.h"
 #include "target/livepath.h"
 
 /* Where each needed word sits in _Py_DebugOffsets, counted from its cookie. */
@@ -20,19 +21,6 @@ static const struct debug_words words[] = {
 
 #define EVAL_PLEASE_STOP_BIT (1ULL << 5)
 
-static int peek(pid_t pid, uint64_t at, void *buf, size_t n)
-{
-	struct iovec l = { buf, n }, r = { (void *)(uintptr_t)at, n };
-
-	return process_vm_readv(pid, &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -EFAULT;
-}
-
-static int poke(pid_t pid, uint64_t at, const void *buf, size_t n)
-{
-	struct iovec l = { (void *)buf, n }, r = { (void *)(uintptr_t)at, n };
-
-	return process_vm_writev(pid, &l, 1, &r, 1, 0) == (ssize_t)n ? 0 : -errno;
-}
 
 /* Which switch turned remote debugging off, as far as we can tell. */
 static const char *disabled_by(const struct target *t)
@@ -59,8 +47,8 @@ static int list_threads(struct pep768 *p, uint64_t head, char *why,
 	while (ts && p->n_threads < PEP768_MAX_THREADS) {
 		uint64_t next, tid = 0;
 
-		if (peek(p->pid, ts + p->tstate_next, &next, 8) ||
-		    peek(p->pid, ts + p->tstate_native_id, &tid, 8)) {
+		if (vm_read(p->pid, ts + p->tstate_next, &next, 8) ||
+		    vm_read(p->pid, ts + p->tstate_native_id, &tid, 8)) {
 			snprintf(why, why_len,
 				 "cannot read the thread states of process %d", p->pid);
 			return -EFAULT;
@@ -97,7 +85,7 @@ static int read_offsets(const struct target *t, const struct debug_words *w,
 {
 	p->runtime = livepath_runtime(t->pid, t->elf.path, t->elf.runtime_sym);
 	if (!p->runtime ||
-	    peek(t->pid, p->runtime, off, PYELF_DEBUG_WORDS * sizeof(*off))) {
+	    vm_read(t->pid, p->runtime, off, PYELF_DEBUG_WORDS * sizeof(*off))) {
 		snprintf(why, why_len, "cannot find _PyRuntime in process %d ('%s')",
 			 t->pid, t->elf.path);
 		return -ENOENT;
@@ -146,12 +134,12 @@ int pep768_open(const struct target *t, struct pep768 *p, char *why,
 	err = read_offsets(t, w, p, off, why, why_len);
 	if (err)
 		return err;
-	if (peek(t->pid, p->runtime + off[w->interp_head], &p->interp, 8) ||
+	if (vm_read(t->pid, p->runtime + off[w->interp_head], &p->interp, 8) ||
 	    !p->interp) {
 		snprintf(why, why_len, "process %d has no interpreter yet", t->pid);
 		return -EAGAIN;
 	}
-	if (peek(t->pid, p->interp + off[w->support + 2], &enabled, 4)) {
+	if (vm_read(t->pid, p->interp + off[w->support + 2], &enabled, 4)) {
 		snprintf(why, why_len, "cannot read the interpreter state of process %d",
 			 t->pid);
 		return -EFAULT;
@@ -162,7 +150,7 @@ int pep768_open(const struct target *t, struct pep768 *p, char *why,
 			 t->pid, disabled_by(t));
 		return -EPERM;
 	}
-	if (peek(t->pid, p->interp + off[w->threads_head], &head, 8))
+	if (vm_read(t->pid, p->interp + off[w->threads_head], &head, 8))
 		head = 0;
 	return list_threads(p, head, why, why_len);
 }
@@ -180,14 +168,14 @@ int pep768_send(const struct pep768 *p, size_t i, const char *path,
 		return -ENAMETOOLONG;
 	}
 	/* the path first, the flag after it, and then the bit that is read */
-	err = poke(p->pid, support + p->path, path, n);
+	err = vm_write(p->pid, support + p->path, path, n);
 	if (!err)
-		err = poke(p->pid, support + p->pending, &one, 4);
+		err = vm_write(p->pid, support + p->pending, &one, 4);
 	if (!err)
-		err = peek(p->pid, p->threads[i] + p->eval_breaker, &breaker, 8);
+		err = vm_read(p->pid, p->threads[i] + p->eval_breaker, &breaker, 8);
 	if (!err) {
 		breaker |= EVAL_PLEASE_STOP_BIT;
-		err = poke(p->pid, p->threads[i] + p->eval_breaker, &breaker, 8);
+		err = vm_write(p->pid, p->threads[i] + p->eval_breaker, &breaker, 8);
 	}
 	if (err)
 		snprintf(why, why_len, "cannot write to process %d: %s", p->pid,
@@ -200,6 +188,6 @@ void pep768_cancel(const struct pep768 *p, size_t i)
 	uint64_t at = p->threads[i] + p->support + p->pending;
 	int32_t v = 0;
 
-	if (!peek(p->pid, at, &v, 4) && v)
-		poke(p->pid, at, &(int32_t){ 0 }, 4);
+	if (!vm_read(p->pid, at, &v, 4) && v)
+		vm_write(p->pid, at, &(int32_t){ 0 }, 4);
 }

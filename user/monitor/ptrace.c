@@ -977,6 +977,18 @@ int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 		snprintf(why, why_len, "a page of ours is already in thread %d", pc->tid);
 		return -EBUSY;
 	}
+	/*
+	 * Held by another thread, it is given back soon; free, the stopped
+	 * thread cannot take it before our call does: only its own hold
+	 * would never end, and this reads it.
+	 */
+	err = pc->lock.kind ? pending_lock_held(pc->tid, &pc->lock) : 0;
+	if (err) {
+		snprintf(why, why_len, err > 0 ?
+			 "process %d's pending calls are busy (their lock is held)" :
+			 "cannot read process %d's pending-calls lock", pc->tid);
+		return err > 0 ? -EAGAIN : err;
+	}
 	/* room for the wrapped copy too, should W^X ask for it */
 	err = map_pages(pc, PTCALL_RET_LEN + PTCALL_STUB_MAX + 2 * n + 64, why, why_len);
 	if (err)

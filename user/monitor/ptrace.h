@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <sys/user.h>
 #include "monitor/seccomp.h"
+#include "target/pending.h"
 
 #define PTCALL_RET_LEN 64	/* the calls' return path, at our pages' start */
 #define PTCALL_STUB_LEN 60	/* the pending call's function, after it */
@@ -51,6 +52,8 @@ struct ptcall {
 	struct seccomp_filters filters;	/* the thread's, read at the stop */
 	bool seized, stopped;
 	bool in_flight;		/* a call timed out: it finishes on its own */
+	/* Py_AddPendingCall's, set after the stop; kind 0: none known */
+	struct pending_lock lock;
 };
 
 /* Seize @tid and stop it; its registers are saved, its frame written. */
@@ -93,7 +96,8 @@ int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
  * exits first), they go with the process.  Where executable pages are
  * refused (W^X), PyRun_SimpleString itself is queued with @code wrapped
  * in try/except BaseException (so it returns 0); its page then stays
- * (pc->wx), readable and writable only.
+ * (pc->wx), readable and writable only.  -EAGAIN, nothing queued,
+ * while pc->lock is held (or the queue is full).
  */
 int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 		       size_t why_len);

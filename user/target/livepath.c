@@ -17,27 +17,17 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "target/livepath.h"
+#include "util/vm.h"
 
 #define MAX_ENTRIES 4096	/* sys's dict holds ~80 */
 #define MAX_PATHS 512
 #define MAX_LEN 4096
 
-static int rd(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { .iov_base = buf, .iov_len = len };
-	struct iovec remote = { .iov_base = (void *)addr, .iov_len = len };
-
-	if (!addr)
-		return -EFAULT;
-	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ?
-	       0 : -EFAULT;
-}
-
 static uint64_t rd_ptr(pid_t pid, uint64_t addr, int *err)
 {
 	uint64_t v = 0;
 
-	if (rd(pid, addr, &v, sizeof(v)))
+	if (vm_read(pid, addr, &v, sizeof(v)))
 		*err = -EFAULT;
 	return v;
 }
@@ -49,14 +39,14 @@ static char *rd_str(const struct live_path_layout *l, pid_t pid, uint64_t obj)
 	uint8_t state = 0;
 	char *s;
 
-	if (rd(pid, obj + l->str_length, &len, sizeof(len)) ||
-	    rd(pid, obj + l->str_state, &state, 1) || len >= MAX_LEN)
+	if (vm_read(pid, obj + l->str_length, &len, sizeof(len)) ||
+	    vm_read(pid, obj + l->str_state, &state, 1) || len >= MAX_LEN)
 		return NULL;
 	/* state bits: interned:2 kind:3 compact:1 ascii:1 */
 	if ((state & 0x60) != 0x60)
 		return NULL;
 	s = malloc(len + 1);
-	if (!s || rd(pid, obj + l->str_data, s, len)) {
+	if (!s || vm_read(pid, obj + l->str_data, s, len)) {
 		free(s);
 		return NULL;
 	}
@@ -80,8 +70,8 @@ static uint64_t path_list(const struct live_path_layout *l, pid_t pid,
 	sysdict = rd_ptr(pid, interp + l->sysdict, &err);
 	keys = rd_ptr(pid, sysdict + l->dict_keys, &err);
 	n = rd_ptr(pid, keys + l->keys_nentries, &err);
-	if (err || rd(pid, keys + l->keys_log2_index_bytes, &log2_index, 1) ||
-	    rd(pid, keys + l->keys_kind, &kind, 1) || !kind ||
+	if (err || vm_read(pid, keys + l->keys_log2_index_bytes, &log2_index, 1) ||
+	    vm_read(pid, keys + l->keys_kind, &kind, 1) || !kind ||
 	    log2_index > 40 || n > MAX_ENTRIES)
 		return 0;
 	entries = keys + l->keys_indices + (1ULL << log2_index);
@@ -90,7 +80,7 @@ static uint64_t path_list(const struct live_path_layout *l, pid_t pid,
 		char *k;
 		bool is_path;
 
-		if (rd(pid, entries + i * l->entry_size, e, sizeof(e)) || !e[0])
+		if (vm_read(pid, entries + i * l->entry_size, e, sizeof(e)) || !e[0])
 			continue;
 		k = rd_str(l, pid, e[0]);
 		is_path = k && !strcmp(k, "path");

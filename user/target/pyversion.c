@@ -41,6 +41,46 @@ static const struct live_path_layout live_311 = {
 };
 
 /*
+ * Py_AddPendingCall's queue, from each version's Include/internal headers
+ * on x86-64 (release builds: pyenv's, Debian's and python.org's agree);
+ * tests/unit/test_pending.c checks them against pyenv's headers.
+ */
+static const struct pending_layout pending_38 = {
+	.queue = 600,		/* _PyRuntimeState.ceval.pending */
+	.lock = 8, .first = 536, .last = 540, .ring = 32,
+};
+
+static const struct pending_layout pending_39 = {
+	.interp_main = 40,	/* _PyRuntimeState.interpreters.main */
+	.queue = 80,		/* PyInterpreterState.ceval.pending */
+	.lock = 0, .first = 528, .last = 532, .ring = 32,
+};
+
+static const struct pending_layout pending_311 = {
+	.interp_main = 48,
+	.queue = 112,
+	.lock = 0, .first = 528, .last = 532, .ring = 32,
+};
+
+/* 3.12 and 3.13: the main thread's own queue, the one it takes */
+static const struct pending_layout pending_312 = {
+	.queue = 2016,		/* _PyRuntimeState.ceval.pending_mainthread */
+	.lock = 8, .first = 536, .last = 540, .ring = 32,
+};
+
+/*
+ * 3.13+: found by its shape in _PyRuntime (2640 in 3.13, 2848 in 3.14,
+ * 2976 in 3.15), whose size its _Py_DebugOffsets give: handling_thread,
+ * mutex, npending, max (MAXPENDINGCALLS_MAIN), maxloop (0), then 300
+ * calls of 24 bytes and the ring's two ends.
+ */
+static const struct pending_layout pending_313 = {
+	.lock = 8, .mutex = true,
+	.npending = 12, .max = 16, .max_value = 32, .maxloop = 20,
+	.first = 7224, .last = 7228, .ring = 300,
+};
+
+/*
  * Offsets from CPython 3.11's Include/internal headers on x86-64;
  * tests/unit/test_layout.c checks them against the installed headers.
  */
@@ -82,6 +122,7 @@ static const struct py_flavor flavors[] = {
 		.repair_first_line = true,
 		.repair_send_edge = true,
 		.live_path = &live_311,
+		.pending = &pending_311,
 	},
 	{
 		/*
@@ -118,6 +159,7 @@ static const struct py_flavor flavors[] = {
 		},
 		.pyc_tag = "cpython-39",
 		.pyc_magic = 3425,
+		.pending = &pending_39,
 	},
 	{
 		/*
@@ -128,20 +170,25 @@ static const struct py_flavor flavors[] = {
 		.major = 3, .minor = 8,
 		.pyc_tag = "cpython-38",
 		.pyc_magic = 3413,
+		.pending = &pending_38,
 	},
 	{
 		.major = 3, .minor = 10,
 		.pyc_tag = "cpython-310",
 		.pyc_magic = 3439,
+		.pending = &pending_39,
 	},
 	{
 		.major = 3, .minor = 12,
+		.pending = &pending_312,
 	},
 	{
 		.major = 3, .minor = 13,
+		.pending = &pending_313,
 	},
 	{
 		.major = 3, .minor = 14,
+		.pending = &pending_313,	/* --delivery=ptrace */
 	},
 	{
 		/*
@@ -170,6 +217,7 @@ static const struct py_flavor flavors[] = {
 			.tuple_items = 32,	/* after the cached hash (3.14) */
 		},
 		.debug = &debug_315,
+		.pending = &pending_313,
 	},
 };
 

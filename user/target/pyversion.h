@@ -32,6 +32,23 @@ struct live_path_layout {
 	unsigned int str_length, str_state, str_data;
 };
 
+/*
+ * Where Py_AddPendingCall's queue and its lock sit (3.8-3.13, for the
+ * ptrace delivery): in _PyRuntime, or in the main interpreter that
+ * _PyRuntime.interpreters.main points to.
+ */
+struct pending_layout {
+	unsigned int interp_main;	/* 0: the queue is in _PyRuntime */
+	unsigned int queue;		/* in _PyRuntime or the interpreter;
+					   0 for a PyMutex's: found by shape */
+	unsigned int lock;		/* in the queue */
+	bool mutex;			/* a PyMutex (3.13), not a sem_t * */
+	/* the queue's ring: its two ends, each below ring */
+	unsigned int first, last, ring;
+	/* a PyMutex's queue: its count, its fixed bound, its loop bound (0) */
+	unsigned int npending, max, max_value, maxloop;
+};
+
 struct py_flavor {
 	int major, minor;
 	struct ctrace_layout layout;	/* runtime_sym filled from the ELF */
@@ -53,6 +70,8 @@ struct py_flavor {
 	unsigned int pyc_magic;
 	/* the live sys.path, read from the target; NULL: derived only */
 	const struct live_path_layout *live_path;
+	/* Py_AddPendingCall's queue; NULL where PEP 768 delivers */
+	const struct pending_layout *pending;
 	/* frame layout from _Py_DebugOffsets: indexes of its u64 fields */
 	const struct debug_index *debug;
 };

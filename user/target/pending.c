@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Py_AddPendingCall's lock in a live target: see pending.h. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "target/livepath.h"
+#include "target/pending.h"
+#include "target/target.h"
+#include "util/vm.h"
+
+/* glibc's struct new_sem, the sem_t a 3.8-3.12 PyThread lock is */
+struct glibc_sem {
+	uint64_t data;	/* value in the low half, waiters in the high */
+	int private;	/* 0 or FUTEX_PRIVATE_FLAG */
+	int pad;
+};
+
+static bool ring_end(pid_t pid, uint64_t at, unsigned int ring)
+{
+	int v;
+
+	return !vm_read(pid, at, &v, sizeof(v)) && v >= 0 && (unsigned int)v < ring;
+}
+
+/* A semaphore's queue: a lock of 0 or 1 that nobody waits on for long. */
+static bool sem_queue_ok(pid_t pid, const struct pending_layout *p,
+			 uint64_t queue)
+{
+	struct glibc_sem s;
+	uint64_t sem;
+
+	if (vm_read(pid, queue + p->lock, &sem, sizeof(sem)) ||
+	    vm_read(pid, sem, &s, sizeof(s)))
+		return false;
+	return (uint32_t)s.data <= 1 && (s.private == 0 || s.private == 128) &&
+	       ring_end(pid, queue + p->first, p->ring) &&
+	       ring_end(pid, queue + p->last, p->ring);
+}
+
+#define RUNTIME_MAX (4 << 20)	/* a _PyRuntime bigger than this is not one */
+
+static int32_t i32_at(const unsigned char *b, unsigned int at)
+{
+	int32_t v;
+
+	memcpy(&v, b + at, sizeof(v));
+	return v;
+}
+
+/*
+ * A PyMutex's queue (3.13+), found in _PyRuntime by its shape: a free or
+ * held mutex, a count within its fixed bound, no loop bound, the ring's
+ * ends within it.  One place alone must have it.
+ */
+static uint64_t mutex_queue(const struct target *t,
+			    const struct pending_layout *p, uint64_t runtime)
+{
+	uint64_t size = t->elf.has_debug_offsets ? t->elf.debug_offsets[3] : 0;
+	uint64_t found = 0;
+	unsigned char *b;
+	int hits = 0;
+
+	if (size < p->last + 4 || size > RUNTIME_MAX || !(b = malloc(size)))
+		return 0;
+	if (vm_read(t->pid, runtime, b, size)) {
+		free(b);
+		return 0;
+	}
+	for (uint64_t o = 0; o + p->last + 4 <= size; o += 8) {
+		int32_t n = i32_at(b, o + p->npending);
+
+		if (b[o + p->lock] < 4 && !b[o + p->lock + 1] &&
+		    i32_at(b, o + p->max) == (int32_t)p->max_value &&
+		    !i32_at(b, o + p->maxloop) && n >= 0 &&
+		    n <= (int32_t)p->max_value &&
+		    (uint32_t)i32_at(b, o + p->first) < p->ring &&
+		    (uint32_t)i32_at(b, o + p->last) < p->ring) {
+			found = runtime + o;
+			hits++;
+		}
+	}
+	free(b);
+	return hits == 1 ? found : 0;
+}
+
+int pending_lock_find(const struct target *t, struct pending_lock *out,
+		      char *why, size_t why_len)
+{
+	const struct py_flavor *fl = py_flavor_for(&t->elf, why, why_len);
+	const struct pending_layout *p = fl ? fl->pending : NULL;
+	uint64_t base = 0, queue = 0;
+
+	if (p)
+		base = livepath_runtime(t->pid, t->elf.path, t->elf.runtime_sym);
+	if (base && p->mutex) {
+		queue = mutex_queue(t, p, base);
+	} else if (base) {
+		if (p->interp_main &&
+		    vm_read(t->pid, base + p->interp_main, &base, sizeof(base)))
+			base = 0;
+		queue = base ? base + p->queue : 0;
+		if (queue && !sem_queue_ok(t->pid, p, queue))
+			queue = 0;
+	}
+	if (!queue) {
+		snprintf(why, why_len,
+			 "process %d: the pending-calls queue of its CPython %d.%d is not where this version keeps it, so queueing a call could hang it: not delivered",
+			 t->pid, t->elf.major, t->elf.minor);
+		return -ENOENT;
+	}
+	out->kind = p->mutex ? PENDING_LOCK_MUTEX : PENDING_LOCK_SEM;
+	out->at = queue + p->lock;
+	return 0;
+}
+
+int pending_lock_held(pid_t pid, const struct pending_lock *l)
+{
+	struct glibc_sem s;
+	uint64_t sem;
+	uint8_t bits;
+
+	if (l->kind == PENDING_LOCK_MUTEX)
+		return vm_read(pid, l->at, &bits, 1) ? -EFAULT : bits & 1;
+	if (vm_read(pid, l->at, &sem, sizeof(sem)) ||
+	    vm_read(pid, sem, &s, sizeof(s)))
+		return -EFAULT;
+	return (uint32_t)s.data == 0;
+}
