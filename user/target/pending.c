@@ -121,8 +121,13 @@ int pending_lock_held(pid_t pid, const struct pending_lock *l)
 	uint64_t sem;
 	uint8_t bits;
 
+	/*
+	 * A PyMutex with a thread parked on it may be handed to that thread,
+	 * which may then wait for a lock the stopped one holds (the GIL's,
+	 * as it detaches): free means no holder and nobody parked.
+	 */
 	if (l->kind == PENDING_LOCK_MUTEX)
-		return vm_read(pid, l->at, &bits, 1) ? -EFAULT : bits & 1;
+		return vm_read(pid, l->at, &bits, 1) ? -EFAULT : bits != 0;
 	if (vm_read(pid, l->at, &sem, sizeof(sem)) ||
 	    vm_read(pid, sem, &s, sizeof(s)))
 		return -EFAULT;
