@@ -391,7 +391,7 @@ print("ours", getattr(builtins, "_ctrace_n", 0), "theirs", theirs[0] > 0, flush=
 			timeout 10 "$PTCALL" $BG run "import builtins; builtins._ctrace_n = getattr(builtins, '_ctrace_n', 0) + 1" \
 				> /dev/null 2> "$W/$tag.err" && { queued=$((queued + 1)); break; }
 			cat "$W/$tag.err" >> "$W/$tag.log"
-			grep -Eq "pending calls are (full|busy)" "$W/$tag.err" || break
+			grep -Eq "pending calls are (full|busy)|waits for the GIL" "$W/$tag.err" || break
 			sleep 0.01
 		done
 	done
@@ -403,12 +403,58 @@ print("ours", getattr(builtins, "_ctrace_n", 0), "theirs", theirs[0] > 0, flush=
 	BG=
 	rm -f "$W/$tag.go"
 	# what went wrong first, not a page of "full"
-	{ grep -Ev "pending calls are (full|busy)" "$W/$tag.log"
-	  echo "$(grep -c "are full" "$W/$tag.log") full, $(grep -c "are busy" "$W/$tag.log") busy"
+	{ grep -Ev "pending calls are (full|busy)|waits for the GIL" "$W/$tag.log"
+	  echo "$(grep -c "are full" "$W/$tag.log") full, $(grep -c "are busy" "$W/$tag.log") busy, $(grep -c "waits for the GIL" "$W/$tag.log") in a GIL wait"
 	  cat "$W/$tag.out"; } > "$W/$tag.why" 2>/dev/null
 	[ $rc = 0 ] && [ $queued = 200 ] && grep -qx "ours 200 theirs True" "$W/$tag.out" &&
 		ok "$v: 200 deliveries beside Py_AddPendingCall from ctypes and malloc loops: no deadlock, each run once" ||
 		not_ok "$v: 200 deliveries beside their own pending calls ($queued queued, status $rc)" "$W/$tag.why"
+}
+
+# gil_wait V PY: the main thread waits for the GIL (another thread holds it
+# in C, sleeping): from 3.13 on, where the queue's PyMutex may be handed
+# to a thread that then waits on the GIL's condition variable, whose
+# signallers wait for our stopped waiter, the call is not made there
+# ("waits for the GIL") and is once the GIL is free; before 3.13 the
+# queue's semaphore is never held across a wait, and it is made at once
+gil_wait() {
+	local v=$1 py=$2 tag=gw$1 tries=0 first
+	"$py" -c 'import builtins, ctypes, os, sys, threading, time
+hold = ctypes.PyDLL(None).usleep
+def holder():
+    print("held", flush=True)
+    hold(1500000)
+t = threading.Thread(target=holder)
+t.start()
+n = 0
+while t.is_alive():
+    n += 1
+print("freed", flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.01)
+print("ours", getattr(builtins, "_ctrace_n", 0), flush=True)' "$W/$tag.go" > "$W/$tag.out" 2>&1 &
+	BG=$!
+	{ wait_for held "$W/$tag.out" || echo "never held"
+	  sleep 0.2
+	  until timeout 10 "$PTCALL" $BG run "import builtins; builtins._ctrace_n = getattr(builtins, '_ctrace_n', 0) + 1" \
+		> /dev/null 2> "$W/$tag.err"; do
+		grep -q "waits for the GIL" "$W/$tag.err" || { cat "$W/$tag.err"; break; }
+		tries=$((tries + 1))
+		[ $tries -lt 300 ] || { echo "still waiting after 3 s"; break; }
+		sleep 0.01
+	  done
+	  first=before; grep -q freed "$W/$tag.out" && first=after
+	  case $v in
+	  3.8|3.9|3.10|3.11|3.12) [ $first = before ] || echo "not queued at once, in the GIL wait ($tries tries)" ;;
+	  *) [ $first = after ] && [ $tries -gt 0 ] || echo "queued in the GIL wait" ;;
+	  esac
+	  touch "$W/$tag.go"
+	  timeout 10 tail --pid=$BG -f /dev/null || { echo "the target hung"; kill -9 $BG; }
+	  grep -qx "ours 1" "$W/$tag.out" || { echo "the code did not run once:"; cat "$W/$tag.out"; }; } > "$W/$tag.diff" 2>&1
+	wait $BG
+	BG=
+	rm -f "$W/$tag.go"
+	check "$v: main thread waiting for the GIL: queued $( case $v in 3.8|3.9|3.10|3.11|3.12) echo at once ;; *) echo "once the GIL is free, not in the wait" ;; esac), run once" "$W/$tag.diff"
 }
 
 # pending_table V PY: the version table's Py_AddPendingCall queue against
@@ -617,6 +663,7 @@ for v in $VERSIONS; do
 	stress "$v" "$py"
 	pending_table "$v" "$py"
 	held_lock "$v" "$py"
+	gil_wait "$v" "$py"
 	gave_up "$v" "$py"
 	direct "$v" "$py"
 done

@@ -80,8 +80,9 @@ static int in_stop(const struct target *t, enum step what, const char *code,
 	err = ptcall_stop(&pc, t->pid, why, why_len);
 	if (err)
 		return err;
-	if (what == QUEUE) {
+	if (lock)
 		pc.lock = *lock;
+	if (what == QUEUE) {
 		err = ptcall_pending_run(&pc, code, why, why_len);
 	} else if (what == DIRECT) {
 		err = ptcall_direct_run(&pc, code, 3000, why, why_len);
@@ -139,7 +140,9 @@ int ptrace_remove_left(const struct target *t, struct ptrace_stats *st,
 int ptrace_direct(const struct target *t, const char *code,
 		  struct ptrace_stats *st, char *why, size_t why_len)
 {
-	int err = in_stop(t, DIRECT, code, NULL, st, why, why_len);
+	struct pending_lock lock;
+	int err = pending_lock_find(t, &lock, why, why_len) ?:
+		  in_stop(t, DIRECT, code, &lock, st, why, why_len);
 
 	if (!err)
 		pr_info("ptrace: process %d's main thread waits in C without the GIL: the collector run on it directly",

@@ -956,6 +956,13 @@ static int pending_wx(struct ptcall *pc, uint64_t add, uint64_t run,
 	return err;
 }
 
+/* Stopped in a futex wait on the GIL's condition variables? */
+static bool in_gil_wait(const struct ptcall *pc)
+{
+	return (long)pc->saved.orig_rax == SYS_futex && pc->lock.kind &&
+	       pending_waits_on_gil(&pc->lock, pc->saved.rdi);
+}
+
 int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 		       size_t why_len)
 {
@@ -983,6 +990,16 @@ int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 	 * would never end, and this reads it.
 	 */
 	err = pc->lock.kind ? pending_lock_held(pc->tid, &pc->lock) : 0;
+	/*
+	 * A PyMutex's holder may wait for the GIL before it lets go, so our
+	 * call may wait for it: not while this thread is a waiter of the
+	 * GIL's condition variable, whose signallers wait for it to leave.
+	 */
+	if (!err && pc->lock.kind == PENDING_LOCK_MUTEX && in_gil_wait(pc)) {
+		snprintf(why, why_len, "process %d's main thread waits for the GIL",
+			 pc->tid);
+		return -EAGAIN;
+	}
 	if (err) {
 		snprintf(why, why_len, err > 0 ?
 			 "process %d's pending calls are busy (their lock is held)" :
@@ -1073,6 +1090,11 @@ int ptcall_direct_run(struct ptcall *pc, const char *code, int ms, char *why,
 	     rax != -ERESTARTNOHAND && rax != -ERESTART_RESTARTBLOCK)) {
 		snprintf(why, why_len, "thread %d is not waiting in a system call",
 			 pc->tid);
+		return -EAGAIN;
+	}
+	/* PyGILState_Ensure would wait on it again, inside its own wait */
+	if (!pc->lock.kind || in_gil_wait(pc)) {
+		snprintf(why, why_len, "thread %d waits for the GIL", pc->tid);
 		return -EAGAIN;
 	}
 	err = ptcall_call(pc, check, none, 1000, &held, why, why_len);

@@ -52,7 +52,10 @@ struct ptcall {
 	struct seccomp_filters filters;	/* the thread's, read at the stop */
 	bool seized, stopped;
 	bool in_flight;		/* a call timed out: it finishes on its own */
-	/* Py_AddPendingCall's, set after the stop; kind 0: none known */
+	/*
+	 * Py_AddPendingCall's, and where the GIL is: set after the stop for
+	 * a queueing or a direct run; kind 0: none known
+	 */
 	struct pending_lock lock;
 };
 

@@ -112,6 +112,8 @@ int pending_lock_find(const struct target *t, struct pending_lock *out,
 	}
 	out->kind = p->mutex ? PENDING_LOCK_MUTEX : PENDING_LOCK_SEM;
 	out->at = queue + p->lock;
+	out->runtime = livepath_runtime(t->pid, t->elf.path, t->elf.runtime_sym);
+	out->runtime_len = t->elf.runtime_size;
 	return 0;
 }
 
@@ -132,4 +134,12 @@ int pending_lock_held(pid_t pid, const struct pending_lock *l)
 	    vm_read(pid, sem, &s, sizeof(s)))
 		return -EFAULT;
 	return (uint32_t)s.data == 0;
+}
+
+bool pending_waits_on_gil(const struct pending_lock *l, uint64_t uaddr)
+{
+	/* the size unknown: any futex wait may be one */
+	if (!l->runtime_len)
+		return true;
+	return uaddr - l->runtime < l->runtime_len;
 }

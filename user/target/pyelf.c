@@ -174,8 +174,10 @@ static void read_symbols(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh,
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
 		if (!name)
 			continue;
-		if (!strcmp(name, "_PyRuntime"))
+		if (!strcmp(name, "_PyRuntime")) {
 			e->runtime_sym = sym.st_value;
+			e->runtime_size = sym.st_size;
+		}
 		else if (!strcmp(name, "_Py_InitCleanup"))
 			e->init_shim_sym = sym.st_value;
 		else if (!strcmp(name, "Py_Version"))
@@ -276,6 +278,9 @@ static void read_runtime(Elf *elf, const struct elf_marks *m, struct pyelf *e)
 		e->debug_offsets[i] = read_u64_at(elf, e->runtime_sym + 8 * i, &ok);
 	e->has_debug_offsets = e->runtime_sym && ok &&
 			       !memcmp(e->debug_offsets, "xdebugpy", 8);
+	/* 3.13+: runtime_state.size, where no symbol told it */
+	if (e->has_debug_offsets && !e->runtime_size)
+		e->runtime_size = e->debug_offsets[3];
 	/*
 	 * Code objects die only through their type's tp_dealloc, an
 	 * indirect call no compiler can inline: where it starts is where

@@ -29,6 +29,7 @@ struct pyelf {
 	uint64_t probe_pc[PROBE_NR];	/* link-time address of the first site */
 	int n_sites[PROBE_NR];
 	uint64_t runtime_sym;	/* _PyRuntime, 0 if absent */
+	uint64_t runtime_size;	/* its size (the GIL is in it), 0 if unknown */
 	uint64_t init_shim_sym;	/* 3.13+: _Py_InitCleanup, 0 if absent */
 	/* PyUnicode_Type, PyLong_Type, PyBytes_Type: to tell audit args apart */
 	uint64_t type_str, type_int, type_bytes;
