@@ -411,6 +411,20 @@ print("ours", getattr(builtins, "_ctrace_n", 0), "theirs", theirs[0] > 0, flush=
 		not_ok "$v: 200 deliveries beside their own pending calls ($queued queued, status $rc)" "$W/$tag.why"
 }
 
+# queue_until TAG WHILE: ptcall_check's run of one more _ctrace_n into $BG,
+# tried again every 10 ms (3 s at most) while it fails saying WHILE; the
+# tries in $TRIES, anything else said on stdout
+queue_until() {
+	TRIES=0
+	until timeout 10 "$PTCALL" $BG run "import builtins; builtins._ctrace_n = getattr(builtins, '_ctrace_n', 0) + 1" \
+		> /dev/null 2> "$W/$1.err"; do
+		grep -q "$2" "$W/$1.err" || { cat "$W/$1.err"; return; }
+		TRIES=$((TRIES + 1))
+		[ $TRIES -lt 300 ] || { echo "still '$2' after 3 s"; return; }
+		sleep 0.01
+	done
+}
+
 # gil_wait V PY: the main thread waits for the GIL (another thread holds it
 # in C, sleeping): from 3.13 on, where the queue's PyMutex may be handed
 # to a thread that then waits on the GIL's condition variable, whose
@@ -418,7 +432,7 @@ print("ours", getattr(builtins, "_ctrace_n", 0), "theirs", theirs[0] > 0, flush=
 # ("waits for the GIL") and is once the GIL is free; before 3.13 the
 # queue's semaphore is never held across a wait, and it is made at once
 gil_wait() {
-	local v=$1 py=$2 tag=gw$1 tries=0 first
+	local v=$1 py=$2 tag=gw$1 first
 	"$py" -c 'import builtins, ctypes, os, sys, threading, time
 hold = ctypes.PyDLL(None).usleep
 def holder():
@@ -436,17 +450,11 @@ print("ours", getattr(builtins, "_ctrace_n", 0), flush=True)' "$W/$tag.go" > "$W
 	BG=$!
 	{ wait_for held "$W/$tag.out" || echo "never held"
 	  sleep 0.2
-	  until timeout 10 "$PTCALL" $BG run "import builtins; builtins._ctrace_n = getattr(builtins, '_ctrace_n', 0) + 1" \
-		> /dev/null 2> "$W/$tag.err"; do
-		grep -q "waits for the GIL" "$W/$tag.err" || { cat "$W/$tag.err"; break; }
-		tries=$((tries + 1))
-		[ $tries -lt 300 ] || { echo "still waiting after 3 s"; break; }
-		sleep 0.01
-	  done
+	  queue_until $tag "waits for the GIL"
 	  first=before; grep -q freed "$W/$tag.out" && first=after
 	  case $v in
-	  3.8|3.9|3.10|3.11|3.12) [ $first = before ] || echo "not queued at once, in the GIL wait ($tries tries)" ;;
-	  *) [ $first = after ] && [ $tries -gt 0 ] || echo "queued in the GIL wait" ;;
+	  3.8|3.9|3.10|3.11|3.12) [ $first = before ] || echo "not queued at once, in the GIL wait ($TRIES tries)" ;;
+	  *) [ $first = after ] && [ $TRIES -gt 0 ] || echo "queued in the GIL wait" ;;
 	  esac
 	  touch "$W/$tag.go"
 	  timeout 10 tail --pid=$BG -f /dev/null || { echo "the target hung"; kill -9 $BG; }
@@ -498,7 +506,7 @@ time.sleep(5)' > "$W/pl$v.rt" &
 # for that thread forever, is not made; said "busy", and made once the
 # lock is free; the code runs once, the target ends
 held_lock() {
-	local v=$1 py=$2 tag=hl$1 lock tries=0
+	local v=$1 py=$2 tag=hl$1 lock
 	mkfifo "$W/$tag.in"
 	"$py" -c 'import builtins, ctypes, os, sys, time
 kind, at = open(sys.argv[1]).readline().split()
@@ -526,13 +534,7 @@ print("ours", getattr(builtins, "_ctrace_n", 0), flush=True)' "$W/$tag.in" "$W/$
 	  timeout 10 "$PTCALL" $BG run "import builtins; builtins._ctrace_n = 1" > /dev/null 2> "$W/$tag.err" &&
 		echo "queued while the lock was held"
 	  grep -q "pending calls are busy" "$W/$tag.err" || { echo "not said busy:"; cat "$W/$tag.err"; }
-	  until timeout 10 "$PTCALL" $BG run "import builtins; builtins._ctrace_n = getattr(builtins, '_ctrace_n', 0) + 1" \
-		> /dev/null 2> "$W/$tag.err"; do
-		grep -q "pending calls are busy" "$W/$tag.err" || { cat "$W/$tag.err"; break; }
-		tries=$((tries + 1))
-		[ $tries -lt 300 ] || { echo "still busy after 3 s"; break; }
-		sleep 0.01
-	  done
+	  queue_until $tag "pending calls are busy"
 	  grep -q freed "$W/$tag.out" || echo "queued before the lock was freed"
 	  touch "$W/$tag.go"
 	  timeout 10 tail --pid=$BG -f /dev/null || { echo "the target hung"; kill -9 $BG; }
