@@ -58,7 +58,8 @@ int main(void)
 	expect("ring", p->ring, sizeof(q.calls) / sizeof(q.calls[0]));
 	expect("last", p->last, offsetof(struct _pending_calls, last));
 #else
-	/* found by its shape: the shape is what must agree */
+	expect("queue", p->queue,
+	       offsetof(_PyRuntimeState, ceval.pending_mainthread));
 	expect("lock", p->lock, offsetof(struct _pending_calls, mutex));
 	expect("npending", p->npending, offsetof(struct _pending_calls, npending));
 	expect("max", p->max, offsetof(struct _pending_calls, max));
@@ -66,7 +67,7 @@ int main(void)
 	expect("max_value", p->max_value, MAXPENDINGCALLS_MAIN);
 	expect("ring", p->ring, sizeof(q.calls) / sizeof(q.calls[0]));
 	expect("last", p->last, offsetof(struct _pending_calls, next));
-	/* where the shape is found in a live 3.13: run-pyenv.sh compares */
+	/* where it is found in a live 3.13: run-pyenv.sh compares */
 	printf("# queue %zu\n", offsetof(_PyRuntimeState, ceval.pending_mainthread));
 #endif
 	expect("first", p->first, offsetof(struct _pending_calls, first));

@@ -496,8 +496,8 @@ time.sleep(5)' > "$W/pl$v.rt" &
 	kill $BG; wait $BG
 	BG=
 	[ -n "$at" ] && [ $((at - rt - 8)) = "$want" ] &&
-		ok "$v: the queue found by its shape where the headers put it ($want)" ||
-		not_ok "$v: the queue found by its shape at ${at:-nothing} - ${rt:-?} - 8, the headers say $want"
+		ok "$v: the queue found in a live process where the headers put it ($want)" ||
+		not_ok "$v: the queue found at ${at:-nothing} - ${rt:-?} - 8, the headers say $want"
 }
 
 # held_lock V PY: the main thread stopped while it holds Py_AddPendingCall's

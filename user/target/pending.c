@@ -49,37 +49,47 @@ static int32_t i32_at(const unsigned char *b, unsigned int at)
 	return v;
 }
 
+/* A PyMutex's queue (3.13+): a free or held mutex, a count within its
+ * fixed bound, no loop bound, the ring's ends within it. */
+static bool mutex_shape(const unsigned char *b, const struct pending_layout *p)
+{
+	int32_t n = i32_at(b, p->npending);
+
+	return b[p->lock] < 4 && !b[p->lock + 1] &&
+	       i32_at(b, p->max) == (int32_t)p->max_value &&
+	       !i32_at(b, p->maxloop) && n >= 0 && n <= (int32_t)p->max_value &&
+	       (uint32_t)i32_at(b, p->first) < p->ring &&
+	       (uint32_t)i32_at(b, p->last) < p->ring;
+}
+
 /*
- * A PyMutex's queue (3.13+), found in _PyRuntime by its shape: a free or
- * held mutex, a count within its fixed bound, no loop bound, the ring's
- * ends within it.  One place alone must have it.
+ * Where the table puts it, if it has the shape there; else the one place
+ * in _PyRuntime that has it.  Other state can take the shape for a moment
+ * (the GIL's, under contention), so a search that finds two reads again.
  */
 static uint64_t mutex_queue(const struct target *t,
 			    const struct pending_layout *p, uint64_t runtime)
 {
-	uint64_t size = t->elf.has_debug_offsets ? t->elf.debug_offsets[3] : 0;
-	uint64_t found = 0;
+	uint64_t size = t->elf.runtime_size, found = 0;
 	unsigned char *b;
 	int hits = 0;
 
 	if (size < p->last + 4 || size > RUNTIME_MAX || !(b = malloc(size)))
 		return 0;
-	if (vm_read(t->pid, runtime, b, size)) {
-		free(b);
-		return 0;
-	}
-	for (uint64_t o = 0; o + p->last + 4 <= size; o += 8) {
-		int32_t n = i32_at(b, o + p->npending);
-
-		if (b[o + p->lock] < 4 && !b[o + p->lock + 1] &&
-		    i32_at(b, o + p->max) == (int32_t)p->max_value &&
-		    !i32_at(b, o + p->maxloop) && n >= 0 &&
-		    n <= (int32_t)p->max_value &&
-		    (uint32_t)i32_at(b, o + p->first) < p->ring &&
-		    (uint32_t)i32_at(b, o + p->last) < p->ring) {
-			found = runtime + o;
-			hits++;
+	for (int tries = 0; tries < 3 && hits != 1; tries++) {
+		if (vm_read(t->pid, runtime, b, size))
+			break;
+		if (p->queue + p->last + 4 <= size && mutex_shape(b + p->queue, p)) {
+			found = runtime + p->queue;
+			hits = 1;
+			break;
 		}
+		hits = 0;
+		for (uint64_t o = 0; o + p->last + 4 <= size; o += 8)
+			if (mutex_shape(b + o, p)) {
+				found = runtime + o;
+				hits++;
+			}
 	}
 	free(b);
 	return hits == 1 ? found : 0;

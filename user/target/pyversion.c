@@ -69,16 +69,20 @@ static const struct pending_layout pending_312 = {
 };
 
 /*
- * 3.13+: found by its shape in _PyRuntime (2640 in 3.13, 2848 in 3.14,
- * 2976 in 3.15), whose size its _Py_DebugOffsets give: handling_thread,
- * mutex, npending, max (MAXPENDINGCALLS_MAIN), maxloop (0), then 300
- * calls of 24 bytes and the ring's two ends.
+ * 3.13+: a PyMutex's queue, at .queue in _PyRuntime when it has the
+ * queue's shape there (handling_thread, mutex, npending, max, which is
+ * MAXPENDINGCALLS_MAIN, maxloop, which is 0, 300 calls of 24 bytes, the
+ * ring's two ends); else found by that shape, in the size its
+ * _Py_DebugOffsets give.  3.14's and 3.15's places are Debian sid's.
  */
-static const struct pending_layout pending_313 = {
-	.lock = 8, .mutex = true,
-	.npending = 12, .max = 16, .max_value = 32, .maxloop = 20,
-	.first = 7224, .last = 7228, .ring = 300,
-};
+#define PENDING_MUTEX(at) {						\
+	.queue = (at), .lock = 8, .mutex = true,			\
+	.npending = 12, .max = 16, .max_value = 32, .maxloop = 20,	\
+	.first = 7224, .last = 7228, .ring = 300,			\
+}
+static const struct pending_layout pending_313 = PENDING_MUTEX(2640);
+static const struct pending_layout pending_314 = PENDING_MUTEX(2848);
+static const struct pending_layout pending_315 = PENDING_MUTEX(2976);
 
 /*
  * Offsets from CPython 3.11's Include/internal headers on x86-64;
@@ -188,7 +192,7 @@ static const struct py_flavor flavors[] = {
 	},
 	{
 		.major = 3, .minor = 14,
-		.pending = &pending_313,	/* --delivery=ptrace */
+		.pending = &pending_314,	/* --delivery=ptrace */
 	},
 	{
 		/*
@@ -217,7 +221,7 @@ static const struct py_flavor flavors[] = {
 			.tuple_items = 32,	/* after the cached hash (3.14) */
 		},
 		.debug = &debug_315,
-		.pending = &pending_313,
+		.pending = &pending_315,
 	},
 };
 

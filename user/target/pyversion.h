@@ -39,8 +39,9 @@ struct live_path_layout {
  */
 struct pending_layout {
 	unsigned int interp_main;	/* 0: the queue is in _PyRuntime */
-	unsigned int queue;		/* in _PyRuntime or the interpreter;
-					   0 for a PyMutex's: found by shape */
+	unsigned int queue;		/* in _PyRuntime or the interpreter
+					   (a PyMutex's: where it is looked
+					   for first) */
 	unsigned int lock;		/* in the queue */
 	bool mutex;			/* a PyMutex (3.13), not a sem_t * */
 	/* the queue's ring: its two ends, each below ring */
