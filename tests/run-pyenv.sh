@@ -387,7 +387,8 @@ print("ours", getattr(builtins, "_ctrace_n", 0), "theirs", theirs[0] > 0, flush=
 	wait_for ready "$W/$tag.out"
 	for i in $(seq 200); do
 		# their calls may fill the queue: a full one is said, and tried again
-		for _ in $(seq 100); do
+		# a 3.13 main thread waits for the GIL most of the time here
+		for _ in $(seq 400); do
 			timeout 10 "$PTCALL" $BG run "import builtins; builtins._ctrace_n = getattr(builtins, '_ctrace_n', 0) + 1" \
 				> /dev/null 2> "$W/$tag.err" && { queued=$((queued + 1)); break; }
 			cat "$W/$tag.err" >> "$W/$tag.log"

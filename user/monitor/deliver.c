@@ -7,10 +7,13 @@
 #include <unistd.h>
 #include "monitor/deliver.h"
 #include "monitor/ptrace.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/procstatus.h"
 
 #define FULL_TRIES 50	/* a full or busy pending-call queue: 50 × 10 ms */
+/* a 3.13 main thread that waits for the GIL each time we look: for 2 s */
+#define GIL_WAIT_NS (2000ULL * 1000000)
 
 static int yama_scope(void)
 {
@@ -112,18 +115,26 @@ static int in_stop(const struct target *t, enum step what, const char *code,
 int ptrace_deliver(const struct target *t, const char *code,
 		   struct ptrace_stats *st, char *why, size_t why_len)
 {
+	uint64_t until = mono_ns() + GIL_WAIT_NS;
 	struct pending_lock lock;
 	int err = ptrace_refusal(t, why, why_len) ?:
 		  pending_lock_find(t, &lock, why, why_len);
 
 	if (err)
 		return err;
-	for (int i = 0;; i++) {
+	for (int full = 0;;) {
 		err = in_stop(t, QUEUE, code, &lock, st, why, why_len);
-		if (err != -EAGAIN || i == FULL_TRIES)
+		if (err == -EAGAIN && full++ < FULL_TRIES) {
+			usleep(10000);
+		} else if (err == -EINPROGRESS && mono_ns() < until) {
+			/* it holds the GIL a moment later: look again soon */
+			usleep(1000);
+		} else {
 			break;
-		usleep(10000);
+		}
 	}
+	if (err == -EINPROGRESS)
+		err = -EAGAIN;
 	if (!err)
 		pr_info("ptrace: queued in process %d: our pages at %#llx (%zu KB), gone %s",
 			t->pid, (unsigned long long)st->page, st->page_len / 1024,

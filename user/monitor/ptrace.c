@@ -998,7 +998,7 @@ int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 	if (!err && pc->lock.kind == PENDING_LOCK_MUTEX && in_gil_wait(pc)) {
 		snprintf(why, why_len, "process %d's main thread waits for the GIL",
 			 pc->tid);
-		return -EAGAIN;
+		return -EINPROGRESS;
 	}
 	if (err) {
 		snprintf(why, why_len, err > 0 ?

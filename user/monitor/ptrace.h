@@ -100,7 +100,8 @@ int ptcall_call(struct ptcall *pc, uint64_t fn, const uint64_t args[6],
  * refused (W^X), PyRun_SimpleString itself is queued with @code wrapped
  * in try/except BaseException (so it returns 0); its page then stays
  * (pc->wx), readable and writable only.  -EAGAIN, nothing queued,
- * while pc->lock is held (or the queue is full).
+ * while pc->lock is held (or the queue is full); -EINPROGRESS while a
+ * PyMutex's thread waits for the GIL (3.13+): a moment later it has it.
  */
 int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 		       size_t why_len);
