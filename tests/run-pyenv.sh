@@ -510,6 +510,7 @@ held_lock() {
 	local v=$1 py=$2 tag=hl$1 lock
 	mkfifo "$W/$tag.in"
 	"$py" -c 'import builtins, ctypes, os, sys, time
+print("up", flush=True)
 kind, at = open(sys.argv[1]).readline().split()
 at = int(at, 16)
 libc = ctypes.CDLL(None)
@@ -528,6 +529,8 @@ while not os.path.exists(sys.argv[2]):
     time.sleep(0.01)
 print("ours", getattr(builtins, "_ctrace_n", 0), flush=True)' "$W/$tag.in" "$W/$tag.go" > "$W/$tag.out" 2>&1 &
 	BG=$!
+	# its interpreter up, not the exec's first moment
+	wait_for up "$W/$tag.out"
 	lock=$("$PTCALL" $BG lock 2> "$W/$tag.err")
 	echo "$lock" > "$W/$tag.in"
 	{ [ -n "$lock" ] || cat "$W/$tag.err"
