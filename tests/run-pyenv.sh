@@ -682,8 +682,12 @@ refusals() {
 	BG=$!
 	wait_for ready "$W/tp.out"
 	PTCALL_HOLD_MS=2500 "$PTCALL" $BG > /dev/null 2>&1 &
-	local H=$!
-	sleep 0.5
+	local H=$! i
+	# held once its TracerPid is ours (at once, unless the machine is loaded)
+	for i in $(seq 300); do
+		[ "$(awk '/^TracerPid/ { print $2 }' /proc/$BG/status)" = "$H" ] && break
+		sleep 0.01
+	done
 	expect_fail "a process traced already: refused, its TracerPid named" 1 \
 		"is already traced by process $H (its TracerPid)" "$CTRACE" -l -p $BG
 	wait $H
