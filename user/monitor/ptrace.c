@@ -990,21 +990,25 @@ int ptcall_pending_run(struct ptcall *pc, const char *code, char *why,
 	 * would never end, and this reads it.
 	 */
 	err = pc->lock.kind ? pending_lock_held(pc->tid, &pc->lock) : 0;
+	if (err < 0) {
+		snprintf(why, why_len, "cannot read process %d's pending-calls lock",
+			 pc->tid);
+		return err;
+	}
+	if (err) {
+		snprintf(why, why_len, "process %d's pending calls are busy (their lock is held)",
+			 pc->tid);
+		return -EAGAIN;
+	}
 	/*
 	 * A PyMutex's holder may wait for the GIL before it lets go, so our
 	 * call may wait for it: not while this thread is a waiter of the
 	 * GIL's condition variable, whose signallers wait for it to leave.
 	 */
-	if (!err && pc->lock.kind == PENDING_LOCK_MUTEX && in_gil_wait(pc)) {
+	if (pc->lock.kind == PENDING_LOCK_MUTEX && in_gil_wait(pc)) {
 		snprintf(why, why_len, "process %d's main thread waits for the GIL",
 			 pc->tid);
 		return -EINPROGRESS;
-	}
-	if (err) {
-		snprintf(why, why_len, err > 0 ?
-			 "process %d's pending calls are busy (their lock is held)" :
-			 "cannot read process %d's pending-calls lock", pc->tid);
-		return err > 0 ? -EAGAIN : err;
 	}
 	/* room for the wrapped copy too, should W^X ask for it */
 	err = map_pages(pc, PTCALL_RET_LEN + PTCALL_STUB_MAX + 2 * n + 64, why, why_len);

@@ -17,6 +17,15 @@ struct glibc_sem {
 	int pad;
 };
 
+/* The semaphore whose pointer is at @at. */
+static int read_sem(pid_t pid, uint64_t at, struct glibc_sem *s)
+{
+	uint64_t sem;
+
+	return vm_read(pid, at, &sem, sizeof(sem)) ?:
+	       vm_read(pid, sem, s, sizeof(*s));
+}
+
 static bool ring_end(pid_t pid, uint64_t at, unsigned int ring)
 {
 	int v;
@@ -29,10 +38,8 @@ static bool sem_queue_ok(pid_t pid, const struct pending_layout *p,
 			 uint64_t queue)
 {
 	struct glibc_sem s;
-	uint64_t sem;
 
-	if (vm_read(pid, queue + p->lock, &sem, sizeof(sem)) ||
-	    vm_read(pid, sem, &s, sizeof(s)))
+	if (read_sem(pid, queue + p->lock, &s))
 		return false;
 	return (uint32_t)s.data <= 1 && (s.private == 0 || s.private == 128) &&
 	       ring_end(pid, queue + p->first, p->ring) &&
@@ -100,10 +107,11 @@ int pending_lock_find(const struct target *t, struct pending_lock *out,
 {
 	const struct py_flavor *fl = py_flavor_for(&t->elf, why, why_len);
 	const struct pending_layout *p = fl ? fl->pending : NULL;
-	uint64_t base = 0, queue = 0;
+	uint64_t runtime = 0, base, queue = 0;
 
 	if (p)
-		base = livepath_runtime(t->pid, t->elf.path, t->elf.runtime_sym);
+		runtime = livepath_runtime(t->pid, t->elf.path, t->elf.runtime_sym);
+	base = runtime;
 	if (base && p->mutex) {
 		queue = mutex_queue(t, p, base);
 	} else if (base) {
@@ -122,7 +130,7 @@ int pending_lock_find(const struct target *t, struct pending_lock *out,
 	}
 	out->kind = p->mutex ? PENDING_LOCK_MUTEX : PENDING_LOCK_SEM;
 	out->at = queue + p->lock;
-	out->runtime = livepath_runtime(t->pid, t->elf.path, t->elf.runtime_sym);
+	out->runtime = runtime;
 	out->runtime_len = t->elf.runtime_size;
 	return 0;
 }
@@ -130,7 +138,6 @@ int pending_lock_find(const struct target *t, struct pending_lock *out,
 int pending_lock_held(pid_t pid, const struct pending_lock *l)
 {
 	struct glibc_sem s;
-	uint64_t sem;
 	uint8_t bits;
 
 	/*
@@ -140,8 +147,7 @@ int pending_lock_held(pid_t pid, const struct pending_lock *l)
 	 */
 	if (l->kind == PENDING_LOCK_MUTEX)
 		return vm_read(pid, l->at, &bits, 1) ? -EFAULT : bits != 0;
-	if (vm_read(pid, l->at, &sem, sizeof(sem)) ||
-	    vm_read(pid, sem, &s, sizeof(s)))
+	if (read_sem(pid, l->at, &s))
 		return -EFAULT;
 	return (uint32_t)s.data == 0;
 }

@@ -42,8 +42,8 @@ static const struct live_path_layout live_311 = {
 
 /*
  * Py_AddPendingCall's queue, from each version's Include/internal headers
- * on x86-64 (release builds: pyenv's, Debian's and python.org's agree);
- * tests/unit/test_pending.c checks them against pyenv's headers.
+ * on x86-64 (release builds: pyenv's and Debian's agree);
+ * tests/pending_layout.c checks them against pyenv's headers.
  */
 static const struct pending_layout pending_38 = {
 	.queue = 600,		/* _PyRuntimeState.ceval.pending */
